@@ -1,0 +1,5 @@
+import sys
+
+from reram.cli.main import main
+
+sys.exit(main())

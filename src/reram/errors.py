@@ -1,0 +1,47 @@
+"""Exception hierarchy. Every failure the user can cause is a :class:`ReramError`.
+
+The CLI prints these as one line on stderr and exits with status 2 (``CosimMismatch``: status 1);
+a traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class ReramError(Exception):
+    """Base class of every error reram raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigError(ReramError):
+    """A configuration key or value is wrong."""
+
+
+class DataError(ReramError):
+    """A dataset file is missing, corrupt or truncated."""
+
+
+class ToolchainError(ReramError):
+    """An external tool (Verilator, a C++ compiler, ...) is missing or failed."""
+
+
+class RunError(ReramError):
+    """A run folder problem: it exists already, a stage's inputs are missing, a bad name."""
+
+
+class IRError(ReramError):
+    """A compiled-model (IR) file is corrupt, incomplete or of an unknown version."""
+
+
+class CompileError(ReramError):
+    """A model cannot be compiled onto crossbars (e.g. unsupported layers)."""
+
+
+class CosimError(ReramError):
+    """The RTL co-simulation failed (hang, bad image, bridge error)."""
+
+
+class CosimMismatch(CosimError):
+    """The RTL output differs from the bit-exact golden model."""
+
+    exit_code = 1

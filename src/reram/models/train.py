@@ -1,0 +1,83 @@
+"""Seeded, deterministic CPU training with a progress bar."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from reram.config.schema import ModelConfig, TrainConfig
+
+from .mlp import build_mlp, predict
+
+
+@dataclass
+class TrainResult:
+    model: nn.Sequential
+    test_accuracy: float
+    train_seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def set_threads(threads: int) -> None:
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
+    y = torch.as_tensor(labels)
+    return float((logits.argmax(1) == y).float().mean())
+
+
+def train_mlp(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+              model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True) -> TrainResult:
+    """Train the MLP on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    set_threads(train_cfg.threads)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.tensor(train_x, dtype=torch.float32).div_(255.0)
+    y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
+    tx = torch.tensor(test_x, dtype=torch.float32).div_(255.0)
+    model = build_mlp(x.shape[1], model_cfg.hidden, 10, model_cfg.batchnorm)
+    opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
+    steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
+    total = steps_per_epoch * train_cfg.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=train_cfg.lr, total_steps=total)
+    loss_fn = nn.CrossEntropyLoss()
+    history: list[dict[str, float]] = []
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), disable=not progress,
+                  transient=False) as bar:
+        task = bar.add_task("train", total=train_cfg.epochs, info="")
+        for epoch in range(train_cfg.epochs):
+            model.train()
+            perm = torch.randperm(len(x), generator=gen)
+            tot_loss, correct = 0.0, 0
+            for i in range(0, len(x), train_cfg.batch_size):
+                idx = perm[i : i + train_cfg.batch_size]
+                if len(idx) < 2:  # BatchNorm needs two samples
+                    continue
+                xb, yb = x[idx], y[idx]
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                tot_loss += loss.item() * len(idx)
+                correct += int((out.argmax(1) == yb).sum())
+            test_acc = accuracy(predict(model, tx), test_y)
+            rec = {"epoch": epoch + 1, "loss": tot_loss / len(x), "train_accuracy": correct / len(x),
+                   "test_accuracy": test_acc}
+            history.append(rec)
+            bar.update(task, advance=1,
+                       info=f"loss {rec['loss']:.4f}  train {rec['train_accuracy']:.4f}  test {test_acc:.4f}")
+    model.eval()
+    return TrainResult(model=model, test_accuracy=history[-1]["test_accuracy"],
+                       train_seconds=time.perf_counter() - t0, history=history)

@@ -1,0 +1,103 @@
+"""Runs the ordered stage list into a run folder, checkpointing metrics after each stage."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from reram.config import ReramConfig, load_config
+from reram.errors import RunError
+
+from .context import RunContext, run_folder, versions
+from .stages import STAGES, stage_names
+
+log = logging.getLogger("reram")
+
+RUN_MARKERS = ("config.toml", "metrics.json")
+
+
+def default_run_name() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def select_stages(requested: Sequence[str] | None) -> list[str]:
+    names = stage_names()
+    if not requested:
+        return names
+    bad = [s for s in requested if s not in names]
+    if bad:
+        raise RunError(f"unknown stage(s) {', '.join(bad)}; stages are: {', '.join(names)}")
+    return [n for n in names if n in requested]
+
+
+def prepare_folder(folder: Path, force: bool, resume: bool) -> None:
+    if folder.exists() and any(folder.iterdir()):
+        if resume:
+            return
+        if not force:
+            raise RunError(f"run folder {folder} exists; pass --force to overwrite it, or --resume to continue it")
+        if not any((folder / m).exists() for m in RUN_MARKERS):
+            raise RunError(f"{folder} does not look like a reram run folder; refusing to overwrite it")
+        shutil.rmtree(folder)
+    elif resume:
+        raise RunError(f"cannot resume: run folder {folder} does not exist")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def attach_log(folder: Path) -> logging.Handler:
+    handler = logging.FileHandler(folder / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("reram").addHandler(handler)
+    return handler
+
+
+def execute(
+    cfg: ReramConfig | None,
+    runs_dir: Path,
+    name: str | None = None,
+    stages: Sequence[str] | None = None,
+    force: bool = False,
+    resume: bool = False,
+    data_dir: str | None = None,
+    progress: bool = True,
+) -> RunContext:
+    """Run the selected stages. With ``resume``, the saved config is used and completed stages are skipped."""
+    name = name or default_run_name()
+    folder = run_folder(Path(runs_dir), name)
+    prepare_folder(folder, force, resume)
+    if resume:
+        cfg = load_config(folder / "config.toml")
+    assert cfg is not None
+    ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress)
+    ctx.load_metrics()
+    handler = attach_log(folder)
+    try:
+        ctx.write_config()
+        meta = ctx.metrics["meta"]
+        meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions()})
+        completed: list[str] = list(meta.get("stages_completed", [])) if resume else []
+        selected = select_stages(stages or cfg.run.stages)
+        ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
+        for stage in STAGES:
+            if stage.name not in selected or (resume and stage.name in completed):
+                continue
+            for need in stage.needs:
+                if not ctx.path(need).exists():
+                    raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
+            log.info("stage %s: start", stage.name)
+            t0 = time.perf_counter()
+            stage.run(ctx)
+            ctx.metrics["timing"][f"stage_{stage.name}_seconds"] = round(time.perf_counter() - t0, 3)
+            if stage.name not in completed:
+                completed.append(stage.name)
+            meta["stages_completed"] = [s for s in stage_names() if s in completed]
+            ctx.save_metrics()
+            log.info("stage %s: done", stage.name)
+    finally:
+        logging.getLogger("reram").removeHandler(handler)
+        handler.close()
+    return ctx

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from reram.config import load_config
+from reram.errors import RunError
+from reram.pipeline import METRIC_SECTIONS, execute
+from reram.pipeline.context import run_folder
+
+
+def test_small_run_metrics(small_run):
+    m = json.loads((small_run.run_dir / "metrics.json").read_text())
+    assert m["schema_version"] == 1
+    assert set(METRIC_SECTIONS) <= set(m)
+    assert m["meta"]["dataset"]["name"] == "mnist" and m["meta"]["dataset"]["fallback"] is False
+    assert m["meta"]["splits"] == {"train": 6000, "calibration": 1000, "test": 2000}
+    assert m["meta"]["seed"] == 1
+    sw = m["software"]
+    assert 0.85 < sw["test_accuracy"] <= 1.0
+    assert sw["test_samples"] == 2000 and sw["architecture"] == [784, 256, 128, 10]
+    assert len(sw["history"]) == 3
+    assert m["timing"]["train_seconds"] > 0
+    for f in ("config.toml", "model.safetensors", "run.log", "train_history.json"):
+        assert (small_run.run_dir / f).exists()
+    # the saved config reloads to the same configuration
+    assert load_config(small_run.run_dir / "config.toml") == small_run.cfg
+
+
+def test_existing_folder_needs_force(small_run):
+    with pytest.raises(RunError, match="--force"):
+        execute(small_run.cfg, small_run.run_dir.parent, name="small", stages=["data"], progress=False)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "", "x" * 200])
+def test_bad_names_rejected(tmp_path, name):
+    with pytest.raises(RunError):
+        run_folder(tmp_path, name)
+
+
+def test_unknown_stage(tmp_path):
+    with pytest.raises(RunError, match="unknown stage"):
+        execute(load_config(), tmp_path, name="x", stages=["bogus"], progress=False)
+
+
+def test_stage_needs_inputs(tmp_path, mnist_dir):
+    from reram.pipeline.stages import STAGES
+
+    needing = [s for s in STAGES if s.needs]
+    if not needing:
+        pytest.skip("no stage with file inputs yet")
+    with pytest.raises(RunError, match="needs"):
+        execute(load_config(), tmp_path, name="x", stages=[needing[0].name], data_dir=str(mnist_dir),
+                progress=False)
