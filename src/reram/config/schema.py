@@ -16,6 +16,8 @@ class Section(BaseModel):
 
 
 class DataConfig(Section):
+    """Dataset and splits."""
+
     dataset: Literal["mnist", "fashion-mnist"] = Field(
         "mnist", description="Dataset: any canonical 28x28 IDX quartet ('mnist' or 'fashion-mnist')."
     )
@@ -35,6 +37,8 @@ class DataConfig(Section):
 
 
 class ModelConfig(Section):
+    """The MLP."""
+
     hidden: list[int] = Field([256, 128], description="Hidden layer widths of the MLP.")
     batchnorm: bool = Field(True, description="BatchNorm1d after each hidden Linear layer (folded at compile time).")
 
@@ -47,6 +51,8 @@ class ModelConfig(Section):
 
 
 class TrainConfig(Section):
+    """Software training."""
+
     epochs: int = Field(12, ge=1, le=500, description="Training epochs.")
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
     lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate (Adam, one-cycle schedule).")
@@ -54,7 +60,103 @@ class TrainConfig(Section):
     threads: int = Field(0, ge=0, le=256, description="torch CPU threads (0: all cores).")
 
 
+class DeviceConfig(Section):
+    """ReRAM cells: conductance window, levels and non-idealities (see reram.analog.presets for citations)."""
+
+    preset: Literal["reram-neurram", "ideal", "custom"] = Field(
+        "reram-neurram",
+        description="Device preset: 'reram-neurram' (realistic, fit to Wan et al. Nature 2022), 'ideal' "
+        "(no non-idealities) or 'custom' (only the keys below).",
+    )
+    g_min: float | None = Field(None, gt=0, description="Lowest programmable conductance in S (preset: 5e-6).")
+    g_max: float | None = Field(None, gt=0, description="Highest programmable conductance in S (preset: 50e-6).")
+    cell_bits: int | None = Field(None, ge=1, le=8, description="Bits per cell: 2**bits programmable levels.")
+    slices: int | None = Field(None, ge=1, le=4, description="Cells per weight magnitude (bit slicing).")
+    program_sigma: float | None = Field(
+        None, ge=0, le=1, description="Programming error sigma as a fraction of the window (constant model)."
+    )
+    sigma_model: Literal["constant", "state_dependent"] | None = Field(
+        None, description="'constant' (program_sigma) or 'state_dependent' (NeuRRAM-fitted sigma(G))."
+    )
+    read_noise: float | None = Field(None, ge=0, le=1, description="Read noise sigma, relative to G, per read.")
+    read_noise_mode: Literal["output", "cell"] | None = Field(
+        None, description="'output' (exact output-referred Gaussian, fast) or 'cell' (per-cell draws, slow)."
+    )
+    stuck_low: float | None = Field(None, ge=0, le=1, description="Fraction of cells stuck at G_min (high R).")
+    stuck_high: float | None = Field(None, ge=0, le=1, description="Fraction of cells stuck at G_max (low R).")
+    drift_nu: float | None = Field(None, ge=0, le=1, description="Mean drift exponent nu in G(t)=G0 (t/t0)^-nu.")
+    drift_nu_std: float | None = Field(None, ge=0, le=1, description="Device-to-device spread of nu.")
+    drift_t0: float | None = Field(None, gt=0, description="Drift reference time t0 in s.")
+    drift_time: float | None = Field(None, ge=0, description="Time since programming at inference, in s.")
+    drift_compensation: bool | None = Field(None, description="One calibrated global gain per tile after drift.")
+    grid_sub_bits: int = Field(
+        8, ge=4, le=12, description="Integer conductance grid: 2**bits steps per programmable level."
+    )
+
+
+class ArrayConfig(Section):
+    """Crossbar arrays: size and interconnect."""
+
+    rows: int = Field(128, ge=2, le=4096, description="Rows (inputs) per array.")
+    cols: int = Field(128, ge=2, le=4096, description="Columns per array; a signed weight uses a pair of columns.")
+    wire_resistance: float | None = Field(None, ge=0, description="Wire resistance per cell segment in ohm.")
+    ir_drop: Literal["off", "approx", "exact"] | None = Field(
+        None, description="IR drop: 'off', 'approx' (fast static first-order model) or 'exact' (nodal solve)."
+    )
+
+    @field_validator("cols")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError("cols must be even: each signed weight takes a differential pair of columns")
+        return v
+
+
+class DacConfig(Section):
+    """Input DACs / row drivers."""
+
+    bits: int = Field(8, ge=1, le=12, description="Input code bits.")
+    mode: Literal["multilevel", "bit_serial"] = Field(
+        "multilevel", description="'multilevel' (one read per input) or 'bit_serial' (one read per input bit)."
+    )
+    v_read: float = Field(0.2, gt=0, le=2, description="Read voltage at full input code, in V.")
+
+
+class AdcConfig(Section):
+    """Column ADCs."""
+
+    bits: int = Field(8, ge=2, le=16, description="ADC resolution in bits (signed codes).")
+    percentile: float = Field(
+        99.99, gt=50, le=100, description="Percentile of calibration pre-ADC |values| mapped to full scale."
+    )
+
+
+class CalibrationConfig(Section):
+    """Compiler flow and calibration."""
+
+    flow: Literal["default", "naive", "ideal"] = Field("default", description="Named compiler flow.")
+    act_percentile: float = Field(
+        99.99, gt=50, le=100, description="Percentile of calibration activations mapped to the DAC full scale."
+    )
+    fit: Literal["gain_offset", "offset"] = Field("gain_offset", description="Bias re-calibration fit.")
+    finetune_iters: int = Field(400, ge=0, le=100000, description="Hardware-aware fine-tuning iterations.")
+    finetune_lr: float = Field(1e-3, gt=0, le=1, description="Fine-tuning learning rate (Adam).")
+    finetune_batch: int = Field(256, ge=8, le=8192, description="Fine-tuning batch size.")
+    ablation: bool = Field(True, description="Measure the six-step calibration ablation in 'reram run'.")
+    ablation_chips: int = Field(5, ge=1, le=100, description="Chips per ablation step.")
+
+
+class AnalogConfig(Section):
+    """Analog evaluation."""
+
+    chips: int = Field(5, ge=1, le=1000, description="Programmed chips (seeds) to evaluate.")
+    batch_size: int = Field(10000, ge=1, le=100000, description="Inference batch size.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="torch device for the engine.")
+
+
 class RunConfig(Section):
+    """The run."""
+
     seed: int = Field(0, ge=0, lt=2**31, description="Master seed: training, calibration split, chips.")
     stages: list[str] | None = Field(None, description="Stages to run (unset: all). Same as --stages.")
 
@@ -67,4 +169,10 @@ class ReramConfig(BaseModel):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    device: DeviceConfig = Field(default_factory=DeviceConfig)
+    array: ArrayConfig = Field(default_factory=ArrayConfig)
+    dac: DacConfig = Field(default_factory=DacConfig)
+    adc: AdcConfig = Field(default_factory=AdcConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    analog: AnalogConfig = Field(default_factory=AnalogConfig)
     run: RunConfig = Field(default_factory=RunConfig)

@@ -118,6 +118,15 @@ class RunContext:
         return self.cache["model"]
 
 
+    @property
+    def compiled(self):  # -> reram.compile.CompiledModel
+        if "compiled" not in self.cache:
+            from reram.compile import CompiledModel
+
+            self.cache["compiled"] = CompiledModel.load(self.path("compiled"))
+        return self.cache["compiled"]
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}

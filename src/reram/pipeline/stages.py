@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reram.fsutil import atomic_write_json
+import numpy as np
+
+from reram.analog.program import save_chip
+from reram.fsutil import atomic_save_npz, atomic_write_json
 
 from .context import RunContext
 
@@ -57,9 +61,87 @@ def stage_train(ctx: RunContext) -> None:
     log.info("software test accuracy %.4f after %.1f s of training", res.test_accuracy, res.train_seconds)
 
 
+def _calib_float(ctx: RunContext) -> np.ndarray:
+    return ctx.splits.calib_x.astype(np.float32) / 255.0
+
+
+def stage_compile(ctx: RunContext) -> None:
+    from reram.analog import resolve_device
+    from reram.compile import FLOW_SPECS, compile_flow
+
+    cfg = ctx.cfg
+    dev = resolve_device(cfg)
+    spec = FLOW_SPECS[cfg.calibration.flow]
+    sp = ctx.splits
+    t0 = time.perf_counter()
+    cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
+                      progress=ctx.progress)
+    ctx.metrics["timing"]["compile_seconds"] = time.perf_counter() - t0
+    cm.meta["device"] = dev.to_dict()
+    cm.save(ctx.path("compiled"))
+    ctx.cache["compiled"] = cm
+    cal = ctx.metrics["calibration"]
+    cal["flow"] = cm.flow
+    cal["passes"] = list(cm.passes)
+    cal["arrays"] = cm.meta.get("arrays")
+    cal["tiles"] = cm.meta.get("tiles")
+    cal["layers"] = [{"layer": ly.name, "in_scale": ly.in_scale, "w_max": ly.w_max, "adc_range": ly.adc_range,
+                      "adc_signed": ly.adc_signed, "adc_mult": ly.adc_mult, "adc_shift": ly.adc_shift}
+                     for ly in cm.layers]
+
+
+def stage_analog(ctx: RunContext) -> None:
+    from reram.analog import resolve_device
+    from reram.analog.evaluate import chip_seed, evaluate_chips, summarize, to_device
+    from reram.compile import noise_free
+
+    cfg = ctx.cfg
+    cm = ctx.compiled
+    dev = resolve_device(cfg)
+    if cm.flow == "ideal":
+        dev = noise_free(dev)
+    sp = ctx.splits
+    seeds = [chip_seed(cfg.run.seed, c) for c in range(cfg.analog.chips)]
+    t0 = time.perf_counter()
+    evals = evaluate_chips(cm, dev, sp.test_x, sp.test_y, seeds, _calib_float(ctx),
+                           bias_recal="bias_recalibration" in cm.passes, fit=cfg.calibration.fit,
+                           batch_size=cfg.analog.batch_size, device=to_device(cfg.analog.device),
+                           progress=ctx.progress, label="analog chips")
+    ctx.metrics["timing"]["analog_seconds"] = time.perf_counter() - t0
+    summary = summarize(evals)
+    summary["device"] = {k: v for k, v in dev.to_dict().items() if k != "citations"}
+    summary["citations"] = dev.citations
+    summary["recal_residuals"] = [e.recal_residuals for e in evals]
+    ctx.metrics["analog"] = summary
+    save_chip(ctx.path("chip0.npz"), evals[0].chip)
+    atomic_save_npz(ctx.path("adc_samples.npz"), {f"layer{i}": s for i, s in enumerate(evals[0].adc_samples)})
+    log.info("analog test accuracy %.4f +- %.4f over %d chips", summary["test_accuracy_mean"],
+             summary["test_accuracy_std"], len(evals))
+
+
+def stage_calibrate(ctx: RunContext) -> None:
+    """The calibration ablation: test accuracy after each flow step, mean and std over chips."""
+    from reram.compile.ablation import run_ablation
+
+    cfg = ctx.cfg
+    if not cfg.calibration.ablation:
+        ctx.metrics["calibration"]["ablation"] = None
+        return
+    reuse = ctx.metrics.get("analog") if cfg.calibration.flow == "default" else None
+    t0 = time.perf_counter()
+    rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress)
+    ctx.metrics["timing"]["ablation_seconds"] = time.perf_counter() - t0
+    ctx.metrics["calibration"]["ablation"] = rows
+
+
 STAGES: list[Stage] = [
     Stage("data", stage_data, help="load and split the dataset"),
     Stage("train", stage_train, produces=("model.safetensors",), help="train the MLP on the CPU"),
+    Stage("compile", stage_compile, needs=("model.safetensors",), produces=("compiled/ir.json",),
+          help="fold, scale, map, tile, calibrate ADCs, fine-tune: the IR"),
+    Stage("analog", stage_analog, needs=("compiled/ir.json",), produces=("chip0.npz",),
+          help="program chips and measure analog test accuracy"),
+    Stage("calibrate", stage_calibrate, needs=("model.safetensors",), help="the six-step calibration ablation"),
 ]
 
 

@@ -1,0 +1,333 @@
+"""The analog crossbar engine: a batched, differentiable PyTorch model of a compiled network on a chip.
+
+Per layer and row tile (R rows), input slice (1 for multi-level DACs, one per bit for bit-serial) and weight
+slice, the column-pair currents ``S = sum_i x_i (G+_i - G-_i)`` (in integer-grid units of conductance times
+input code) are digitized by a signed ADC, shift-added and summed over tiles into ``acc``; bias, ReLU and
+requantization then happen digitally (see :mod:`reram.compile.ir` for the integer contract that
+:mod:`reram.golden` implements bit-exactly).
+
+Column tiling does not change the arithmetic: columns are independent. It matters for IR drop (positions in
+the physical array), ADC counts and energy, which use :func:`reram.analog.irdrop.array_layout`.
+
+Read noise, default form (``output``): a cell read as ``G (1 + s e)`` gives column ``j`` the mean
+``sum_i x_i G_ij`` and variance ``s^2 sum_i x_i^2 G_ij^2``, so one extra matmul replaces one random draw
+per cell per input. The ``cell`` form draws per cell and per input and is kept for validation.
+
+Gradients: quantizers are straight-through. The ADC block's gradient is that of the linear MVM
+``x @ dG * adc_gain`` (computed only when autograd needs it), so fine-tuning backpropagates through the
+programmed (noisy) conductances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from reram.compile.ir import ArchParams, CompiledModel, LayerIR
+from reram.errors import CompileError
+
+from .irdrop import approx_factors, array_layout, solve_exact
+from .presets import DeviceParams
+from .program import Chip, ChipLayer, program_chip, set_time
+
+
+def ste_round(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.floor(x + 0.5) - x).detach()
+
+
+@dataclass
+class LayerStats:
+    """Per-layer ADC statistics accumulated over forward passes."""
+
+    conversions: int = 0
+    clipped: int = 0
+    sample: list[np.ndarray] = field(default_factory=list)  # pre-ADC values in LSB units (subsample)
+    sample_size: int = 0
+
+    @property
+    def saturation(self) -> float:
+        return self.clipped / self.conversions if self.conversions else 0.0
+
+
+class AnalogLayer(nn.Module):
+    """One compiled layer on a programmed chip."""
+
+    def __init__(self, ir: LayerIR, arch: ArchParams, dev: DeviceParams, adc_lo: int, adc_hi: int,
+                 is_last: bool, trainable: bool = False, dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.ir, self.arch, self.dev = ir, arch, dev
+        self.adc_lo, self.adc_hi = adc_lo, adc_hi
+        self.is_last = is_last
+        self.dtype = dtype
+        self.T = ir.row_tiles(arch)
+        self.pad = self.T * arch.rows - ir.in_features
+        self.trainable = trainable
+        w = torch.tensor(ir.weight, dtype=dtype)
+        if trainable:
+            self.weight = nn.Parameter(w)
+            self.offset = nn.Parameter(torch.tensor(ir.offset, dtype=dtype))
+            self.gain = nn.Parameter(torch.tensor(ir.gain, dtype=dtype))
+        else:
+            self.register_buffer("weight", w)
+        self.stats = LayerStats()
+        self.collect = False
+        self.chip_layer: ChipLayer | None = None
+        self.sample_limit = 20000
+        self.device_ = torch.device("cpu")
+
+    # ------------------------------------------------------------------ chip state
+    def set_chip(self, cl: ChipLayer) -> None:
+        """Load a programmed state: effective conductances (IR drop folded in) as (S, T, R, out)."""
+        self.chip_layer = cl
+        gp = torch.tensor(cl.g_pos, dtype=torch.float64)
+        gn = torch.tensor(cl.g_neg, dtype=torch.float64)
+        if self.dev.ir_drop == "approx" and self.dev.wire_resistance > 0:
+            gp, gn = self._ir_factors(gp, gn)
+        self._set_g(gp, gn)
+        self.adc_mult_t = torch.tensor(cl.adc_mult, dtype=torch.float64)
+        M = cl.req_mult if cl.req_mult is not None else self.ir.req_mult
+        B = cl.req_bias if cl.req_bias is not None else self.ir.req_bias
+        self.req_mult = torch.tensor(M, dtype=torch.float64)
+        self.req_bias = torch.tensor(B, dtype=torch.float64)
+
+    def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a, R = self.arch, self.arch.rows
+        gp_n, gn_n = gp.numpy().copy(), gn.numpy().copy()
+        S, IN, _ = gp_n.shape
+        for s in range(S):
+            for t in range(self.T):
+                rs = slice(t * R, min((t + 1) * R, IN))
+                for sl, phys in array_layout(gp_n[s, rs], gn_n[s, rs], a.cols):
+                    f = approx_factors(phys * a.g_lsb, self.dev.wire_resistance)
+                    gp_n[s, rs, sl] *= f[:, 0::2]
+                    gn_n[s, rs, sl] *= f[:, 1::2]
+        return torch.from_numpy(gp_n), torch.from_numpy(gn_n)
+
+    def _tile(self, g: torch.Tensor) -> torch.Tensor:
+        """(S, in, out) -> (S, T, R, out), padding rows with G_min (unused cells, zero input)."""
+        if self.pad:
+            g = torch.cat([g, torch.full((g.shape[0], self.pad, g.shape[2]), float(self.arch.gmin_code),
+                                         dtype=g.dtype)], dim=1)
+        return g.reshape(g.shape[0], self.T, self.arch.rows, g.shape[2])
+
+    def _set_g(self, gp: torch.Tensor, gn: torch.Tensor) -> None:
+        gp_t, gn_t = self._tile(gp), self._tile(gn)
+        dev = self.device_
+        self.dG = (gp_t - gn_t).to(dev, self.dtype)
+        self.G2 = (gp_t.square() + gn_t.square()).to(dev, self.dtype)  # for output-referred read noise
+        self.Gp, self.Gn = gp_t.to(dev, self.dtype), gn_t.to(dev, self.dtype)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """``x``: input codes (N, in), integer-valued floats. Returns next codes or logits."""
+        return self._digital(self.forward_acc(x, noise_gen))
+
+    def forward_acc(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """The accumulated ADC codes ``acc`` (N, out) before the activation unit."""
+        arch = self.arch
+        dG, G2 = self.dG.to(x.device), self.G2.to(x.device)
+        lsb_mult = self.adc_mult_t.to(x.device, self.dtype) / 2.0**self.ir.adc_shift  # (T,)
+        if self.trainable and self.training:
+            dG, G2, lin_dG = self._train_conductances(noise_gen)
+        N = x.shape[0]
+        xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
+        S_w = dG.shape[0]
+        with torch.no_grad():
+            xd = xp.detach()
+            if arch.dac_mode == "bit_serial":
+                xi = xd.to(torch.int64)
+                slices = [((xi >> b) & 1).to(self.dtype) for b in range(arch.dac_bits)]
+            else:
+                slices = [xd]
+            acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
+            for b, xs in enumerate(slices):
+                xt = xs.reshape(N, self.T, arch.rows).transpose(0, 1)  # (T, N, R)
+                for s in range(S_w):
+                    S = torch.bmm(xt, dG[s])  # (T, N, out)
+                    S = self._read_noise(S, xt, s, G2, noise_gen)
+                    v = S * lsb_mult[:, None, None]
+                    code = torch.floor(v + 0.5).clamp(self.adc_lo, self.adc_hi)
+                    if self.collect:
+                        self._record(v)
+                    acc += code.sum(0) * float(2**b * arch.levels**s)
+        if torch.is_grad_enabled() and (x.requires_grad or self.trainable):
+            # straight-through gradient of the ADC block: the linear MVM in ADC-code units
+            g_lin = lin_dG if (self.trainable and self.training) else self._combined(dG)
+            mean_mult = lsb_mult.mean()
+            lin = (xp.reshape(N, -1) @ g_lin.reshape(-1, g_lin.shape[-1])) * mean_mult
+            acc = acc + lin - lin.detach()
+        return acc
+
+    def _combined(self, dG: torch.Tensor) -> torch.Tensor:
+        """Sum of weight slices in acc units: (T, R, out)."""
+        w = torch.tensor([float(self.arch.levels**s) for s in range(dG.shape[0])], dtype=dG.dtype)
+        return (dG * w[:, None, None, None].to(dG.device)).sum(0)
+
+    def _read_noise(self, S, xt, s, G2, gen):
+        r = self.dev.read_noise
+        if r == 0:
+            return S
+        if self.dev.read_noise_mode == "output":
+            var = torch.bmm(xt.square(), G2[s]) * r * r
+            eps = torch.randn(S.shape, generator=gen, dtype=S.dtype, device="cpu").to(S.device)
+            return S + var.sqrt() * eps
+        # per-cell draws, chunked over samples (validation only; slow)
+        Gp, Gn = self.Gp[s].to(S.device), self.Gn[s].to(S.device)
+        out = torch.empty_like(S)
+        chunk = 64
+        for i in range(0, xt.shape[1], chunk):
+            xc = xt[:, i : i + chunk]  # (T, n, R)
+            shp = (xc.shape[1], *Gp.shape)  # (n, T, R, out)
+            ep = torch.randn(shp, generator=gen, dtype=S.dtype).to(S.device)
+            en = torch.randn(shp, generator=gen, dtype=S.dtype).to(S.device)
+            g = Gp[None] * (1 + r * ep) - Gn[None] * (1 + r * en)  # (n, T, R, out)
+            out[:, i : i + chunk] = torch.einsum("tnr,ntro->tno", xc, g)
+        return out
+
+    def _record(self, v: torch.Tensor) -> None:
+        st = self.stats
+        st.conversions += v.numel()
+        st.clipped += int(((v < self.adc_lo - 0.5) | (v > self.adc_hi + 0.5)).sum())
+        if st.sample_size < self.sample_limit:
+            flat = v.detach().flatten()
+            step = max(1, flat.numel() // 4000)
+            take = flat[::step][: self.sample_limit - st.sample_size].cpu().numpy().astype(np.float32)
+            st.sample.append(take)
+            st.sample_size += take.size
+
+    def _digital(self, acc: torch.Tensor) -> torch.Tensor:
+        sh = 2.0**self.ir.req_shift
+        if self.trainable and self.training:
+            scale = self.ir.out_scale / self.ir.next_scale * sh
+            M = ste_round(self.gain * scale)
+            B = ste_round(self.offset / self.ir.next_scale * sh)
+        else:
+            M = self.req_mult.to(acc.device)
+            B = self.req_bias.to(acc.device)
+        if acc.dtype == torch.float64 or not (self.trainable and self.training):
+            acc = acc.to(torch.float64)
+            M, B = M.to(torch.float64), B.to(torch.float64)
+        y = (acc * M + B) / sh
+        if self.is_last:
+            return (y * self.ir.next_scale).to(self.dtype)
+        return ste_round(y).clamp(0, self.arch.x_max).to(self.dtype)
+
+    # ------------------------------------------------------------------ fine-tuning
+    def _train_conductances(self, gen):
+        """Conductances from the trainable float weights, with fresh programming noise each call."""
+        arch, dev = self.arch, self.dev
+        qmax = arch.q_max
+        qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
+        q = ste_round(qf)  # (out, in) differentiable
+        step = float(2**arch.grid_sub_bits)
+        from .program import apply_stuck, program_noise, weight_digits
+
+        with torch.no_grad():
+            pos, neg = weight_digits(q.detach().round().to(torch.int64), arch)
+            tp, tn = arch.gmin_code + pos * step, arch.gmin_code + neg * step
+            g_gen = gen if gen is not None else torch.Generator().manual_seed(0)
+            gp = apply_stuck(program_noise(tp.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev, g_gen)
+            gn = apply_stuck(program_noise(tn.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev, g_gen)
+            gp_t, gn_t = self._tile(gp), self._tile(gn)
+            dG = (gp_t - gn_t).to(self.dtype)
+            G2 = (gp_t.square() + gn_t.square()).to(self.dtype)
+            delta = self._combined(dG) - self._tile((q.detach().t() * step)[None].double())[0].to(self.dtype)
+        ideal = self._tile((q.t() * step)[None].to(torch.float64)).to(self.dtype)[0]
+        lin_dG = ideal + delta  # (T, R, out): differentiable in the weights, noisy like the chip
+        return dG, G2, lin_dG
+
+
+class AnalogModel(nn.Module):
+    """A compiled network on a programmed ReRAM chip, as a torch module taking images in [0, 1]."""
+
+    def __init__(self, compiled: CompiledModel, dev: DeviceParams, seed: int = 0, trainable: bool = False,
+                 dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"):
+        super().__init__()
+        self.compiled, self.dev, self.dtype = compiled, dev, dtype
+        n = len(compiled.layers)
+        self.layers = nn.ModuleList(
+            AnalogLayer(layer, compiled.arch, dev, *compiled.adc_limits(layer), is_last=(i == n - 1),
+                        trainable=trainable, dtype=dtype)
+            for i, layer in enumerate(compiled.layers)
+        )
+        self.noise_gen = torch.Generator().manual_seed(0)
+        self.chip: Chip | None = None
+        self.device_ = torch.device(device)
+        for layer in self.layers:
+            layer.device_ = self.device_
+        self.to(self.device_)
+        self.program(seed)
+
+    def program(self, seed: int) -> AnalogModel:
+        """Program a new chip (its own generator seeded by ``seed``); resets read noise to ``seed`` too."""
+        self.chip = program_chip(self.compiled, self.dev, seed)
+        self.noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
+        self._load_chip()
+        return self
+
+    def set_chip(self, chip: Chip) -> AnalogModel:
+        self.chip = chip
+        self._load_chip()
+        return self
+
+    def drift(self, t_seconds: float) -> AnalogModel:
+        """Let the programmed chip drift to ``t_seconds`` after programming."""
+        assert self.chip is not None
+        set_time(self.chip, self.compiled, self.dev, t_seconds)
+        self._load_chip()
+        return self
+
+    def _load_chip(self) -> None:
+        assert self.chip is not None
+        for layer, cl in zip(self.layers, self.chip.layers, strict=True):
+            layer.set_chip(cl)
+
+    def input_codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] -> first-layer DAC codes (negative inputs clamp to code 0)."""
+        a = self.compiled.arch
+        scale = self.compiled.layers[0].in_scale
+        x = x.reshape(x.shape[0], -1).to(self.dtype)
+        return ste_round(x / scale).clamp(0, a.x_max)
+
+    def forward(self, x: torch.Tensor, codes: bool = False) -> torch.Tensor:
+        h = x.to(self.dtype) if codes else self.input_codes(x)
+        for layer in self.layers:
+            h = layer(h, self.noise_gen)
+        return h
+
+    def collect_stats(self, on: bool = True) -> None:
+        for layer in self.layers:
+            layer.collect = on
+            if on:
+                layer.stats = LayerStats()
+
+    def layer_stats(self) -> list[dict[str, float]]:
+        return [{"layer": lay.ir.name, "adc_conversions": lay.stats.conversions,
+                 "adc_saturation": lay.stats.saturation} for lay in self.layers]
+
+    @torch.no_grad()
+    def evaluate(self, x: np.ndarray | torch.Tensor, y: np.ndarray, batch_size: int = 10000) -> float:
+        """Accuracy on pixel codes (uint8) or images in [0, 1]."""
+        xt = torch.as_tensor(np.array(x, copy=True))
+        if xt.dtype == torch.uint8:
+            xt = xt.to(torch.float32) / 255.0
+        preds = []
+        for i in range(0, len(xt), batch_size):
+            preds.append(self(xt[i : i + batch_size].to(self.device_)).argmax(1).cpu())
+        return float((torch.cat(preds).numpy() == np.asarray(y)).mean())
+
+
+def check_exact_irdrop(layer: AnalogLayer, x_codes: np.ndarray) -> np.ndarray:
+    """Column sums of one layer's first array with the exact nodal IR-drop solve (validation helper)."""
+    cl = layer.chip_layer
+    if cl is None:
+        raise CompileError("program the chip first")
+    arch = layer.arch
+    R = min(arch.rows, layer.ir.in_features)
+    (_, phys), *_ = array_layout(cl.g_pos[0, :R].astype(np.float64), cl.g_neg[0, :R].astype(np.float64), arch.cols)
+    v = x_codes[:, :R] / arch.x_max * arch.v_read
+    cur = solve_exact(phys * arch.g_lsb, v, layer.dev.wire_resistance)
+    return (cur[:, 0::2] - cur[:, 1::2]) / (arch.v_read / arch.x_max * arch.g_lsb)

@@ -1,0 +1,89 @@
+"""Evaluating a compiled model on programmed chips: accuracy over chips, ADC saturation per layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from reram.compile.ir import CompiledModel
+
+from .engine import AnalogModel
+from .presets import DeviceParams
+from .program import Chip
+
+
+def chip_seed(run_seed: int, chip: int) -> int:
+    """Seed of chip ``chip`` of a run: distinct per chip and per run seed."""
+    return int(run_seed) * 100_003 + int(chip)
+
+
+@dataclass
+class ChipEval:
+    seed: int
+    accuracy: float
+    layer_stats: list[dict[str, float]]
+    chip: Chip
+    recal_residuals: dict[str, float] = field(default_factory=dict)
+    adc_samples: list[np.ndarray] = field(default_factory=list)
+
+
+def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, test_y: np.ndarray, seeds: list[int],
+                   calib_x: np.ndarray | None = None, bias_recal: bool = False, fit: str = "gain_offset",
+                   batch_size: int = 10000, device: str = "cpu", progress: bool = True,
+                   label: str = "chips") -> list[ChipEval]:
+    """Program one chip per seed, optionally re-calibrate its biases, and measure test accuracy."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from reram.compile.calibrate import bias_recalibration
+
+    out = []
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  disable=not progress, transient=True) as bar:
+        task = bar.add_task(label, total=len(seeds))
+        for seed in seeds:
+            model = AnalogModel(cm, dev, seed=seed, device=device)
+            resid: dict[str, float] = {}
+            if bias_recal:
+                if calib_x is None:
+                    raise ValueError("bias re-calibration needs calibration images")
+                assert model.chip is not None
+                resid = bias_recalibration(cm, model.chip, dev, calib_x, fit)
+                model.set_chip(model.chip)
+            model.eval()
+            model.noise_gen.manual_seed(seed + 7)
+            model.collect_stats(True)
+            acc = model.evaluate(np.asarray(test_x), test_y, batch_size=batch_size)
+            assert model.chip is not None
+            samples = [np.concatenate(lay.stats.sample) if lay.stats.sample else np.zeros(0, np.float32)
+                       for lay in model.layers]
+            out.append(ChipEval(seed=seed, accuracy=acc, layer_stats=model.layer_stats(), chip=model.chip,
+                                recal_residuals=resid, adc_samples=samples))
+            bar.advance(task)
+    return out
+
+
+def summarize(evals: list[ChipEval]) -> dict[str, object]:
+    accs = np.array([e.accuracy for e in evals])
+    n_layers = len(evals[0].layer_stats)
+    per_layer = []
+    for li in range(n_layers):
+        sats = [e.layer_stats[li]["adc_saturation"] for e in evals]
+        per_layer.append({"layer": evals[0].layer_stats[li]["layer"], "adc_saturation_mean": float(np.mean(sats)),
+                          "adc_saturation_max": float(np.max(sats)),
+                          "adc_conversions_per_chip": int(evals[0].layer_stats[li]["adc_conversions"])})
+    return {
+        "test_accuracy_mean": float(accs.mean()),
+        "test_accuracy_std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
+        "chips": len(evals),
+        "chip_seeds": [e.seed for e in evals],
+        "chip_accuracies": [float(a) for a in accs],
+        "layers": per_layer,
+    }
+
+
+def to_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name

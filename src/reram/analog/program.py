@@ -1,0 +1,192 @@
+"""Programming a chip: weight codes -> per-slice differential conductance pairs on an integer grid,
+with programming variation, stuck-at faults and drift. One ``torch.Generator`` per chip.
+
+Conductances are kept as integer codes of the grid step ``arch.g_lsb`` (``2**grid_sub_bits`` steps per
+programmable level), fine enough to represent variation; the golden model and the RTL read exactly these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from reram.compile.ir import ArchParams, CompiledModel, LayerIR
+
+from .presets import DeviceParams, state_dependent_sigma
+
+
+@dataclass
+class ChipLayer:
+    """Programmed state of one layer. Codes are int32 of shape (slices, in, out)."""
+
+    g_pos: np.ndarray
+    g_neg: np.ndarray
+    g0_pos: torch.Tensor  # float grid units right after programming (before drift), for .drift()
+    g0_neg: torch.Tensor
+    nu_pos: torch.Tensor  # per-device drift exponents
+    nu_neg: torch.Tensor
+    adc_mult: np.ndarray  # int64 (row_tiles,): ADC multiplier per row tile (drift compensation)
+    req_mult: np.ndarray | None = None  # per-chip calibration overrides (int64, (out,))
+    req_bias: np.ndarray | None = None
+
+
+@dataclass
+class Chip:
+    seed: int
+    layers: list[ChipLayer]
+    time_s: float = 0.0
+
+
+def weight_digits(codes: np.ndarray | torch.Tensor, arch: ArchParams) -> tuple[torch.Tensor, torch.Tensor]:
+    """Signed weight codes (out, in) -> positive/negative digits (slices, in, out), least significant first."""
+    q = torch.as_tensor(codes).to(torch.int64).t()
+    mag = q.abs()
+    L = arch.levels
+    digits = torch.stack([(mag // L**s) % L for s in range(arch.slices)])
+    pos = torch.where(q > 0, digits, torch.zeros_like(digits))
+    neg = torch.where(q < 0, digits, torch.zeros_like(digits))
+    return pos, neg
+
+
+def target_codes(layer: LayerIR, arch: ArchParams) -> tuple[torch.Tensor, torch.Tensor]:
+    pos, neg = weight_digits(layer.weight_codes, arch)
+    step = 2**arch.grid_sub_bits
+    return arch.gmin_code + pos * step, arch.gmin_code + neg * step
+
+
+def program_noise(g_target: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch.Generator) -> torch.Tensor:
+    """Programmed conductance in grid units (float), before stuck-at faults and quantization."""
+    if dev.program_sigma == 0 and dev.sigma_model == "constant":
+        return g_target.to(torch.float64)
+    g_si = g_target.to(torch.float64) * arch.g_lsb
+    if dev.sigma_model == "state_dependent":
+        sigma = state_dependent_sigma(g_si, dev)
+    else:
+        sigma = torch.full_like(g_si, dev.program_sigma * (arch.g_max - arch.g_min))
+    noise = torch.randn(g_si.shape, generator=gen, dtype=torch.float64) * sigma
+    return (g_si + noise) / arch.g_lsb
+
+
+def apply_stuck(g: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch.Generator) -> torch.Tensor:
+    if dev.stuck_low == 0 and dev.stuck_high == 0:
+        return g
+    u = torch.rand(g.shape, generator=gen, dtype=torch.float64)
+    g = torch.where(u < dev.stuck_low, torch.full_like(g, arch.gmin_code), g)
+    return torch.where(u >= 1 - dev.stuck_high, torch.full_like(g, arch.gmax_code), g)
+
+
+def quantize_grid(g: torch.Tensor, arch: ArchParams) -> np.ndarray:
+    return g.round().clamp(0, arch.gmax_code).to(torch.int32).numpy()
+
+
+def drift_factor(nu: torch.Tensor, dev: DeviceParams, t: float) -> torch.Tensor:
+    if t <= dev.drift_t0:
+        return torch.ones_like(nu)
+    return (t / dev.drift_t0) ** (-nu)
+
+
+def program_chip(model: CompiledModel, dev: DeviceParams, seed: int, time_s: float | None = None) -> Chip:
+    """Program every layer with a generator seeded by ``seed``; then let it drift to ``time_s``."""
+    gen = torch.Generator().manual_seed(int(seed))
+    arch = model.arch
+    t = dev.drift_time if time_s is None else time_s
+    layers = []
+    for layer in model.layers:
+        tp, tn = target_codes(layer, arch)
+        g0p = apply_stuck(program_noise(tp, arch, dev, gen).clamp(0, arch.gmax_code), arch, dev, gen)
+        g0n = apply_stuck(program_noise(tn, arch, dev, gen).clamp(0, arch.gmax_code), arch, dev, gen)
+        if dev.drift_nu > 0 or dev.drift_nu_std > 0:
+            nup = (dev.drift_nu + dev.drift_nu_std * torch.randn(g0p.shape, generator=gen, dtype=g0p.dtype)).clamp(0)
+            nun = (dev.drift_nu + dev.drift_nu_std * torch.randn(g0n.shape, generator=gen, dtype=g0n.dtype)).clamp(0)
+        else:
+            nup = torch.zeros_like(g0p)
+            nun = torch.zeros_like(g0n)
+        layers.append(ChipLayer(g_pos=np.zeros(0), g_neg=np.zeros(0), g0_pos=g0p, g0_neg=g0n, nu_pos=nup,
+                                nu_neg=nun, adc_mult=np.full(layer.row_tiles(arch), layer.adc_mult, np.int64)))
+    chip = Chip(seed=int(seed), layers=layers)
+    set_time(chip, model, dev, t)
+    return chip
+
+
+def set_time(chip: Chip, model: CompiledModel, dev: DeviceParams, t: float) -> None:
+    """Apply drift to time ``t`` (seconds after programming), with optional per-tile gain compensation."""
+    arch = model.arch
+    for layer, cl in zip(model.layers, chip.layers, strict=True):
+        fp, fn = drift_factor(cl.nu_pos, dev, t), drift_factor(cl.nu_neg, dev, t)
+        gp, gn = cl.g0_pos * fp, cl.g0_neg * fn
+        cl.g_pos, cl.g_neg = quantize_grid(gp, arch), quantize_grid(gn, arch)
+        cl.adc_mult = np.full(layer.row_tiles(arch), layer.adc_mult, np.int64)
+        if dev.drift_compensation and t > dev.drift_t0:
+            # one global gain per row tile: the ratio of programmed to drifted total conductance, as a
+            # reference-column measurement would give it; applied to the ADC multiplier
+            R = arch.rows
+            for ti in range(layer.row_tiles(arch)):
+                rs = slice(ti * R, (ti + 1) * R)
+                before = (cl.g0_pos[:, rs] + cl.g0_neg[:, rs]).sum()
+                after = (gp[:, rs] + gn[:, rs]).sum()
+                gain = float(before / after) if after > 0 else 1.0
+                cl.adc_mult[ti] = min(int(round(layer.adc_mult * gain)), 2**20 - 1)
+    chip.time_s = t
+
+
+def ideal_chip(model: CompiledModel) -> Chip:
+    """The chip as targeted: no variation, faults or drift."""
+    from .presets import PRESETS, DeviceParams
+
+    p = dict(PRESETS["ideal"])
+    p.pop("citations")
+    return program_chip(model, DeviceParams(name="ideal", **p), seed=0)  # type: ignore[arg-type]
+
+
+def save_chip(path, chip: Chip) -> None:
+    """The programmed state (integer codes, ADC multipliers, calibrated activation-unit constants) as npz."""
+    from reram.fsutil import atomic_save_npz
+
+    arrays: dict[str, np.ndarray] = {"seed": np.array(chip.seed), "time_s": np.array(chip.time_s)}
+    for i, cl in enumerate(chip.layers):
+        arrays[f"l{i}.g_pos"] = cl.g_pos
+        arrays[f"l{i}.g_neg"] = cl.g_neg
+        arrays[f"l{i}.adc_mult"] = cl.adc_mult
+        if cl.req_mult is not None and cl.req_bias is not None:
+            arrays[f"l{i}.req_mult"] = cl.req_mult
+            arrays[f"l{i}.req_bias"] = cl.req_bias
+    atomic_save_npz(path, arrays)
+
+
+def load_chip(path, model: CompiledModel) -> Chip:
+    """Read a chip saved by :func:`save_chip`, checking it against the compiled model's shapes."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from reram.errors import IRError
+
+    p = Path(path)
+    try:
+        with np.load(io.BytesIO(p.read_bytes()), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise IRError(f"{p} is missing: run the 'analog' stage") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise IRError(f"{p}: corrupt chip file ({e}); re-run the 'analog' stage") from None
+    layers = []
+    arch = model.arch
+    try:
+        for i, layer in enumerate(model.layers):
+            gp, gn = arrays[f"l{i}.g_pos"], arrays[f"l{i}.g_neg"]
+            shape = (arch.slices, layer.in_features, layer.out_features)
+            for name, g in (("g_pos", gp), ("g_neg", gn)):
+                if g.shape != shape or g.dtype.kind not in "iu" or g.min() < 0 or g.max() > arch.gmax_code:
+                    raise IRError(f"{p}: l{i}.{name} must be integer codes in [0, {arch.gmax_code}] of shape {shape}")
+            am = arrays[f"l{i}.adc_mult"]
+            if am.shape != (layer.row_tiles(arch),):
+                raise IRError(f"{p}: l{i}.adc_mult has shape {am.shape}")
+            zero = torch.zeros(0)
+            layers.append(ChipLayer(g_pos=gp.astype(np.int32), g_neg=gn.astype(np.int32), g0_pos=zero, g0_neg=zero,
+                                    nu_pos=zero, nu_neg=zero, adc_mult=am.astype(np.int64),
+                                    req_mult=arrays.get(f"l{i}.req_mult"), req_bias=arrays.get(f"l{i}.req_bias")))
+        return Chip(seed=int(arrays["seed"]), layers=layers, time_s=float(arrays["time_s"]))
+    except KeyError as e:
+        raise IRError(f"{p}: array {e} is missing; re-run the 'analog' stage") from None

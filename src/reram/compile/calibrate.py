@@ -1,0 +1,109 @@
+"""Calibration passes that need a chip or training: least-squares bias re-calibration (per programmed
+chip, against pre-ReLU software targets) and hardware-aware fine-tuning."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from reram.analog.presets import DeviceParams
+from reram.analog.program import Chip
+
+from .ir import CompiledModel
+from .passes import float_forward, requant_ints
+
+log = logging.getLogger("reram")
+
+
+@torch.no_grad()
+def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x: np.ndarray, fit: str = "gain_offset",
+                       target: str = "pre_relu") -> dict[str, float]:
+    """Per output column, fit ``target ~ gain * hw + offset`` (or the offset alone) by least squares.
+
+    ``hw`` is the chip's output ``out_scale * acc`` (read noise on) and ``target`` the software
+    pre-activation of the same calibration images. Layers are fitted in order, each seeing the already
+    calibrated earlier layers. ``target='post_relu'`` fits against ReLU'd targets instead (kept for the
+    ablation: the clipped zeros bias the fit). The results are stored on the chip (its activation-unit
+    memory), not in the IR. Returns the RMS residual per layer, relative to the target's RMS.
+    """
+    from reram.analog.engine import AnalogModel
+
+    engine = AnalogModel(cm, dev, seed=chip.seed, dtype=torch.float64)
+    engine.set_chip(chip)
+    engine.eval()
+    soft = float_forward(cm, calib_x)
+    h = engine.input_codes(torch.from_numpy(np.asarray(calib_x, np.float32)))
+    residuals = {}
+    for li, (layer, al) in enumerate(zip(cm.layers, engine.layers, strict=True)):
+        acc = al.forward_acc(h, engine.noise_gen).numpy()
+        hw = acc * layer.out_scale
+        z = soft[li][1].astype(np.float64)
+        if target == "post_relu" and layer.relu:
+            z = np.maximum(z, 0)
+        if fit == "gain_offset":
+            n = hw.shape[0]
+            mh, mz = hw.mean(0), z.mean(0)
+            cov = ((hw - mh) * (z - mz)).sum(0) / n
+            var = ((hw - mh) ** 2).sum(0) / n
+            gain = np.where(var > 1e-30, cov / np.maximum(var, 1e-30), layer.gain.astype(np.float64))
+            offset = mz - gain * mh
+        else:
+            gain = layer.gain.astype(np.float64)
+            offset = (z - gain * hw).mean(0)
+        resid = z - (gain * hw + offset)
+        residuals[layer.name] = float(np.sqrt((resid**2).mean() / max((z**2).mean(), 1e-30)))
+        M, B = requant_ints(layer, gain, offset)
+        chip.layers[li].req_mult, chip.layers[li].req_bias = M, B
+        al.set_chip(chip.layers[li])
+        h = al._digital(torch.from_numpy(acc))
+    return residuals
+
+
+def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray, train_y: np.ndarray, iters: int,
+                      lr: float, batch: int, seed: int, progress: bool = True) -> list[float]:
+    """Fine-tune weights, offsets and gains with the non-idealities sampled in every forward pass.
+
+    Each step programs fresh conductance errors (and read noise) into the forward pass; quantizers are
+    straight-through. Updates the IR's float weights, offsets and gains in place; the caller re-runs the
+    mapping and ADC calibration passes.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from reram.analog.engine import AnalogModel
+
+    torch.manual_seed(seed)
+    model = AnalogModel(cm, dev, seed=seed, trainable=True)
+    model.train()
+    gen = torch.Generator().manual_seed(seed + 17)
+    model.noise_gen = torch.Generator().manual_seed(seed + 23)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(iters, 1))
+    x = torch.tensor(np.asarray(train_x), dtype=torch.float32)
+    if x.max() > 1.5:
+        x = x / 255.0
+    y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
+    losses: list[float] = []
+    loss_fn = torch.nn.CrossEntropyLoss()
+    with Progress(TextColumn("[bold]fine-tune"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), disable=not progress) as bar:
+        task = bar.add_task("ft", total=iters, info="")
+        for it in range(iters):
+            idx = torch.randint(0, len(x), (batch,), generator=gen)
+            logits = model(x[idx])
+            loss = loss_fn(logits, y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if it % 20 == 0 or it == iters - 1:
+                bar.update(task, completed=it + 1, info=f"loss {np.mean(losses[-20:]):.4f}")
+    for layer, al in zip(cm.layers, model.layers, strict=True):
+        layer.weight = al.weight.detach().numpy().astype(np.float32)
+        layer.offset = al.offset.detach().numpy().astype(np.float32)
+        layer.gain = al.gain.detach().numpy().astype(np.float32)
+    cm.passes.append("hw_aware_finetune")
+    return losses

@@ -1,0 +1,119 @@
+"""Named compiler flows: ordered lists of passes.
+
+* ``ideal``   : fold_batchnorm, activation_scaling, map_conductances, tile, adc_calibration[pre_relu];
+                evaluated on noise-free devices.
+* ``naive``   : fold_batchnorm, map_conductances, tile; DAC ranges [0, 1], ADC ranges worst case, no
+                calibration.
+* ``default`` : fold_batchnorm, activation_scaling, map_conductances, tile, adc_calibration[pre_relu],
+                hw_aware_finetune (then map_conductances and adc_calibration again), and per programmed
+                chip bias_recalibration.
+
+The ablation (:func:`ablation_steps`) adds passes one at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+from torch import nn
+
+from reram.analog.presets import DeviceParams
+from reram.config import ReramConfig
+from reram.errors import ConfigError
+
+from .calibrate import hw_aware_finetune
+from .ir import ArchParams, CompiledModel
+from .passes import (
+    activation_scaling,
+    adc_calibration,
+    adc_naive,
+    fold_batchnorm,
+    map_conductances,
+    naive_scaling,
+    tile,
+)
+
+FLOWS = {
+    "ideal": ["fold_batchnorm", "activation_scaling", "map_conductances", "tile", "adc_calibration[pre_relu]"],
+    "naive": ["fold_batchnorm", "map_conductances", "tile"],
+    "default": ["fold_batchnorm", "activation_scaling", "map_conductances", "tile", "adc_calibration[pre_relu]",
+                "hw_aware_finetune", "bias_recalibration"],
+}
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """What a flow does, pass by pass."""
+
+    name: str
+    act_scaling: bool = True
+    adc_target: str | None = "pre_relu"  # None: worst-case ADC ranges
+    finetune: bool = False
+    bias_recal: bool = False
+    recal_target: str = "pre_relu"
+    ideal_devices: bool = False
+
+
+FLOW_SPECS = {
+    "ideal": FlowSpec("ideal", ideal_devices=True),
+    "naive": FlowSpec("naive", act_scaling=False, adc_target=None),
+    "default": FlowSpec("default", finetune=True, bias_recal=True),
+}
+
+ABLATION_STEPS: list[tuple[str, FlowSpec]] = [
+    ("1 naive mapping", FlowSpec("naive", act_scaling=False, adc_target=None)),
+    ("2 + activation-aware scaling", FlowSpec("scaled", adc_target=None)),
+    ("3 calibration against post-ReLU targets", FlowSpec("post_relu", adc_target="post_relu")),
+    ("4 calibration against pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu")),
+    ("5 + least-squares bias re-calibration", FlowSpec("bias_recal", bias_recal=True)),
+    ("6 + hardware-aware fine-tuning", FlowSpec("default", finetune=True, bias_recal=True)),
+]
+
+
+def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
+    return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, cell_bits=dev.cell_bits, slices=dev.slices,
+                      grid_sub_bits=dev.grid_sub_bits, g_min=dev.g_min, g_max=dev.g_max, dac_bits=cfg.dac.bits,
+                      dac_mode=cfg.dac.mode, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read)
+
+
+def noise_free(dev: DeviceParams) -> DeviceParams:
+    return replace(dev, name=f"{dev.name}-noise-free", program_sigma=0.0, sigma_model="constant", read_noise=0.0,
+                   stuck_low=0.0, stuck_high=0.0, drift_nu=0.0, drift_nu_std=0.0, wire_resistance=0.0, ir_drop="off")
+
+
+def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: FlowSpec, calib_x: np.ndarray,
+                 train_x: np.ndarray | None = None, train_y: np.ndarray | None = None, seed: int = 0,
+                 progress: bool = True, base: CompiledModel | None = None) -> CompiledModel:
+    """Build the IR of ``model`` with the passes of ``spec`` (chip-independent ones; bias re-calibration
+    runs per chip, see :func:`reram.compile.calibrate.bias_recalibration`)."""
+    arch = arch_from_config(cfg, dev)
+    cal = cfg.calibration
+    if base is not None:
+        cm = copy.deepcopy(base)
+    else:
+        cm = fold_batchnorm(model, arch)
+        if spec.act_scaling:
+            activation_scaling(cm, calib_x, cal.act_percentile)
+        else:
+            naive_scaling(cm)
+        map_conductances(cm)
+        tile(cm)
+        if spec.adc_target is None:
+            adc_naive(cm)
+        else:
+            adc_calibration(cm, calib_x, cfg.adc.percentile, spec.adc_target)
+    if spec.finetune and cal.finetune_iters > 0:
+        if train_x is None or train_y is None:
+            raise ConfigError("hardware-aware fine-tuning needs training data")
+        hw_aware_finetune(cm, dev, train_x, train_y, cal.finetune_iters, cal.finetune_lr, cal.finetune_batch, seed,
+                          progress=progress)
+        map_conductances(cm)
+        cm.passes.append("map_conductances")
+        adc_calibration(cm, calib_x, cfg.adc.percentile, spec.adc_target or "pre_relu")
+    if spec.bias_recal:
+        cm.passes.append("bias_recalibration")
+    cm.flow = spec.name
+    cm.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()}
+    return cm

@@ -1,0 +1,233 @@
+"""The typed intermediate representation (IR) of a compiled accelerator.
+
+Every stage after compilation reads only this: the analog engine, the bit-exact golden model, the RTL
+images and the energy model. Saved as ``ir.json`` (scalars, format version) plus ``ir.npz`` (arrays),
+no pickle.
+
+Numeric contract of one layer (all integers, see :mod:`reram.golden`):
+
+* inputs are DAC codes ``x`` in ``[0, 2**dac_bits - 1]``, standing for ``in_scale * x``;
+* weight codes ``q`` in ``[-(L**S - 1), L**S - 1]`` (L levels per cell, S slices) split into per-slice
+  digits, each a differential pair ``G+ - G-`` of ``digit * 2**grid_sub_bits`` integer grid steps;
+* per row tile, input slice and weight slice the ADC converts ``S = sum_i x_i (g+_i - g-_i)`` into
+  ``clamp((S * adc_mult + 2**(adc_shift-1)) >> adc_shift, adc_lo, adc_hi)``;
+* codes are shift-added over input bits and weight slices and summed over row tiles into ``acc``;
+* the activation unit computes ``(acc * req_mult + req_bias + 2**(req_shift-1)) >> req_shift``, clamped to
+  ``[0, 2**dac_bits - 1]`` (ReLU and requantization) for hidden layers; the last layer's
+  ``acc * req_mult + req_bias`` are the logits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reram.errors import IRError
+from reram.fsutil import atomic_save_npz, atomic_write_json
+
+IR_FORMAT_VERSION = 1
+
+
+@dataclass
+class ArchParams:
+    """Architecture parameters the compiled model was built for."""
+
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 4
+    slices: int = 1
+    grid_sub_bits: int = 8
+    g_min: float = 5e-6
+    g_max: float = 50e-6
+    dac_bits: int = 8
+    dac_mode: str = "multilevel"
+    adc_bits: int = 8
+    v_read: float = 0.2
+
+    @property
+    def levels(self) -> int:
+        return 2**self.cell_bits
+
+    @property
+    def q_max(self) -> int:
+        """Largest weight-code magnitude: L**S - 1."""
+        return self.levels**self.slices - 1
+
+    @property
+    def pairs_per_array(self) -> int:
+        return self.cols // 2
+
+    @property
+    def g_lsb(self) -> float:
+        """Conductance of one integer grid step in S."""
+        return (self.g_max - self.g_min) / (self.levels - 1) / 2**self.grid_sub_bits
+
+    @property
+    def gmin_code(self) -> int:
+        return int(round(self.g_min / self.g_lsb))
+
+    @property
+    def gmax_code(self) -> int:
+        return self.gmin_code + (self.levels - 1) * 2**self.grid_sub_bits
+
+    @property
+    def x_max(self) -> int:
+        return 2**self.dac_bits - 1
+
+    @property
+    def input_slices(self) -> int:
+        return self.dac_bits if self.dac_mode == "bit_serial" else 1
+
+    @property
+    def slice_input_max(self) -> int:
+        return 1 if self.dac_mode == "bit_serial" else self.x_max
+
+
+@dataclass
+class LayerIR:
+    """One crossbar layer. Arrays are numpy; shapes are (out, in) for weights and (out,) per column."""
+
+    name: str
+    in_features: int
+    out_features: int
+    relu: bool
+    weight: np.ndarray  # float32 (out, in): folded float weights
+    bias: np.ndarray  # float32 (out,): folded float bias, applied digitally
+    w_max: float = 0.0  # weight magnitude mapped to the largest code
+    in_scale: float = 1.0  # float value of one input code
+    out_scale: float = 1.0  # float value of one unit of acc (before gain)
+    adc_range: float = 1.0  # pre-ADC |S| mapped to full scale
+    adc_signed: bool = True
+    adc_mult: int = 1
+    adc_shift: int = 0
+    gain: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per-column calibration gain
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per-column offset (float)
+    next_scale: float = 1.0  # float value of one output code (next layer's in_scale, or logit unit)
+    req_mult: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    req_bias: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    req_shift: int = 0
+    weight_codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))  # (out, in)
+
+    ARRAYS = ("weight", "bias", "gain", "offset", "req_mult", "req_bias", "weight_codes")
+
+    def row_tiles(self, arch: ArchParams) -> int:
+        return -(-self.in_features // arch.rows)
+
+    def col_tiles(self, arch: ArchParams) -> int:
+        return -(-(self.out_features * arch.slices) // arch.pairs_per_array)
+
+
+@dataclass
+class CompiledModel:
+    arch: ArchParams
+    layers: list[LayerIR]
+    passes: list[str] = field(default_factory=list)
+    flow: str = "default"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def adc_limits(self, layer: LayerIR) -> tuple[int, int]:
+        b = self.arch.adc_bits
+        return (-(2 ** (b - 1)), 2 ** (b - 1) - 1) if layer.adc_signed else (0, 2**b - 1)
+
+    def total_arrays(self) -> int:
+        return sum(layer.row_tiles(self.arch) * layer.col_tiles(self.arch) for layer in self.layers)
+
+    # ---------------- persistence ----------------
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        arrays: dict[str, np.ndarray] = {}
+        layers_json = []
+        for i, layer in enumerate(self.layers):
+            d: dict[str, Any] = {}
+            for f in fields(LayerIR):
+                v = getattr(layer, f.name)
+                if f.name in LayerIR.ARRAYS:
+                    arrays[f"l{i}.{f.name}"] = np.ascontiguousarray(v)
+                else:
+                    d[f.name] = v
+            layers_json.append(d)
+        doc = {
+            "format": "reram-ir",
+            "version": IR_FORMAT_VERSION,
+            "flow": self.flow,
+            "passes": self.passes,
+            "arch": asdict(self.arch),
+            "layers": layers_json,
+            "meta": self.meta,
+        }
+        atomic_save_npz(folder / "ir.npz", arrays)
+        atomic_write_json(folder / "ir.json", doc)
+
+    @classmethod
+    def load(cls, folder: Path) -> CompiledModel:
+        folder = Path(folder)
+        jpath, npath = folder / "ir.json", folder / "ir.npz"
+        try:
+            doc = json.loads(jpath.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IRError(f"{jpath} is missing: run the 'compile' stage") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise IRError(f"{jpath}: corrupt IR file ({e}); re-run the 'compile' stage") from None
+        if not isinstance(doc, dict) or doc.get("format") != "reram-ir":
+            raise IRError(f"{jpath}: not a reram IR file")
+        if doc.get("version") != IR_FORMAT_VERSION:
+            raise IRError(f"{jpath}: IR format version {doc.get('version')!r}, this reram reads {IR_FORMAT_VERSION}")
+        try:
+            raw = npath.read_bytes()
+            with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise IRError(f"{npath} is missing: re-run the 'compile' stage") from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+            raise IRError(f"{npath}: corrupt IR arrays ({e}); re-run the 'compile' stage") from None
+        try:
+            arch = ArchParams(**doc["arch"])
+            layers = []
+            for i, d in enumerate(doc["layers"]):
+                kw = dict(d)
+                for name in LayerIR.ARRAYS:
+                    key = f"l{i}.{name}"
+                    if key not in arrays:
+                        raise IRError(f"{npath}: array {key} is missing")
+                    kw[name] = arrays[key]
+                layer = LayerIR(**kw)
+                _check_layer(layer, npath)
+                layers.append(layer)
+            model = cls(arch=arch, layers=layers, passes=list(doc["passes"]), flow=str(doc["flow"]),
+                        meta=dict(doc.get("meta", {})))
+        except IRError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            raise IRError(f"{jpath}: malformed IR ({type(e).__name__}: {e}); re-run the 'compile' stage") from None
+        for a, b in zip(model.layers, model.layers[1:], strict=False):
+            if a.out_features != b.in_features:
+                raise IRError(f"{jpath}: layer {a.name} has {a.out_features} outputs, {b.name} {b.in_features} inputs")
+        return model
+
+
+def _check_layer(layer: LayerIR, where: Path) -> None:
+    o, i = layer.out_features, layer.in_features
+    expect = {
+        "weight": (o, i), "bias": (o,), "gain": (o,), "offset": (o,), "req_mult": (o,), "req_bias": (o,),
+        "weight_codes": (o, i),
+    }
+    for name, shape in expect.items():
+        arr = getattr(layer, name)
+        if not isinstance(arr, np.ndarray) or arr.shape != shape:
+            got = getattr(arr, "shape", type(arr).__name__)
+            raise IRError(f"{where}: layer {layer.name} array '{name}' has shape {got}, expected {shape}")
+        if arr.dtype.kind not in "fiu":
+            raise IRError(f"{where}: layer {layer.name} array '{name}' has dtype {arr.dtype}")
+        if not np.all(np.isfinite(arr)):
+            raise IRError(f"{where}: layer {layer.name} array '{name}' holds NaN or infinity")
+    limits = {"adc_mult": (1, 2**20 - 1), "adc_shift": (0, 62), "req_shift": (0, 62)}
+    for name, (lo, hi) in limits.items():
+        v = getattr(layer, name)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise IRError(f"{where}: layer {layer.name} {name}={v!r} is not an integer in [{lo}, {hi}]")

@@ -1,0 +1,265 @@
+"""Compiler passes: small named units that transform a :class:`CompiledModel`.
+
+Data-dependent passes take a calibration batch drawn from the training file (never the test set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from reram.errors import CompileError
+
+from .ir import ArchParams, CompiledModel, LayerIR
+
+REQ_MULT_MAX = 2**15 - 1
+ADC_MULT_BITS = 16
+
+
+# --------------------------------------------------------------------------- fold_batchnorm
+def fold_batchnorm(model: nn.Module, arch: ArchParams) -> CompiledModel:
+    """Torch model -> IR layers with BatchNorm folded into the preceding Linear layer.
+
+    Supports Flatten, Linear, BatchNorm1d (after a Linear) and ReLU; anything else is an error listing
+    every unsupported layer.
+    """
+    mods = list(model.children()) if isinstance(model, nn.Sequential) else [model]
+    bad = [f"{i}: {type(m).__name__}" for i, m in enumerate(mods)
+           if not isinstance(m, nn.Linear | nn.BatchNorm1d | nn.ReLU | nn.Flatten)]
+    if bad:
+        raise CompileError(f"unsupported layers (only Linear, BatchNorm1d, ReLU, Flatten): {', '.join(bad)}")
+    layers: list[LayerIR] = []
+    for m in mods:
+        if isinstance(m, nn.Linear):
+            w = m.weight.detach().double().numpy()
+            b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
+            layers.append(LayerIR(name=f"fc{len(layers)}", in_features=m.in_features, out_features=m.out_features,
+                                  relu=False, weight=w, bias=b))
+        elif isinstance(m, nn.BatchNorm1d):
+            if not layers or layers[-1].relu:
+                raise CompileError("BatchNorm1d must directly follow a Linear layer to be folded")
+            last = layers[-1]
+            g = (m.weight.detach().double() if m.affine else torch.ones(m.num_features, dtype=torch.float64)).numpy()
+            beta = (m.bias.detach().double() if m.affine else torch.zeros(m.num_features, dtype=torch.float64)).numpy()
+            assert m.running_mean is not None and m.running_var is not None
+            mean, var = m.running_mean.double().numpy(), m.running_var.double().numpy()
+            s = g / np.sqrt(var + m.eps)
+            last.weight = last.weight * s[:, None]
+            last.bias = (last.bias - mean) * s + beta
+        elif isinstance(m, nn.ReLU):
+            if not layers:
+                raise CompileError("ReLU before the first Linear layer is not supported")
+            layers[-1].relu = True
+    if not layers:
+        raise CompileError("the model has no Linear layer")
+    for layer in layers:
+        layer.weight = layer.weight.astype(np.float32)
+        layer.bias = layer.bias.astype(np.float32)
+        layer.gain = np.ones(layer.out_features, np.float32)
+        layer.offset = layer.bias.copy()
+        layer.in_scale = 1.0 / arch.x_max
+    if layers[-1].relu:
+        raise CompileError("the last layer must not have a ReLU (its outputs are the logits)")
+    return CompiledModel(arch=arch, layers=layers, passes=["fold_batchnorm"])
+
+
+# --------------------------------------------------------------------------- software reference
+def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Software forward of the folded float model: per layer (input, pre-activation)."""
+    h = torch.as_tensor(x, dtype=torch.float32)
+    out = []
+    for layer in cm.layers:
+        z = h @ torch.from_numpy(layer.weight).t() + torch.from_numpy(layer.bias)
+        out.append((h.numpy(), z.numpy()))
+        h = torch.relu(z) if layer.relu else z
+    return out
+
+
+# --------------------------------------------------------------------------- activation_scaling
+def activation_scaling(cm: CompiledModel, calib_x: np.ndarray, percentile: float) -> None:
+    """DAC input ranges: the ``percentile`` of each hidden layer's calibration activations maps to full scale.
+
+    The first layer keeps pixel codes (its inputs are images in [0, 1]).
+    """
+    acts = float_forward(cm, calib_x)
+    for i, layer in enumerate(cm.layers):
+        if i == 0:
+            layer.in_scale = 1.0 / cm.arch.x_max
+            continue
+        a = acts[i][0]
+        hi = float(np.percentile(a, percentile)) if a.size else 1.0
+        layer.in_scale = max(hi, 1e-6) / cm.arch.x_max
+    cm.passes.append("activation_scaling")
+
+
+def naive_scaling(cm: CompiledModel) -> None:
+    """No activation scaling: every layer's DAC covers [0, 1]."""
+    for layer in cm.layers:
+        layer.in_scale = 1.0 / cm.arch.x_max
+
+
+# --------------------------------------------------------------------------- map_conductances
+def map_conductances(cm: CompiledModel, w_max: list[float] | None = None) -> None:
+    """Signed weights -> integer weight codes in [-(L**S - 1), L**S - 1] (differential pairs, S slices)."""
+    q = cm.arch.q_max
+    for i, layer in enumerate(cm.layers):
+        if w_max is not None:
+            layer.w_max = w_max[i]
+        elif layer.w_max <= 0:
+            layer.w_max = float(np.abs(layer.weight).max()) or 1.0
+        codes = np.clip(np.floor(layer.weight / layer.w_max * q + 0.5), -q, q)
+        layer.weight_codes = codes.astype(np.int32)
+    if "map_conductances" not in cm.passes:
+        cm.passes.append("map_conductances")
+
+
+def levels_used(cm: CompiledModel) -> list[int]:
+    """Distinct programmed target levels per layer (<= 2**cell_bits is checked by the tests)."""
+    from reram.analog.program import weight_digits
+
+    out = []
+    for layer in cm.layers:
+        pos, neg = weight_digits(layer.weight_codes, cm.arch)
+        out.append(int(torch.unique(torch.cat([pos.flatten(), neg.flatten()])).numel()))
+    return out
+
+
+# --------------------------------------------------------------------------- tile
+def tile(cm: CompiledModel) -> None:
+    """Assign each layer to R x C arrays: row tiles split the inputs, column tiles the weight columns.
+
+    A signed weight takes two adjacent physical columns (G+ at 2k, G- at 2k+1 within its array); the two
+    column currents are subtracted before the ADC, so one conversion reads one signed weight column. With
+    bit slicing, slice s of output o sits in logical column o * slices + s.
+    """
+    a = cm.arch
+    tiles = []
+    for layer in cm.layers:
+        T, U = layer.row_tiles(a), layer.col_tiles(a)
+        tiles.append({"layer": layer.name, "row_tiles": T, "col_tiles": U, "arrays": T * U,
+                      "used_rows": layer.in_features, "used_pairs": layer.out_features * a.slices,
+                      "utilization": layer.in_features * layer.out_features * a.slices * 2 / (T * U * a.rows * a.cols)})
+    cm.meta["tiles"] = tiles
+    cm.meta["arrays"] = sum(t["arrays"] for t in tiles)
+    if "tile" not in cm.passes:
+        cm.passes.append("tile")
+
+
+# --------------------------------------------------------------------------- ADC and requantization
+def set_adc(layer: LayerIR, arch: ArchParams, adc_range: float, signed: bool) -> None:
+    """ADC full scale ``adc_range`` (pre-ADC units) -> integer multiplier and shift (16-bit multiplier)."""
+    codes = 2 ** (arch.adc_bits - 1) if signed else 2**arch.adc_bits - 1
+    adc_range = max(float(adc_range), 1e-9)
+    inv_lsb = codes / adc_range
+    shift = max(0, min(62, int(math.floor(math.log2((2**ADC_MULT_BITS - 1) / inv_lsb)))))
+    mult = int(round(inv_lsb * 2**shift))
+    mult = max(1, min(mult, 2**20 - 1))
+    layer.adc_range, layer.adc_signed, layer.adc_mult, layer.adc_shift = adc_range, signed, mult, shift
+
+
+def update_requant(cm: CompiledModel) -> None:
+    """Digital scale factors: acc -> float (``out_scale``), then to the next layer's input codes."""
+    a = cm.arch
+    for i, layer in enumerate(cm.layers):
+        w_unit = layer.w_max / (a.q_max * 2**a.grid_sub_bits)
+        lsb = 2.0**layer.adc_shift / layer.adc_mult
+        layer.out_scale = layer.in_scale * w_unit * lsb
+        last = i == len(cm.layers) - 1
+        layer.next_scale = layer.out_scale if last else cm.layers[i + 1].in_scale
+        ratio = float(np.max(np.abs(layer.gain))) * layer.out_scale / layer.next_scale
+        # headroom for per-chip calibration gains up to 4x the nominal one
+        layer.req_shift = max(0, min(40, int(math.floor(math.log2(REQ_MULT_MAX / max(4 * ratio, 1e-30))))))
+        layer.req_mult, layer.req_bias = requant_ints(layer, layer.gain, layer.offset)
+
+
+def requant_ints(layer: LayerIR, gain: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sh = 2.0**layer.req_shift
+    M = np.clip(np.floor(gain.astype(np.float64) * layer.out_scale / layer.next_scale * sh + 0.5),
+                -REQ_MULT_MAX, REQ_MULT_MAX)
+    B = np.clip(np.floor(offset.astype(np.float64) / layer.next_scale * sh + 0.5), -(2**46), 2**46)
+    return M.astype(np.int64), B.astype(np.int64)
+
+
+def _slice_inputs(x: torch.Tensor, arch: ArchParams) -> list[torch.Tensor]:
+    if arch.dac_mode == "bit_serial":
+        xi = x.to(torch.int64)
+        return [((xi >> b) & 1).to(torch.float64) for b in range(arch.dac_bits)]
+    return [x.to(torch.float64)]
+
+
+def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor) -> torch.Tensor:
+    """All ideal pre-ADC values S of a layer (every tile, input slice and weight slice), flattened."""
+    from reram.analog.program import weight_digits
+
+    pos, neg = weight_digits(layer.weight_codes, arch)
+    dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
+    R, vals = arch.rows, []
+    for xs in _slice_inputs(x_codes, arch):
+        for t in range(layer.row_tiles(arch)):
+            rs = slice(t * R, min((t + 1) * R, layer.in_features))
+            for s in range(arch.slices):
+                vals.append((xs[:, rs] @ dG[s, rs]).flatten())
+    return torch.cat(vals)
+
+
+def worst_case_range(layer: LayerIR, arch: ArchParams) -> float:
+    """Largest |S| any input could produce: no saturation, coarse LSB (the naive choice)."""
+    from reram.analog.program import weight_digits
+
+    pos, neg = weight_digits(layer.weight_codes, arch)
+    dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)
+    R, worst = arch.rows, 0.0
+    for t in range(layer.row_tiles(arch)):
+        rs = slice(t * R, (t + 1) * R)
+        blk = dG[:, rs]
+        worst = max(worst, float(blk.clamp(min=0).sum(1).max()), float((-blk).clamp(min=0).sum(1).max()))
+    return worst * arch.slice_input_max
+
+
+def adc_naive(cm: CompiledModel) -> None:
+    for layer in cm.layers:
+        set_adc(layer, cm.arch, worst_case_range(layer, cm.arch), signed=True)
+    update_requant(cm)
+
+
+def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor:
+    """Input codes of layer ``upto`` on the ideal chip (layers before it already calibrated)."""
+    from reram.golden import golden_forward, pixel_codes
+
+    codes = pixel_codes(cm, calib_x)
+    if upto == 0:
+        return torch.from_numpy(codes.astype(np.float64))
+    res = golden_forward(cm, None, codes, stop_after=upto - 1)
+    return torch.from_numpy(res.layer_outputs[upto - 1].astype(np.float64))
+
+
+def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, target: str = "pre_relu") -> None:
+    """ADC ranges from calibration data, layer by layer on the ideal chip.
+
+    ``pre_relu``: signed ADC; the ``percentile`` of |S| maps to full scale (the analog output has
+    negatives). ``post_relu``: the range is derived from the positive side only and the ADC is unipolar,
+    as if calibrated against post-ReLU targets: negative column sums clip to zero.
+    """
+    if target not in ("pre_relu", "post_relu"):
+        raise CompileError(f"unknown ADC calibration target {target!r}")
+    for i, layer in enumerate(cm.layers):
+        S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x))
+        if target == "pre_relu":
+            rng = float(torch.quantile(S.abs()[:: max(1, S.numel() // 2_000_000)], percentile / 100))
+            set_adc(layer, cm.arch, rng, signed=True)
+        else:
+            pos = S.clamp(min=0)[:: max(1, S.numel() // 2_000_000)]
+            set_adc(layer, cm.arch, float(torch.quantile(pos, percentile / 100)), signed=False)
+        update_requant(cm)
+    cm.passes.append(f"adc_calibration[{target}]")
+
+
+@dataclass
+class PassSpec:
+    name: str
+    fn: Callable[..., None]

@@ -1,0 +1,134 @@
+"""The bit-exact integer reference model of the accelerator's datapath (numpy, int64).
+
+This is the single reference the RTL must match on every output. Semantics are documented in
+:mod:`reram.compile.ir`. Integer matrix products are computed in float64, which is exact here: every
+partial sum is an integer below 2**53 (rows * max input * max conductance code < 2**31).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reram.compile.ir import CompiledModel, LayerIR
+
+
+@dataclass
+class GoldenResult:
+    logits: np.ndarray  # int64 (N, classes)
+    layer_outputs: list[np.ndarray]  # per layer: next input codes (hidden) or logits (last), int64
+    accs: list[np.ndarray]  # per layer: acc before the activation unit, int64
+    events: dict[str, int] = field(default_factory=dict)  # totals over the batch
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return np.argmax(self.logits, axis=1)
+
+
+def target_conductances(cm: CompiledModel, layer: LayerIR) -> tuple[np.ndarray, np.ndarray]:
+    from reram.analog.program import target_codes
+
+    tp, tn = target_codes(layer, cm.arch)
+    return tp.numpy().astype(np.int64), tn.numpy().astype(np.int64)
+
+
+def rshift_round(v: np.ndarray, sh: int) -> np.ndarray:
+    """Round-half-up arithmetic right shift: (v + 2**(sh-1)) >> sh."""
+    if sh == 0:
+        return v
+    return (v + (np.int64(1) << np.int64(sh - 1))) >> np.int64(sh)
+
+
+def input_slices(x: np.ndarray, cm: CompiledModel) -> list[np.ndarray]:
+    a = cm.arch
+    if a.dac_mode == "bit_serial":
+        return [(x >> b) & 1 for b in range(a.dac_bits)]
+    return [x]
+
+
+def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
+                  events: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One layer: input codes (N, in) int64 -> (acc, output codes or logits)."""
+    a = cm.arch
+    layer = cm.layers[li]
+    if chip is not None:
+        cl = chip.layers[li]
+        gp, gn = cl.g_pos.astype(np.int64), cl.g_neg.astype(np.int64)
+        mults = cl.adc_mult.astype(np.int64)
+        M = (cl.req_mult if cl.req_mult is not None else layer.req_mult).astype(np.int64)
+        B = (cl.req_bias if cl.req_bias is not None else layer.req_bias).astype(np.int64)
+    else:
+        gp, gn = target_conductances(cm, layer)
+        mults = np.full(layer.row_tiles(a), layer.adc_mult, np.int64)
+        M, B = layer.req_mult.astype(np.int64), layer.req_bias.astype(np.int64)
+    dG = (gp - gn).astype(np.float64)  # (S, in, out)
+    lo, hi = cm.adc_limits(layer)
+    N = x.shape[0]
+    acc = np.zeros((N, layer.out_features), np.int64)
+    R = a.rows
+    T = layer.row_tiles(a)
+    slices = input_slices(x, cm)
+    for b, xs in enumerate(slices):
+        xf = xs.astype(np.float64)
+        for t in range(T):
+            rs = slice(t * R, min((t + 1) * R, layer.in_features))
+            for s in range(a.slices):
+                S = np.rint(xf[:, rs] @ dG[s, rs]).astype(np.int64)
+                code = np.clip(rshift_round(S * mults[t], layer.adc_shift), lo, hi)
+                acc += code << np.int64(b + a.cell_bits * s)
+    y = acc * M + B
+    if li == len(cm.layers) - 1:
+        out = y
+    else:
+        out = np.clip(rshift_round(y, layer.req_shift), 0, a.x_max)
+    if events is not None:
+        count_events(cm, li, slices, events)
+    return acc, out
+
+
+def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[str, int]) -> None:
+    """Data-dependent event counts of one layer (totals over the batch); the RTL counts the same."""
+    a = cm.arch
+    layer = cm.layers[li]
+    T, U = layer.row_tiles(a), layer.col_tiles(a)
+    R = a.rows
+    N = slices[0].shape[0]
+    n_slices = len(slices)
+    active = 0
+    for xs in slices:
+        nz = xs != 0
+        for t in range(T):
+            active += int(nz[:, t * R : (t + 1) * R].sum())
+    ev["dac_row_activations"] = ev.get("dac_row_activations", 0) + active * U
+    ev["array_reads"] = ev.get("array_reads", 0) + N * n_slices * T * U
+    conv = N * n_slices * T * layer.out_features * a.slices
+    ev["adc_conversions"] = ev.get("adc_conversions", 0) + conv
+    ev["shift_adds"] = ev.get("shift_adds", 0) + conv
+    ev["input_buffer_reads"] = ev.get("input_buffer_reads", 0) + N * layer.in_features
+    ev["output_buffer_writes"] = ev.get("output_buffer_writes", 0) + N * layer.out_features
+    ev["macs"] = ev.get("macs", 0) + N * layer.in_features * layer.out_features
+
+
+def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int | None = None,
+                   collect_events: bool = False) -> GoldenResult:
+    """Run input pixel codes (N, 784) through the integer datapath of a programmed chip (or the targets)."""
+    h = np.asarray(x_codes, dtype=np.int64)
+    outs, accs = [], []
+    events: dict[str, int] = {}
+    last = len(cm.layers) - 1 if stop_after is None else stop_after
+    for li in range(last + 1):
+        acc, h = layer_forward(cm, li, h, chip, events if collect_events else None)
+        accs.append(acc)
+        outs.append(h)
+    return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events)
+
+
+def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] (or uint8 pixels) -> first-layer DAC codes, as the engine computes them."""
+    x = np.asarray(x01)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    x = x.reshape(x.shape[0], -1).astype(np.float32)
+    scale = np.float32(cm.layers[0].in_scale)
+    return np.clip(np.floor(x / scale + np.float32(0.5)), 0, cm.arch.x_max).astype(np.int64)
