@@ -44,3 +44,53 @@ def small_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
     runs = tmp_path_factory.mktemp("runs")
     cfg = load_config(None, small_cfg_overrides)
     return execute(cfg, runs, name="small", stages=["data", "train"], data_dir=str(mnist_dir), progress=False)
+
+
+# --------------------------------------------------------------------------- compiled models for engine tests
+@pytest.fixture(scope="session")
+def mnist_small(small_run):
+    import numpy as np
+
+    sp = small_run.splits
+    return {
+        "model": small_run.model,
+        "calib": sp.calib_x[:500].astype(np.float32) / 255.0,
+        "test_x": sp.test_x[:1000],
+        "test_y": sp.test_y[:1000],
+        "train_x": sp.train_x,
+        "train_y": sp.train_y,
+    }
+
+
+@pytest.fixture(scope="session")
+def build(mnist_small):
+    """build(*sets, flow='ideal') -> (cfg, device params, compiled model); fine-tuning off unless set."""
+    from reram.analog import resolve_device
+    from reram.compile import FLOW_SPECS, compile_flow
+    from reram.config import load_config
+
+    def _build(*sets: str, flow: str = "ideal"):
+        cfg = load_config(None, ["calibration.finetune_iters=0", *sets])
+        dev = resolve_device(cfg)
+        cm = compile_flow(mnist_small["model"], cfg, dev, FLOW_SPECS[flow], mnist_small["calib"],
+                          mnist_small["train_x"], mnist_small["train_y"], progress=False)
+        return cfg, dev, cm
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def compiled_default(build):
+    return build()
+
+
+@pytest.fixture(scope="session")
+def small_full_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
+    """A whole small run: every stage, few chips, short fine-tuning."""
+    from reram.config import load_config
+    from reram.pipeline import execute
+
+    runs = tmp_path_factory.mktemp("runs_full")
+    cfg = load_config(None, [*small_cfg_overrides, "analog.chips=2", "calibration.ablation_chips=2",
+                             "calibration.finetune_iters=20", "data.test_subset=1000"])
+    return execute(cfg, runs, name="full", data_dir=str(mnist_dir), progress=False)

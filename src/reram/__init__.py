@@ -1,5 +1,20 @@
 """reram: design and verify analog in-memory-computing inference accelerators on ReRAM crossbars."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "convert"]
+
+if TYPE_CHECKING:
+    from reram.analog.convert import convert
+
+
+def __getattr__(name: str) -> Any:  # lazy: importing reram stays cheap (no torch) for the CLI's --help
+    if name == "convert":
+        from reram.analog.convert import convert
+
+        return convert
+    raise AttributeError(name)

@@ -51,3 +51,25 @@ def test_stage_needs_inputs(tmp_path, mnist_dir):
     with pytest.raises(RunError, match="needs"):
         execute(load_config(), tmp_path, name="x", stages=[needing[0].name], data_dir=str(mnist_dir),
                 progress=False)
+
+
+def test_full_small_run_sections(small_full_run):
+    m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
+    a = m["analog"]
+    assert a["chips"] == 2 and len(a["chip_accuracies"]) == 2
+    assert 0.8 < a["test_accuracy_mean"] <= 1 and a["test_accuracy_std"] >= 0
+    assert [ly["layer"] for ly in a["layers"]] == ["fc0", "fc1", "fc2"]
+    assert all(0 <= ly["adc_saturation_mean"] < 0.05 for ly in a["layers"])
+    assert "read_noise" in a["citations"]
+    cal = m["calibration"]
+    assert cal["flow"] == "default"
+    assert cal["passes"][:4] == ["fold_batchnorm", "activation_scaling", "map_conductances", "tile"]
+    assert "bias_recalibration" in cal["passes"] and "hw_aware_finetune" in cal["passes"]
+    steps = cal["ablation"]
+    assert len(steps) == 6 and steps[0]["step"].startswith("1 naive")
+    # step 6 is the analog stage's figure (same flow, same chips)
+    assert steps[5]["test_accuracy_mean"] == a["test_accuracy_mean"]
+    # post-ReLU ADC calibration loses most of the accuracy: negative partial sums clip
+    assert steps[2]["test_accuracy_mean"] < steps[3]["test_accuracy_mean"] - 0.2
+    for f in ("compiled/ir.json", "compiled/ir.npz", "chip0.npz", "adc_samples.npz"):
+        assert (small_full_run.run_dir / f).exists()

@@ -35,7 +35,36 @@ from .program import Chip, ChipLayer, program_chip, set_time
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:
+    """Round half up, with a straight-through gradient when autograd needs one."""
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        return torch.floor(x + 0.5)
     return x + (torch.floor(x + 0.5) - x).detach()
+
+
+def add_output_noise(S: torch.Tensor, x_sq: torch.Tensor, G2s: torch.Tensor,
+                     gen: torch.Generator | None) -> torch.Tensor:
+    """Exact output-referred read noise: ``S + sqrt(x^2 @ G2s) * e``, where ``G2s`` holds r^2 (G+^2 + G-^2)
+    (times the square of any output scaling)."""
+    sd = (x_sq @ G2s).sqrt_()
+    eps = torch.randn(S.shape, generator=gen, dtype=S.dtype, device="cpu").to(S.device)
+    return S.addcmul_(sd, eps)
+
+
+def read_noise_cell(x: torch.Tensor, gp: torch.Tensor, gn: torch.Tensor, r: float,
+                    gen: torch.Generator | None, chunk: int = 64) -> torch.Tensor:
+    """Column sums with an independent draw per cell and per input: ``sum_i x_i (G+ (1+r e) - G- (1+r e'))``.
+
+    ``x`` (N, rows), ``gp``/``gn`` (rows, out). Slow; kept to validate the output-referred form.
+    """
+    out = torch.empty(x.shape[0], gp.shape[1], dtype=x.dtype, device=x.device)
+    for i in range(0, x.shape[0], chunk):
+        xc = x[i : i + chunk]
+        shp = (xc.shape[0], *gp.shape)
+        ep = torch.randn(shp, generator=gen, dtype=x.dtype).to(x.device)
+        en = torch.randn(shp, generator=gen, dtype=x.dtype).to(x.device)
+        g = gp[None] * (1 + r * ep) - gn[None] * (1 + r * en)
+        out[i : i + chunk] = torch.einsum("nr,nro->no", xc, g)
+    return out
 
 
 @dataclass
@@ -88,6 +117,7 @@ class AnalogLayer(nn.Module):
             gp, gn = self._ir_factors(gp, gn)
         self._set_g(gp, gn)
         self.adc_mult_t = torch.tensor(cl.adc_mult, dtype=torch.float64)
+        self._scaled_cache: tuple[torch.Tensor, torch.Tensor] | None = None
         M = cl.req_mult if cl.req_mult is not None else self.ir.req_mult
         B = cl.req_bias if cl.req_bias is not None else self.ir.req_bias
         self.req_mult = torch.tensor(M, dtype=torch.float64)
@@ -128,15 +158,20 @@ class AnalogLayer(nn.Module):
     def forward_acc(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """The accumulated ADC codes ``acc`` (N, out) before the activation unit."""
         arch = self.arch
-        dG, G2 = self.dG.to(x.device), self.G2.to(x.device)
-        lsb_mult = self.adc_mult_t.to(x.device, self.dtype) / 2.0**self.ir.adc_shift  # (T,)
         if self.trainable and self.training:
             dG, G2, lin_dG = self._train_conductances(noise_gen)
-        N = x.shape[0]
-        xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
-        S_w = dG.shape[0]
+            dGs, G2s = self._scaled(dG, G2)
+        else:
+            dG, lin_dG = self.dG, None
+            if self._scaled_cache is None:
+                self._scaled_cache = self._scaled(self.dG, self.G2)
+            dGs, G2s = self._scaled_cache
+        N, IN, R = x.shape[0], self.ir.in_features, arch.rows
+        r = self.dev.read_noise
+        cell_mode = r > 0 and self.dev.read_noise_mode == "cell"
+        weights = [[float(2**b * arch.levels**s) for s in range(dG.shape[0])] for b in range(arch.input_slices)]
         with torch.no_grad():
-            xd = xp.detach()
+            xd = x.detach()
             if arch.dac_mode == "bit_serial":
                 xi = xd.to(torch.int64)
                 slices = [((xi >> b) & 1).to(self.dtype) for b in range(arch.dac_bits)]
@@ -144,48 +179,44 @@ class AnalogLayer(nn.Module):
                 slices = [xd]
             acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
             for b, xs in enumerate(slices):
-                xt = xs.reshape(N, self.T, arch.rows).transpose(0, 1)  # (T, N, R)
-                for s in range(S_w):
-                    S = torch.bmm(xt, dG[s])  # (T, N, out)
-                    S = self._read_noise(S, xt, s, G2, noise_gen)
-                    v = S * lsb_mult[:, None, None]
-                    code = torch.floor(v + 0.5).clamp(self.adc_lo, self.adc_hi)
-                    if self.collect:
-                        self._record(v)
-                    acc += code.sum(0) * float(2**b * arch.levels**s)
+                xsq = xs.square() if r > 0 and not cell_mode else None
+                for t in range(self.T):
+                    rs = slice(t * R, min((t + 1) * R, IN))
+                    nr = rs.stop - rs.start
+                    for s in range(dG.shape[0]):
+                        if cell_mode:
+                            v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], r, noise_gen)
+                            v.mul_(self._lsb_mult[t])
+                        else:
+                            v = xs[:, rs] @ dGs[s, t, :nr]  # (N, out), in ADC LSB units
+                            if xsq is not None:
+                                v = add_output_noise(v, xsq[:, rs], G2s[s, t, :nr], noise_gen)
+                        if self.collect:
+                            self._record(v)
+                        acc.add_(v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi), alpha=weights[b][s])
         if torch.is_grad_enabled() and (x.requires_grad or self.trainable):
             # straight-through gradient of the ADC block: the linear MVM in ADC-code units
-            g_lin = lin_dG if (self.trainable and self.training) else self._combined(dG)
-            mean_mult = lsb_mult.mean()
-            lin = (xp.reshape(N, -1) @ g_lin.reshape(-1, g_lin.shape[-1])) * mean_mult
+            g_lin = lin_dG if lin_dG is not None else self._combined(dG)
+            xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
+            lin = (xp @ g_lin.reshape(-1, g_lin.shape[-1])) * self._lsb_mult.mean()
             acc = acc + lin - lin.detach()
         return acc
+
+    @property
+    def _lsb_mult(self) -> torch.Tensor:
+        """ADC gain per row tile: codes per pre-ADC unit (adc_mult / 2**adc_shift)."""
+        return self.adc_mult_t.to(self.device_, self.dtype) / 2.0**self.ir.adc_shift
+
+    def _scaled(self, dG: torch.Tensor, G2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fold the ADC gain (and the read-noise variance) into the conductances: sums come in LSB units."""
+        m = self._lsb_mult[None, :, None, None]
+        r = self.dev.read_noise
+        return (dG * m).contiguous(), (G2 * (m * r) ** 2).contiguous()
 
     def _combined(self, dG: torch.Tensor) -> torch.Tensor:
         """Sum of weight slices in acc units: (T, R, out)."""
         w = torch.tensor([float(self.arch.levels**s) for s in range(dG.shape[0])], dtype=dG.dtype)
         return (dG * w[:, None, None, None].to(dG.device)).sum(0)
-
-    def _read_noise(self, S, xt, s, G2, gen):
-        r = self.dev.read_noise
-        if r == 0:
-            return S
-        if self.dev.read_noise_mode == "output":
-            var = torch.bmm(xt.square(), G2[s]) * r * r
-            eps = torch.randn(S.shape, generator=gen, dtype=S.dtype, device="cpu").to(S.device)
-            return S + var.sqrt() * eps
-        # per-cell draws, chunked over samples (validation only; slow)
-        Gp, Gn = self.Gp[s].to(S.device), self.Gn[s].to(S.device)
-        out = torch.empty_like(S)
-        chunk = 64
-        for i in range(0, xt.shape[1], chunk):
-            xc = xt[:, i : i + chunk]  # (T, n, R)
-            shp = (xc.shape[1], *Gp.shape)  # (n, T, R, out)
-            ep = torch.randn(shp, generator=gen, dtype=S.dtype).to(S.device)
-            en = torch.randn(shp, generator=gen, dtype=S.dtype).to(S.device)
-            g = Gp[None] * (1 + r * ep) - Gn[None] * (1 + r * en)  # (n, T, R, out)
-            out[:, i : i + chunk] = torch.einsum("tnr,ntro->tno", xc, g)
-        return out
 
     def _record(self, v: torch.Tensor) -> None:
         st = self.stats

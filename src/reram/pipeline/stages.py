@@ -134,6 +134,20 @@ def stage_calibrate(ctx: RunContext) -> None:
     ctx.metrics["calibration"]["ablation"] = rows
 
 
+def stage_sensitivity(ctx: RunContext) -> None:
+    from reram.analog.sensitivity import accuracy_sensitivity
+
+    cfg = ctx.cfg
+    if cfg.analog.sensitivity_chips == 0:
+        ctx.metrics["analog"]["sensitivity"] = None
+        return
+    t0 = time.perf_counter()
+    res = accuracy_sensitivity(ctx.model, cfg, ctx.splits, cfg.analog.sensitivity_chips, progress=ctx.progress)
+    ctx.metrics["timing"]["sensitivity_seconds"] = time.perf_counter() - t0
+    ctx.metrics["analog"]["sensitivity"] = res
+    atomic_write_json(ctx.path("sensitivity.json"), res)
+
+
 STAGES: list[Stage] = [
     Stage("data", stage_data, help="load and split the dataset"),
     Stage("train", stage_train, produces=("model.safetensors",), help="train the MLP on the CPU"),
@@ -142,6 +156,8 @@ STAGES: list[Stage] = [
     Stage("analog", stage_analog, needs=("compiled/ir.json",), produces=("chip0.npz",),
           help="program chips and measure analog test accuracy"),
     Stage("calibrate", stage_calibrate, needs=("model.safetensors",), help="the six-step calibration ablation"),
+    Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),
+          help="accuracy against programming sigma, ADC bits and cell bits"),
 ]
 
 

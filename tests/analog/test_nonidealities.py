@@ -1,0 +1,200 @@
+"""Each non-ideality changes outputs when on and nothing when off."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from reram.analog import AnalogModel
+from reram.analog.program import program_chip, target_codes
+from reram.compile import noise_free
+from reram.golden import pixel_codes
+
+
+def logits(model, x):
+    with torch.no_grad():
+        return model(torch.tensor(np.asarray(x), dtype=torch.float32) / 255.0)
+
+
+@pytest.fixture()
+def setup(compiled_default, mnist_small):
+    _, dev, cm = compiled_default
+    return cm, noise_free(dev), mnist_small["test_x"][:200]
+
+
+def test_noise_free_chip_equals_targets(setup):
+    cm, dev, _ = setup
+    chip = program_chip(cm, dev, seed=3)
+    for layer, cl in zip(cm.layers, chip.layers, strict=True):
+        tp, tn = target_codes(layer, cm.arch)
+        np.testing.assert_array_equal(cl.g_pos, tp.numpy())
+        np.testing.assert_array_equal(cl.g_neg, tn.numpy())
+
+
+@pytest.mark.parametrize("model_", ["constant", "state_dependent"])
+def test_programming_variation(setup, model_):
+    cm, dev, x = setup
+    on = replace(dev, program_sigma=0.03, sigma_model=model_)
+    chip = program_chip(cm, on, seed=1)
+    tp, _ = target_codes(cm.layers[0], cm.arch)
+    diff = (chip.layers[0].g_pos - tp.numpy()).astype(np.float64) * cm.arch.g_lsb
+    if model_ == "constant":
+        assert abs(diff.std() / (0.03 * (cm.arch.g_max - cm.arch.g_min)) - 1) < 0.05
+    else:  # NeuRRAM fit: 1.6-2.5 uS
+        assert 1.5e-6 < diff.std() < 2.6e-6
+    assert not torch.equal(logits(AnalogModel(cm, on, seed=1), x), logits(AnalogModel(cm, dev, seed=1), x))
+    # programming is fixed per chip: same seed, same conductances; another seed, others
+    again = program_chip(cm, on, seed=1)
+    other = program_chip(cm, on, seed=2)
+    np.testing.assert_array_equal(again.layers[0].g_pos, chip.layers[0].g_pos)
+    assert not np.array_equal(other.layers[0].g_pos, chip.layers[0].g_pos)
+
+
+def test_read_noise_on_off(setup):
+    cm, dev, x = setup
+    m = AnalogModel(cm, dev, seed=0)
+    assert torch.equal(logits(m, x), logits(m, x))
+    noisy = AnalogModel(cm, replace(dev, read_noise=0.05), seed=0)
+    assert not torch.equal(logits(noisy, x), logits(noisy, x))  # fresh noise on every read
+
+
+def test_read_noise_output_form_matches_cell_form(setup):
+    """Same mean and variance of the column sums: the output-referred form is exact for Gaussian cells."""
+    from reram.analog.engine import add_output_noise, read_noise_cell
+
+    cm, dev, x = setup
+    r = 0.05
+    m = AnalogModel(cm, dev, seed=0)
+    layer = m.layers[0]
+    # the third row tile (pixels 256..383, the middle of the image) of the first layer
+    xc = torch.as_tensor(pixel_codes(cm, x[:1])[:, 256:384], dtype=torch.float32).repeat(2000, 1)
+    gp, gn = layer.Gp[0, 2], layer.Gn[0, 2]
+    assert xc[0].count_nonzero() > 10
+    mean = xc @ (gp - gn)
+    g2 = (gp.square() + gn.square()) * r * r
+    out_form = add_output_noise(mean.clone(), xc.square(), g2, torch.Generator().manual_seed(1)) - mean
+    cell_form = read_noise_cell(xc, gp, gn, r, torch.Generator().manual_seed(2)) - mean
+    expected_sd = (xc[:1].square() @ g2).sqrt()[0]
+    active = expected_sd > 0
+    ratio_out = out_form.std(0)[active] / expected_sd[active]
+    ratio_cell = cell_form.std(0)[active] / expected_sd[active]
+    assert abs(float(ratio_out.mean()) - 1) < 0.02 and abs(float(ratio_cell.mean()) - 1) < 0.02
+    assert float((cell_form.mean(0)[active] / expected_sd[active]).abs().mean()) < 0.1
+    # and the whole-model paths run in both modes
+    for mode in ("output", "cell"):
+        noisy = AnalogModel(cm, replace(dev, read_noise=r, read_noise_mode=mode), seed=0)
+        assert noisy.evaluate(x[:50], np.zeros(50, int)) >= 0
+
+
+def test_stuck_at_faults(setup):
+    cm, dev, x = setup
+    on = replace(dev, stuck_low=0.05, stuck_high=0.02)
+    chip = program_chip(cm, on, seed=0)
+    g = np.concatenate([cl.g_pos.ravel() for cl in chip.layers])
+    tp = np.concatenate([target_codes(ly, cm.arch)[0].numpy().ravel() for ly in cm.layers])
+    high = (g == cm.arch.gmax_code) & (tp != cm.arch.gmax_code)
+    assert 0.015 < high.mean() < 0.025
+    low = (g == cm.arch.gmin_code) & (tp != cm.arch.gmin_code)
+    assert low.sum() > 0
+    assert not torch.equal(logits(AnalogModel(cm, on, seed=0), x), logits(AnalogModel(cm, dev, seed=0), x))
+
+
+def test_drift_and_compensation(setup, mnist_small):
+    cm, dev, x = setup
+    on = replace(dev, drift_nu=0.05, drift_nu_std=0.01, drift_t0=1.0)
+    m = AnalogModel(cm, on, seed=0)
+    before = logits(m, x)
+    g_before = m.chip.layers[0].g_pos.copy()
+    m.drift(1e4)
+    assert m.chip.layers[0].g_pos.mean() < g_before.mean() * 0.7  # (1e4)^-0.05 = 0.63
+    assert not torch.equal(before, logits(m, x))
+    m.drift(0.0)
+    np.testing.assert_array_equal(m.chip.layers[0].g_pos, g_before)
+    # compensation: one gain per tile raises the ADC multipliers and recovers accuracy
+    y = mnist_small["test_y"][:200]
+    plain = AnalogModel(cm, on, seed=0).drift(1e6)
+    comp = AnalogModel(cm, replace(on, drift_compensation=True), seed=0).drift(1e6)
+    assert (comp.chip.layers[0].adc_mult > cm.layers[0].adc_mult).all()
+    assert comp.evaluate(x, y) >= plain.evaluate(x, y)
+    # off: no drift at all
+    still = AnalogModel(cm, dev, seed=0).drift(1e6)
+    assert torch.equal(logits(still, x), logits(AnalogModel(cm, dev, seed=0), x))
+
+
+def test_ir_drop_on_off(setup):
+    cm, dev, x = setup
+    on = replace(dev, wire_resistance=2.0, ir_drop="approx")
+    off_mode = replace(dev, wire_resistance=2.0, ir_drop="off")
+    base = logits(AnalogModel(cm, dev, seed=0), x)
+    assert torch.equal(logits(AnalogModel(cm, off_mode, seed=0), x), base)
+    assert not torch.equal(logits(AnalogModel(cm, on, seed=0), x), base)
+
+
+def test_negative_inputs_clamp_to_zero(setup):
+    cm, dev, _ = setup
+    m = AnalogModel(cm, dev, seed=0)
+    x = torch.linspace(-1, 1, 784)[None]
+    codes = m.input_codes(x)
+    assert codes.min() == 0 and (codes[0, :392] == 0).all()
+
+
+def test_adc_bits_and_saturation(build, mnist_small):
+    x = mnist_small["test_x"][:200]
+    outs = {}
+    for bits in (4, 8):
+        _, dev, cm = build(f"adc.bits={bits}")
+        m = AnalogModel(cm, noise_free(dev), seed=0)
+        outs[bits] = logits(m, x)
+        m.collect_stats(True)
+        logits(m, x)
+        assert 0 <= m.layer_stats()[0]["adc_saturation"] < 0.01
+    assert not torch.equal(outs[4], outs[8])
+    # a tiny ADC range saturates, and it is counted
+    _, dev, cm = build("adc.percentile=60")
+    m = AnalogModel(cm, noise_free(dev), seed=0)
+    m.collect_stats(True)
+    logits(m, x)
+    assert m.layer_stats()[0]["adc_saturation"] > 0.2
+
+
+def test_finite_levels(build, mnist_small):
+    from reram.compile.passes import levels_used
+
+    x = mnist_small["test_x"][:100]
+    res = {}
+    for bits in (2, 4):
+        _, dev, cm = build("device.preset=ideal", f"device.cell_bits={bits}")
+        assert max(levels_used(cm)) <= 2**bits
+        res[bits] = logits(AnalogModel(cm, dev, seed=0), x)
+    assert not torch.equal(res[2], res[4])
+
+
+def test_gradients_flow_to_weights_and_inputs(compiled_default):
+    _, dev, cm = compiled_default
+    m = AnalogModel(cm, dev, seed=0, trainable=True)
+    m.train()
+    x = torch.rand(8, 784, requires_grad=True)
+    m(x).sum().backward()
+    for layer in m.layers:
+        assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+        assert layer.offset.grad is not None
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_unsupported_layers_listed():
+    from torch import nn
+
+    import reram
+    from reram.errors import CompileError
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.Dropout(), nn.Sigmoid())
+    with pytest.raises(CompileError, match=r"2: Dropout.*3: Sigmoid"):
+        reram.convert(model)
+
+
+def test_convert_runs(mnist_small):
+    import reram
+
+    m = reram.convert(mnist_small["model"], calib_x=mnist_small["calib"], seed=1)
+    assert m.evaluate(mnist_small["test_x"][:300], mnist_small["test_y"][:300]) > 0.8

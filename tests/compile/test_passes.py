@@ -1,0 +1,185 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from reram.analog import AnalogModel
+from reram.compile import CompiledModel, noise_free
+from reram.compile.calibrate import bias_recalibration, hw_aware_finetune
+from reram.compile.ir import ArchParams
+from reram.compile.passes import (
+    activation_scaling,
+    adc_calibration,
+    float_forward,
+    fold_batchnorm,
+    ideal_pre_adc,
+    map_conductances,
+    tile,
+)
+from reram.errors import IRError
+from reram.golden import golden_forward, pixel_codes
+from reram.models import build_mlp
+
+
+def test_fold_batchnorm_is_exact():
+    torch.manual_seed(0)
+    m = build_mlp(784, [32, 16], 10, True)
+    for mod in m:
+        if isinstance(mod, torch.nn.BatchNorm1d):
+            mod.running_mean.uniform_(-1, 1)
+            mod.running_var.uniform_(0.5, 2)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.5, 0.5)
+    m.eval()
+    cm = fold_batchnorm(m, ArchParams())
+    assert [ly.relu for ly in cm.layers] == [True, True, False]
+    x = torch.rand(20, 784)
+    with torch.no_grad():
+        ref = m(x).numpy()
+    h = x.numpy()
+    for (_, z), ly in zip(float_forward(cm, h), cm.layers, strict=True):
+        out = z
+        assert ly.weight.dtype == np.float32
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_activation_scaling_percentile(compiled_default, mnist_small):
+    _, _, cm0 = compiled_default
+    cm = fold_batchnorm(mnist_small["model"], cm0.arch)
+    activation_scaling(cm, mnist_small["calib"], 99.0)
+    acts = float_forward(cm, mnist_small["calib"])
+    a1 = acts[1][0]
+    clipped = (a1 > cm.layers[1].in_scale * cm.arch.x_max).mean()
+    assert 0.005 < clipped < 0.015
+    assert cm.layers[0].in_scale == pytest.approx(1 / 255)
+
+
+def test_map_and_tile(compiled_default):
+    _, _, cm = compiled_default
+    q = cm.arch.q_max
+    for ly in cm.layers:
+        assert np.abs(ly.weight_codes).max() <= q
+        # the largest weight maps to the largest code
+        assert np.abs(ly.weight_codes).max() == q or ly.w_max > np.abs(ly.weight).max()
+    tiles = cm.meta["tiles"]
+    assert [t["row_tiles"] for t in tiles] == [7, 2, 1]  # 784, 256, 128 inputs on 128 rows
+    assert [t["col_tiles"] for t in tiles] == [4, 2, 1]  # 256, 128, 10 signed columns on 64 pairs
+    assert cm.meta["arrays"] == 7 * 4 + 2 * 2 + 1
+
+
+def test_adc_calibration_clips_the_requested_tail(compiled_default, mnist_small):
+    _, _, cm = compiled_default
+    layer = cm.layers[0]
+    S = ideal_pre_adc(layer, cm.arch, torch.from_numpy(pixel_codes(cm, mnist_small["calib"]).astype(np.float64)))
+    frac = float((S.abs() > layer.adc_range).double().mean())
+    assert frac < 0.001  # 99.99th percentile
+    assert layer.adc_signed
+
+
+def test_post_relu_calibration_is_unsigned(compiled_default, mnist_small):
+    import copy
+
+    _, _, cm0 = compiled_default
+    cm = copy.deepcopy(cm0)
+    adc_calibration(cm, mnist_small["calib"], 99.99, "post_relu")
+    assert not any(ly.adc_signed for ly in cm.layers)
+    lo, hi = cm.adc_limits(cm.layers[0])
+    assert lo == 0 and hi == 255
+
+
+def test_bias_recalibration_reduces_error(build, mnist_small):
+    from dataclasses import replace
+
+    _, dev, cm = build()
+    bad = replace(dev, program_sigma=0.08, sigma_model="constant", read_noise=0.0)
+    model = AnalogModel(cm, bad, seed=0)
+    x, y = mnist_small["test_x"][:1000], mnist_small["test_y"][:1000]
+    before = model.evaluate(x, y)
+    res = bias_recalibration(cm, model.chip, bad, mnist_small["calib"], "gain_offset")
+    model.set_chip(model.chip)
+    after = model.evaluate(x, y)
+    assert set(res) == {"fc0", "fc1", "fc2"} and all(v < 1 for v in res.values())
+    assert after > before
+    # the golden model reads the calibrated activation-unit constants from the chip
+    g = golden_forward(cm, model.chip, pixel_codes(cm, x))
+    assert abs(float((g.predictions == y).mean()) - after) < 0.02
+
+
+def test_offset_only_fit_keeps_gain(build, mnist_small):
+    _, dev, cm = build()
+    model = AnalogModel(cm, noise_free(dev), seed=0)
+    bias_recalibration(cm, model.chip, noise_free(dev), mnist_small["calib"], "offset")
+    np.testing.assert_array_equal(model.chip.layers[0].req_mult, cm.layers[0].req_mult)
+
+
+def test_finetune_changes_weights_and_lowers_loss(build, mnist_small):
+    _, dev, cm = build()
+    w0 = cm.layers[0].weight.copy()
+    losses = hw_aware_finetune(cm, dev, mnist_small["train_x"][:2000], mnist_small["train_y"][:2000], iters=30,
+                               lr=1e-3, batch=64, seed=0, progress=False)
+    assert len(losses) == 30 and np.isfinite(losses).all()
+    assert not np.array_equal(w0, cm.layers[0].weight)
+    assert "hw_aware_finetune" in cm.passes
+
+
+def test_ir_roundtrip_bit_for_bit(compiled_default, tmp_path, mnist_small):
+    _, _, cm = compiled_default
+    cm.save(tmp_path)
+    back = CompiledModel.load(tmp_path)
+    assert back.arch == cm.arch and back.passes == cm.passes and back.flow == cm.flow
+    for a, b in zip(cm.layers, back.layers, strict=True):
+        for name in a.ARRAYS:
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        assert (a.adc_mult, a.adc_shift, a.req_shift, a.in_scale, a.out_scale) == \
+            (b.adc_mult, b.adc_shift, b.req_shift, b.in_scale, b.out_scale)
+    codes = pixel_codes(cm, mnist_small["test_x"][:50])
+    np.testing.assert_array_equal(golden_forward(cm, None, codes).logits, golden_forward(back, None, codes).logits)
+    # saving again gives identical bytes
+    cm.save(tmp_path / "again")
+    assert (tmp_path / "ir.json").read_bytes() == (tmp_path / "again" / "ir.json").read_bytes()
+    assert (tmp_path / "ir.npz").read_bytes() == (tmp_path / "again" / "ir.npz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "corrupt, needle",
+    [
+        (lambda d: d.__setitem__("version", 99), "version"),
+        (lambda d: d["layers"][0].__setitem__("adc_shift", -3), "adc_shift"),
+        (lambda d: d["layers"][1].__setitem__("in_features", 7), "shape"),
+        (lambda d: d.pop("arch"), "malformed"),
+        (lambda d: d["layers"][0].__setitem__("bogus", 1), "malformed"),
+    ],
+)
+def test_ir_loader_rejects_corrupt_json(compiled_default, tmp_path, corrupt, needle):
+    _, _, cm = compiled_default
+    cm.save(tmp_path)
+    doc = json.loads((tmp_path / "ir.json").read_text())
+    corrupt(doc)
+    (tmp_path / "ir.json").write_text(json.dumps(doc))
+    with pytest.raises(IRError, match=needle):
+        CompiledModel.load(tmp_path)
+
+
+def test_ir_loader_rejects_corrupt_npz(compiled_default, tmp_path):
+    _, _, cm = compiled_default
+    cm.save(tmp_path)
+    raw = (tmp_path / "ir.npz").read_bytes()
+    (tmp_path / "ir.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(IRError, match="ir.npz"):
+        CompiledModel.load(tmp_path)
+    (tmp_path / "ir.npz").unlink()
+    with pytest.raises(IRError, match="missing"):
+        CompiledModel.load(tmp_path)
+
+
+def test_map_conductances_keeps_given_scale(compiled_default):
+    import copy
+
+    _, _, cm0 = compiled_default
+    cm = copy.deepcopy(cm0)
+    map_conductances(cm, w_max=[ly.w_max * 2 for ly in cm.layers])
+    assert np.abs(cm.layers[0].weight_codes).max() <= cm.arch.q_max // 2 + 1
+    tile(cm)
+    assert cm.passes.count("tile") == 1
