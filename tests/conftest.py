@@ -92,5 +92,6 @@ def small_full_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
 
     runs = tmp_path_factory.mktemp("runs_full")
     cfg = load_config(None, [*small_cfg_overrides, "analog.chips=2", "calibration.ablation_chips=2",
-                             "calibration.finetune_iters=20", "data.test_subset=1000"])
+                             "calibration.finetune_iters=20", "data.test_subset=1000",
+                             "analog.sensitivity_chips=1"])
     return execute(cfg, runs, name="full", data_dir=str(mnist_dir), progress=False)

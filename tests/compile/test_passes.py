@@ -167,7 +167,7 @@ def test_ir_loader_rejects_corrupt_npz(compiled_default, tmp_path):
     cm.save(tmp_path)
     raw = (tmp_path / "ir.npz").read_bytes()
     (tmp_path / "ir.npz").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(IRError, match="ir.npz"):
+    with pytest.raises(IRError, match=r"ir\.npz"):
         CompiledModel.load(tmp_path)
     (tmp_path / "ir.npz").unlink()
     with pytest.raises(IRError, match="missing"):

@@ -157,6 +157,18 @@ class AnalogConfig(Section):
     )
 
 
+class RtlConfig(Section):
+    """RTL accelerator and co-simulation."""
+
+    adcs_per_array: int = Field(8, ge=1, le=128, description="ADCs per array, shared by cols/2/N columns each.")
+    adc_latency: int = Field(1, ge=1, le=64, description="ADC conversion latency in cycles.")
+    array_latency: int = Field(1, ge=1, le=64, description="Array read (settle + sample) latency in cycles.")
+    clock_hz: float = Field(100e6, gt=0, le=10e9, description="Clock frequency for latency and throughput.")
+    samples: int = Field(1000, ge=1, le=10000, description="Test images co-simulated by the cosim stage.")
+    trace_layers: bool = Field(False, description="Also compare every hidden layer's output codes.")
+    watchdog_factor: float = Field(4.0, ge=1.01, le=1000, description="Cycle budget: factor x analytic cycles.")
+
+
 class RunConfig(Section):
     """The run."""
 
@@ -178,4 +190,5 @@ class ReramConfig(BaseModel):
     adc: AdcConfig = Field(default_factory=AdcConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     analog: AnalogConfig = Field(default_factory=AnalogConfig)
+    rtl: RtlConfig = Field(default_factory=RtlConfig)
     run: RunConfig = Field(default_factory=RunConfig)

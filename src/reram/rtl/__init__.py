@@ -1,0 +1,1 @@
+"""RTL accelerator: Verilog sources, Verilator build, ctypes bridge and co-simulation."""

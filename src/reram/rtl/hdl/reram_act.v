@@ -1,0 +1,44 @@
+// reram_act: the activation unit. Bias, ReLU and requantization of one accumulator per cycle:
+//   y = acc * mult + bias;  hidden layers: code = clamp((y + 2^(shift-1)) >>> shift, 0, 2^XW - 1)
+//   last layer: the logit y itself. Registered outputs (one cycle latency). Synthesizable.
+`default_nettype none
+
+module reram_act #(
+    parameter ACC_W = 48,     // accumulator width
+    parameter XW = 8          // width of an output (next-layer input) code
+) (
+    input  wire                    clk,
+    input  wire                    rst,
+    input  wire                    in_valid,
+    input  wire signed [ACC_W-1:0] acc,
+    input  wire signed [15:0]      mult,
+    input  wire signed [63:0]      bias,
+    input  wire [5:0]              shift,
+    output reg                     out_valid,
+    output reg  [XW-1:0]           out_code,
+    output reg  signed [63:0]      out_logit
+);
+
+    wire signed [63:0] acc64 = {{(64-ACC_W){acc[ACC_W-1]}}, acc};
+    wire signed [63:0] mult64 = {{48{mult[15]}}, mult};
+    wire signed [63:0] y = acc64 * mult64 + bias;
+    wire signed [63:0] rnd = (shift == 6'd0) ? 64'sd0 : (64'sd1 <<< (shift - 6'd1));
+    wire signed [63:0] q = (y + rnd) >>> shift;
+    wire signed [63:0] xmax = (64'sd1 <<< XW) - 64'sd1;
+    wire [XW-1:0] code_next = (q < 0) ? {XW{1'b0}} : ((q > xmax) ? {XW{1'b1}} : q[XW-1:0]);
+
+    always @(posedge clk) begin
+        if (rst) begin
+            out_valid <= 1'b0;
+            out_code <= {XW{1'b0}};
+            out_logit <= 64'sd0;
+        end else begin
+            out_valid <= in_valid;
+            out_code <= code_next;
+            out_logit <= y;
+        end
+    end
+
+endmodule
+
+`default_nettype wire

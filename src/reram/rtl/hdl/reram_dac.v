@@ -1,0 +1,57 @@
+// reram_dac: input latch and row drivers (DACs) of one array. Latches the row tile's input codes from the
+// input buffer, then drives each row with its whole code (multi-level DAC) or with one bit of it per
+// array read (bit-serial, 1-bit DAC). Rows beyond the tile's used rows are driven with zero.
+// Also counts the rows driven with a non-zero level (row activations, an energy event). Synthesizable.
+`default_nettype none
+
+module reram_dac #(
+    parameter ROWS = 128,     // rows per array
+    parameter XW = 8,         // input code width (DAC bits)
+    parameter BIT_SERIAL = 0, // 1: one input bit per array read; 0: multi-level inputs
+    parameter CNTW = 8        // width of the active-row count (holds ROWS)
+) (
+    input  wire               clk,
+    input  wire               rst,
+    input  wire               latch,
+    input  wire [ROWS*XW-1:0] codes_in,
+    input  wire [CNTW-1:0]    used_rows,
+    input  wire [3:0]         bit_sel,
+    output wire [ROWS*XW-1:0] drive,
+    output reg  [CNTW-1:0]    active_rows
+);
+
+    reg [ROWS*XW-1:0] codes_reg;
+
+    integer r;
+    always @(posedge clk) begin
+        if (rst) begin
+            codes_reg <= {ROWS*XW{1'b0}};
+        end else if (latch) begin
+            for (r = 0; r < ROWS; r = r + 1) begin
+                codes_reg[r*XW +: XW] <= (r < used_rows) ? codes_in[r*XW +: XW] : {XW{1'b0}};
+            end
+        end
+    end
+
+    genvar g;
+    generate
+        for (g = 0; g < ROWS; g = g + 1) begin : g_row
+            if (BIT_SERIAL != 0) begin : g_bit
+                assign drive[g*XW +: XW] = {{(XW-1){1'b0}}, codes_reg[g*XW + bit_sel]};
+            end else begin : g_level
+                assign drive[g*XW +: XW] = codes_reg[g*XW +: XW];
+            end
+        end
+    endgenerate
+
+    integer j;
+    always @(*) begin
+        active_rows = {CNTW{1'b0}};
+        for (j = 0; j < ROWS; j = j + 1) begin
+            active_rows = active_rows + {{(CNTW-1){1'b0}}, (drive[j*XW +: XW] != {XW{1'b0}})};
+        end
+    end
+
+endmodule
+
+`default_nettype wire

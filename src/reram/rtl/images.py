@@ -1,0 +1,88 @@
+"""Memory images for the RTL: the host-bus writes that load a compiled model and a programmed chip.
+
+Images are (address, data) word pairs in the host address map of ``reram_top.v``. They can be saved to and
+loaded from an npz file (``rtl_image.npz`` in a run folder); the loader validates them.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from reram.analog.program import Chip
+from reram.compile.ir import CompiledModel
+from reram.errors import IRError
+from reram.fsutil import atomic_save_npz
+
+from .params import RtlParams
+
+REGION_GPOS, REGION_GNEG, REGION_ADC, REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER = 1, 2, 3, 4, 5, 6, 7
+VALID_REGIONS = {REGION_GPOS, REGION_GNEG, REGION_ADC, REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER}
+
+
+def _addr(region: int, idx: np.ndarray) -> np.ndarray:
+    return (np.uint32(region) << np.uint32(24)) | idx.astype(np.uint32)
+
+
+def build_image(cm: CompiledModel, chip: Chip, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
+    a = cm.arch
+    addrs, data = [], []
+    R = p.rows
+    for li, (layer, cl) in enumerate(zip(cm.layers, chip.layers, strict=True)):
+        T, S, out = p.layer_t[li], a.slices, layer.out_features
+        for g, region in ((cl.g_pos, REGION_GPOS), (cl.g_neg, REGION_GNEG)):
+            # (S, in, out) -> padded (S, T*R, out) -> (T, out*S [o-major], R)
+            pad = np.full((S, T * R, out), a.gmin_code, np.int64)
+            pad[:, : layer.in_features] = g
+            blk = pad.reshape(S, T, R, out).transpose(1, 3, 0, 2).reshape(T, out * S, R)
+            idx = p.layer_gbase[li] + np.arange(blk.size, dtype=np.int64)
+            addrs.append(_addr(region, idx))
+            data.append(blk.reshape(-1).astype(np.uint32))
+        addrs.append(_addr(REGION_ADC, p.layer_tbase[li] + np.arange(T)))
+        data.append(cl.adc_mult.astype(np.uint32))
+        M = cl.req_mult if cl.req_mult is not None else layer.req_mult
+        B = (cl.req_bias if cl.req_bias is not None else layer.req_bias).astype(np.int64)
+        cidx = p.layer_cbase[li] + np.arange(out)
+        addrs += [_addr(REGION_RMULT, cidx), _addr(REGION_RBLO, cidx), _addr(REGION_RBHI, cidx)]
+        data += [(M.astype(np.int64) & 0xFFFF).astype(np.uint32), (B & 0xFFFFFFFF).astype(np.uint32),
+                 ((B >> 32) & 0xFFFFFFFF).astype(np.uint32)]
+        addrs.append(_addr(REGION_LAYER, 4 * li + np.arange(3)))
+        data.append(np.array([layer.adc_shift, int(layer.adc_signed), layer.req_shift], np.uint32))
+    return np.concatenate(addrs), np.concatenate(data)
+
+
+def save_image(path: Path, addrs: np.ndarray, data: np.ndarray) -> None:
+    atomic_save_npz(path, {"addrs": addrs.astype(np.uint32), "data": data.astype(np.uint32)})
+
+
+def load_image(path: Path, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
+    """Read and validate a memory image: regions, address ranges and value widths."""
+    path = Path(path)
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+            addrs, data = z["addrs"], z["data"]
+    except FileNotFoundError:
+        raise IRError(f"{path} is missing: re-run the 'cosim' stage") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+        raise IRError(f"{path}: corrupt RTL memory image ({type(e).__name__}: {e})") from None
+    if addrs.dtype != np.uint32 or data.dtype != np.uint32 or addrs.ndim != 1 or addrs.shape != data.shape:
+        raise IRError(f"{path}: the image must hold two equal-length 1-D uint32 arrays 'addrs' and 'data'")
+    region = addrs >> 24
+    word = addrs & 0xFFFFFF
+    bad = ~np.isin(region, list(VALID_REGIONS))
+    if bad.any():
+        raise IRError(f"{path}: word {int(np.argmax(bad))} addresses unknown region {int(region[bad][0])}")
+    limits = {REGION_GPOS: p.gdepth, REGION_GNEG: p.gdepth, REGION_ADC: sum(p.layer_t),
+              REGION_RMULT: sum(p.layer_out), REGION_RBLO: sum(p.layer_out), REGION_RBHI: sum(p.layer_out),
+              REGION_LAYER: 4 * p.n_layers}
+    for reg, lim in limits.items():
+        sel = region == reg
+        if sel.any() and word[sel].max() >= lim:
+            raise IRError(f"{path}: region {reg} address {int(word[sel].max())} is beyond its {lim} words")
+    g = (region == REGION_GPOS) | (region == REGION_GNEG)
+    if g.any() and data[g].max() >= 2**p.gw:
+        raise IRError(f"{path}: a conductance code exceeds {p.gw} bits")
+    return addrs, data
