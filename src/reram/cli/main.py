@@ -111,12 +111,97 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
     tm = metrics.get("timing", {})
     if "train_seconds" in tm:
         t.add_row("software", "training time", f"{tm['train_seconds']:.1f} s")
-    for row in metrics.get("summary_rows", []):
-        t.add_row(*row)
+    an = metrics.get("analog", {})
+    if "test_accuracy_mean" in an:
+        t.add_row("analog", f"test accuracy ({an['chips']} chips)",
+                  f"{100 * an['test_accuracy_mean']:.2f} ± {100 * an['test_accuracy_std']:.2f} %")
+        sat = max(ly["adc_saturation_mean"] for ly in an["layers"])
+        t.add_row("analog", "worst layer ADC saturation", f"{100 * sat:.3f} %")
+    cal = metrics.get("calibration", {})
+    for row in cal.get("ablation") or []:
+        t.add_row("calibration", row["step"], f"{100 * row['test_accuracy_mean']:.2f} %")
+    co = metrics.get("cosim", {})
+    if "match_rate" in co:
+        t.add_row("cosim", f"match rate ({co['samples']} samples)", f"{100 * co['match_rate']:.4f} %")
+        t.add_row("cosim", "RTL accuracy", f"{100 * co['hw_accuracy']:.2f} %")
+        t.add_row("cosim", "cycles / inference (analytic)",
+                  f"{co['cycles_per_inference']:.0f} ({co['analytic_cycles_per_inference']})")
+        t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.0f} MHz")
+    en = metrics.get("energy", {})
+    for b in en.get("boundaries", []):
+        t.add_row("energy", f"TOPS/W ({b['boundary']}, 2 ops/MAC)", f"{b['tops_per_w']:.3g}")
+    if "energy_per_inference_j" in en:
+        t.add_row("energy", "energy / inference (system)", f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
     report = run_dir / "report.html"
     t.add_row("report", "path", str(report) if report.exists() else "(not written)")
     t.add_row("metrics", "path", str(run_dir / "metrics.json"))
     return t
+
+
+def _open_run(run_dir: Path, quiet: bool):
+    from reram.config import load_config
+    from reram.errors import RunError
+    from reram.pipeline.context import RunContext
+
+    setup_logging(quiet)
+    if not (run_dir / "config.toml").exists():
+        raise RunError(f"{run_dir} is not a run folder (no config.toml); create one with 'reram run'")
+    ctx = RunContext(cfg=load_config(run_dir / "config.toml"), run_dir=run_dir, progress=not quiet)
+    ctx.load_metrics()
+    return ctx
+
+
+RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by 'reram run'.")]
+
+
+@app.command()
+def cosim(
+    run_dir: RunDirArg,
+    samples: Annotated[int | None, typer.Option("--samples", help="Test images to co-simulate.")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Also compare hidden layers' output codes.")] = False,
+    waves: Annotated[Path | None, typer.Option("--waves", help="Write an FST waveform of the first samples.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch)."""
+    from reram.pipeline.stages import stage_cosim
+
+    ctx = _open_run(run_dir, quiet)
+    ctx.data_dir = data_dir
+    stage_cosim(ctx, samples=samples, trace_layers=trace or None, waves=str(waves) if waves else None)
+    ctx.save_metrics()
+    c = ctx.metrics["cosim"]
+    t = Table(title=f"co-simulation: {run_dir}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k in ("samples", "match_rate", "hw_accuracy", "cycles_per_inference", "analytic_cycles_per_inference",
+              "latency_s", "throughput_per_s"):
+        t.add_row(k, f"{c[k]:.6g}" if isinstance(c[k], float) else str(c[k]))
+    console.print(t)
+
+
+@app.command()
+def ablation(
+    run_dir: RunDirArg,
+    chips: Annotated[int | None, typer.Option("--chips", help="Chips per step.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure test accuracy after each calibration step (the ablation) for a run's trained model."""
+    from reram.pipeline.stages import stage_calibrate
+
+    ctx = _open_run(run_dir, quiet)
+    ctx.data_dir = data_dir
+    if chips:
+        ctx.cfg.calibration.ablation_chips = chips
+    stage_calibrate(ctx)
+    ctx.save_metrics()
+    t = Table(title=f"calibration ablation: {run_dir}")
+    t.add_column("step")
+    t.add_column("test accuracy (mean ± std over chips)", justify="right")
+    for row in ctx.metrics["calibration"]["ablation"]:
+        t.add_row(row["step"], f"{100 * row['test_accuracy_mean']:.2f} ± {100 * row['test_accuracy_std']:.2f} %")
+    console.print(t)
 
 
 @config_app.command("show")

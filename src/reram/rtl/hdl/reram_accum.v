@@ -3,8 +3,7 @@
 `default_nettype none
 
 module reram_accum #(
-    parameter DEPTH = 256,    // number of accumulators (largest layer output count)
-    parameter AW = 9,         // accumulator index width
+    parameter AW = 8,         // accumulator index width (2**AW accumulators)
     parameter ACC_W = 48,     // accumulator width
     parameter LANES = 8,      // parallel add ports (one per ADC)
     parameter CW = 9,         // width of a signed ADC code
@@ -21,13 +20,13 @@ module reram_accum #(
     output wire signed [ACC_W-1:0] rd_data
 );
 
-    reg signed [ACC_W-1:0] acc_reg [0:DEPTH-1];
+    reg signed [ACC_W-1:0] acc_reg [0:(1<<AW)-1];
 
     integer i;
     integer k;
     always @(posedge clk) begin
         if (rst || clear) begin
-            for (i = 0; i < DEPTH; i = i + 1) begin
+            for (i = 0; i < (1 << AW); i = i + 1) begin
                 acc_reg[i] <= {ACC_W{1'b0}};
             end
         end else begin

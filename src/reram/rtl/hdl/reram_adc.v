@@ -33,7 +33,9 @@ module reram_adc #(
     wire signed [PW-1:0] lo = is_signed ? -($signed({{(PW-1){1'b0}}, 1'b1}) <<< (ADC_BITS - 1)) : {PW{1'b0}};
     wire signed [PW-1:0] hi = is_signed ? (($signed({{(PW-1){1'b0}}, 1'b1}) <<< (ADC_BITS - 1)) - 1)
                                         : (($signed({{(PW-1){1'b0}}, 1'b1}) <<< ADC_BITS) - 1);
-    wire signed [PW-1:0] clamped = (scaled < lo) ? lo : ((scaled > hi) ? hi : scaled);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [PW-1:0] clamped = (scaled < lo) ? lo : ((scaled > hi) ? hi : scaled);  // fits ADC_BITS+1 bits
+    /* verilator lint_on UNUSEDSIGNAL */
 
     reg [LAT-1:0]              valid_reg;
     reg [(ADC_BITS+1)*LAT-1:0] code_reg;

@@ -36,7 +36,9 @@ module reram_ctrl #(
     output wire          last_layer
 );
 
+    /* verilator lint_off UNUSEDPARAM */
 `include "reram_params.vh"
+    /* verilator lint_on UNUSEDPARAM */
 
     localparam [3:0] S_IDLE = 4'd0, S_LAYER = 4'd1, S_LATCH = 4'd2, S_READ = 4'd3, S_CONV = 4'd4,
                      S_DRAIN = 4'd5, S_ACT = 4'd6, S_FINISH = 4'd7, S_DONE = 4'd8;

@@ -15,7 +15,9 @@ module reram_dac #(
     input  wire               latch,
     input  wire [ROWS*XW-1:0] codes_in,
     input  wire [CNTW-1:0]    used_rows,
-    input  wire [3:0]         bit_sel,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [3:0]         bit_sel,     // used only when BIT_SERIAL
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire [ROWS*XW-1:0] drive,
     output reg  [CNTW-1:0]    active_rows
 );

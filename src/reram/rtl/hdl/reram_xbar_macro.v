@@ -39,6 +39,8 @@ module reram_xbar_macro #(
         if (wr_neg) gneg_mem[wr_addr] <= wr_data;
     end
 
+    // Behavioural model: blocking temporaries inside the clocked block are intended here.
+    /* verilator lint_off BLKSEQ */
     integer c;
     integer r;
     integer i;
@@ -66,6 +68,8 @@ module reram_xbar_macro #(
             end
         end
     end
+
+    /* verilator lint_on BLKSEQ */
 
     assign valid = valid_reg[LAT-1];
 
