@@ -110,7 +110,7 @@ class RtlSim:
 
     def set_stall(self, on: bool) -> None:
         """Test hook: freeze the controller (the watchdog must catch it)."""
-        self.write(0x0, 0b100 if on else 0)
+        self.write(0x6, 1 if on else 0)
 
     def read_buffer(self, which: int, n: int) -> np.ndarray:
         region = 0x09 if which == 0 else 0x0A

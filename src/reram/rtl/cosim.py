@@ -61,6 +61,21 @@ EVENT_KEYS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_ad
               "output_buffer_writes")
 
 
+def check_outputs(cm: CompiledModel, want_logits: np.ndarray, want_preds: np.ndarray, logits: np.ndarray,
+                  preds: np.ndarray) -> int:
+    """Compare every final-layer code and the argmax; return the matching count or raise
+    :class:`CosimMismatch` naming the first differing sample, layer and index."""
+    diff = logits != want_logits
+    if diff.any():
+        s, j = (int(v[0]) for v in np.nonzero(diff))
+        raise CosimMismatch(f"RTL differs from the golden model: sample {s}, layer {cm.layers[-1].name}, index {j}: "
+                            f"RTL {logits[s, j]}, golden {want_logits[s, j]}")
+    if not np.array_equal(preds, want_preds):
+        s = int(np.argmax(preds != want_preds))
+        raise CosimMismatch(f"RTL argmax differs from the golden model at sample {s}: {preds[s]} vs {want_preds[s]}")
+    return int(logits.size)
+
+
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
               trace_layers: bool = False, waves: Path | None = None, progress: bool = True,
               batch: int = 100) -> CosimResult:
@@ -117,17 +132,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         events = sim.counters()
     if trace_layers:
         layers_compared = [cm.layers[li].name for li in range(max(0, n_layers - 3), n_layers)]
-    diff = logits != golden.logits
     compared += logits.size
-    matched += int((~diff).sum())
-    if diff.any():
-        s, j = (int(v[0]) for v in np.nonzero(diff))
-        raise CosimMismatch(f"RTL differs from the golden model: sample {s}, layer {cm.layers[-1].name}, index {j}: "
-                            f"RTL {logits[s, j]}, golden {golden.logits[s, j]}")
-    if not np.array_equal(preds, golden.predictions):
-        s = int(np.argmax(preds != golden.predictions))
-        raise CosimMismatch(f"RTL argmax differs from the golden model at sample {s}: {preds[s]} vs "
-                            f"{golden.predictions[s]}")
+    matched += check_outputs(cm, golden.logits, golden.predictions, logits, preds)
     cyc = float(cycles.mean())
     latency = cyc / rcfg.clock_hz
     return CosimResult(

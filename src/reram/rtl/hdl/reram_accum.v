@@ -1,5 +1,7 @@
 // reram_accum: shift-add accumulators, one per output column of a layer. Each of LANES ports adds
-// (code <<< shift) to one accumulator per cycle (the lanes address distinct columns). Synthesizable.
+// (code <<< shift) to one accumulator per cycle. Lanes may address the same accumulator (the weight slices of
+// one output sit in adjacent columns): their terms are summed first and the lowest such lane writes.
+// Synthesizable.
 `default_nettype none
 
 module reram_accum #(
@@ -22,6 +24,28 @@ module reram_accum #(
 
     reg signed [ACC_W-1:0] acc_reg [0:(1<<AW)-1];
 
+    // per-lane shifted terms, and per-lane sums over all lanes addressing the same accumulator
+    reg signed [ACC_W-1:0] term [0:LANES-1];
+    reg signed [ACC_W-1:0] lane_sum [0:LANES-1];
+    reg [LANES-1:0]        lane_first;
+    integer a;
+    integer b;
+    always @(*) begin
+        for (a = 0; a < LANES; a = a + 1) begin
+            term[a] = {{(ACC_W-CW){add_code[a*CW+CW-1]}}, add_code[a*CW +: CW]} <<< add_shift[a*SHW +: SHW];
+        end
+        for (a = 0; a < LANES; a = a + 1) begin
+            lane_sum[a] = {ACC_W{1'b0}};
+            lane_first[a] = 1'b1;
+            for (b = 0; b < LANES; b = b + 1) begin
+                if (add_en[b] && add_idx[b*AW +: AW] == add_idx[a*AW +: AW]) begin
+                    lane_sum[a] = lane_sum[a] + term[b];
+                    if (b < a) lane_first[a] = 1'b0;
+                end
+            end
+        end
+    end
+
     integer i;
     integer k;
     always @(posedge clk) begin
@@ -31,9 +55,8 @@ module reram_accum #(
             end
         end else begin
             for (k = 0; k < LANES; k = k + 1) begin
-                if (add_en[k]) begin
-                    acc_reg[add_idx[k*AW +: AW]] <= acc_reg[add_idx[k*AW +: AW]]
-                        + ({{(ACC_W-CW){add_code[k*CW+CW-1]}}, add_code[k*CW +: CW]} <<< add_shift[k*SHW +: SHW]);
+                if (add_en[k] && lane_first[k]) begin
+                    acc_reg[add_idx[k*AW +: AW]] <= acc_reg[add_idx[k*AW +: AW]] + lane_sum[k];
                 end
             end
         end

@@ -17,7 +17,7 @@ module reram_ctrl #(
     input  wire          clk,
     input  wire          rst,
     input  wire          start,
-    input  wire          stall,      // test hook: freezes progress (exercises the watchdog)
+    input  wire          stall,      // test hook: freezes a running inference (exercises the watchdog)
     output wire [3:0]    state,
     output wire          busy,
     output wire          done,
@@ -68,7 +68,7 @@ module reram_ctrl #(
         round_next = round_reg;
         act_next = act_reg;
         cnt_next = cnt_reg;
-        if (!stall) begin
+        if (!stall || state_reg == S_IDLE || state_reg == S_DONE) begin
             case (state_reg)
                 S_IDLE, S_DONE: begin
                     if (start) begin

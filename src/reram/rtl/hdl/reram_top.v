@@ -3,9 +3,9 @@
 // logits, the prediction, the cycle count and the event counters.
 //
 // Host address map (word addresses; bits [31:24] select a region, [23:0] the word in it):
-//   0x00 registers: 0 CTRL (write: bit0 start, bit1 clear counters, bit2 stall test hook)
+//   0x00 registers: 0 CTRL (write: bit0 start, bit1 clear counters)   6 DEBUG (write: bit0 stall test hook)
 //                   1 STATUS (read: bit0 done, bit1 busy, bits 7:4 controller state)
-//                   2 CYCLES of the last inference   3 PRED (argmax)
+//                   2 CYCLES of the last inference   3 PRED (argmax)   4 / 5 best logit low / high
 //                   16 + 2k / 17 + 2k: event counter k, low / high word
 //                   256 + 2j / 257 + 2j: logit j, low / high word
 //   0x01 / 0x02     G+ / G- conductance codes (reram_xbar_macro memory)
@@ -248,7 +248,7 @@ module reram_top (
         end else begin
             if (host_we) begin
                 case (region)
-                    8'h00: if (waddr == 24'd0) stall_reg <= host_wdata[2];
+                    8'h00: if (waddr == 24'd6) stall_reg <= host_wdata[0];
                     8'h03: adc_mult_mem[waddr32[TAW-1:0]] <= host_wdata[MW-1:0];
                     8'h04: req_mult_mem[waddr32[CAW-1:0]] <= host_wdata[15:0];
                     8'h05: req_bias_mem[waddr32[CAW-1:0]][31:0] <= host_wdata;

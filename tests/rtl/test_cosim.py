@@ -1,0 +1,99 @@
+"""Co-simulation of the Verilated RTL against the golden model over several architecture parameter sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reram.config.schema import RtlConfig
+from reram.errors import CosimError, CosimMismatch
+from reram.golden import golden_forward
+from reram.rtl.bridge import RtlSim
+from reram.rtl.build import build_library
+from reram.rtl.cosim import check_outputs, run_cosim
+from reram.rtl.images import build_image
+from reram.rtl.params import analytic_cycles, rtl_params
+
+pytestmark = pytest.mark.rtl
+
+CASES = {
+    # name: (config overrides, rtl config)
+    "ml-64x32-4adc": (("array.rows=64", "array.cols=32"), RtlConfig(adcs_per_array=4)),
+    "bitserial-slices-latency": (("array.rows=32", "array.cols=16", "dac.mode=bit_serial", "device.slices=2",
+                                  "device.cell_bits=2", "adc.bits=6"),
+                                 RtlConfig(adcs_per_array=3, adc_latency=2, array_latency=3)),
+    "unsigned-adc-1adc": (("array.rows=32", "array.cols=16", "dac.bits=6"), RtlConfig(adcs_per_array=1)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_rtl_matches_golden_and_cycle_model(rtl_case, case):
+    sets, rcfg = CASES[case]
+    cm, chip, x, y = rtl_case(*sets)
+    if case == "unsigned-adc-1adc":  # a unipolar ADC (the post-ReLU ablation step) on the hidden layers
+        for layer in cm.layers[:-1]:
+            layer.adc_signed = False
+    res = run_cosim(cm, chip, x, y, rcfg, trace_layers=True, progress=False)
+    assert res.match_rate == 1.0 and res.compared_codes > x.shape[0] * 10
+    assert res.cycles_per_inference == res.analytic_cycles == analytic_cycles(rtl_params(cm, rcfg))
+    for k, v in res.golden_events.items():
+        assert res.events[k] == v, k
+    assert res.events["busy_cycles"] == res.analytic_cycles * len(x)
+    assert res.hw_accuracy == res.golden_accuracy
+
+
+def test_watchdog_reports_controller_state(rtl_case):
+    sets, rcfg = CASES["unsigned-adc-1adc"]
+    cm, chip, x, _ = rtl_case(*sets)
+    p = rtl_params(cm, rcfg)
+    lib, _ = build_library(p, progress=False)
+    with RtlSim(lib) as sim:
+        sim.write_block(*build_image(cm, chip, p))
+        sim.set_stall(True)
+        with pytest.raises(CosimError, match=r"hang: sample 0 .* controller state (LAYER|LATCH|READ|CONV)"):
+            sim.run_batch(np.ascontiguousarray(x[:2], np.uint16), 10, cm.arch.dac_bits, analytic_cycles(p) * 2)
+        # a reset and a clean run afterwards
+        sim.reset()
+        sim.write_block(*build_image(cm, chip, p))
+        logits, preds, cycles = sim.run_batch(np.ascontiguousarray(x[:3], np.uint16), 10, cm.arch.dac_bits,
+                                              analytic_cycles(p) * 2)
+        g = golden_forward(cm, chip, x[:3])
+        assert check_outputs(cm, g.logits, g.predictions, logits, preds) == logits.size
+        assert (cycles == analytic_cycles(p)).all()
+
+
+def test_mismatch_names_sample_layer_index(rtl_case):
+    sets, rcfg = CASES["unsigned-adc-1adc"]
+    cm, chip, x, _ = rtl_case(*sets)
+    p = rtl_params(cm, rcfg)
+    lib, _ = build_library(p, progress=False)
+    addrs, data = build_image(cm, chip, p)
+    # corrupt the last layer's bias of output 3 in the RTL's memory only
+    target = (5 << 24) | (p.layer_cbase[-1] + 3)
+    data = data.copy()
+    data[np.nonzero(addrs == target)[0][0]] += 1 << 20
+    with RtlSim(lib) as sim:
+        sim.write_block(addrs, data)
+        logits, preds, _ = sim.run_batch(np.ascontiguousarray(x[:4], np.uint16), 10, cm.arch.dac_bits, 10**6)
+    g = golden_forward(cm, chip, x[:4])
+    with pytest.raises(CosimMismatch, match=r"sample 0, layer fc2, index 3"):
+        check_outputs(cm, g.logits, g.predictions, logits, preds)
+
+
+def test_back_to_back_batches_and_bad_arguments(rtl_case):
+    sets, rcfg = CASES["unsigned-adc-1adc"]
+    cm, chip, x, _ = rtl_case(*sets)
+    p = rtl_params(cm, rcfg)
+    lib, _ = build_library(p, progress=False)
+    g = golden_forward(cm, chip, x)
+    with RtlSim(lib) as sim:
+        sim.write_block(*build_image(cm, chip, p))
+        outs = [sim.run_batch(np.ascontiguousarray(x[i : i + 7], np.uint16), 10, cm.arch.dac_bits, 10**6)
+                for i in range(0, len(x), 7)]
+        logits = np.concatenate([o[0] for o in outs])
+        preds = np.concatenate([o[1] for o in outs])
+        check_outputs(cm, g.logits, g.predictions, logits, preds)
+        with pytest.raises(CosimError, match="uint16"):
+            sim.run_batch(x.astype(np.int64), 10, cm.arch.dac_bits, 10**6)
+        with pytest.raises(CosimError, match="C-contiguous"):
+            sim.run_batch(np.asfortranarray(x.astype(np.uint16)), 10, cm.arch.dac_bits, 10**6)
