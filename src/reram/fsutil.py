@@ -51,3 +51,20 @@ def atomic_save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray])
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def read_npz(path: str | os.PathLike[str], error: type[Exception], what: str, fix: str) -> dict[str, np.ndarray]:
+    """Every array of an npz file, read without pickle. Any failure to parse it (truncated, corrupted,
+    hostile) raises ``error`` naming the file, ``what`` it is and the ``fix``."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{p} is missing: {fix}") from None
+    except OSError as e:
+        raise error(f"{p}: cannot read {what} ({e.strerror}): {fix}") from None
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            return {k: np.asarray(z[k]) for k in z.files}
+    except Exception as e:  # zipfile, zlib and numpy raise many types on corrupt input
+        raise error(f"{p}: corrupt {what} ({type(e).__name__}: {e}): {fix}") from None

@@ -157,20 +157,13 @@ def save_chip(path, chip: Chip) -> None:
 
 def load_chip(path, model: CompiledModel) -> Chip:
     """Read a chip saved by :func:`save_chip`, checking it against the compiled model's shapes."""
-    import io
-    import zipfile
     from pathlib import Path
 
     from reram.errors import IRError
+    from reram.fsutil import read_npz
 
     p = Path(path)
-    try:
-        with np.load(io.BytesIO(p.read_bytes()), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise IRError(f"{p} is missing: run the 'analog' stage") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise IRError(f"{p}: corrupt chip file ({e}); re-run the 'analog' stage") from None
+    arrays = read_npz(p, IRError, "chip file", "re-run the 'analog' stage")
     layers = []
     arch = model.arch
     try:

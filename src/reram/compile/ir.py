@@ -19,9 +19,7 @@ Numeric contract of one layer (all integers, see :mod:`reram.golden`):
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from reram.errors import IRError
-from reram.fsutil import atomic_save_npz, atomic_write_json
+from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
 IR_FORMAT_VERSION = 1
 
@@ -178,14 +176,7 @@ class CompiledModel:
             raise IRError(f"{jpath}: not a reram IR file")
         if doc.get("version") != IR_FORMAT_VERSION:
             raise IRError(f"{jpath}: IR format version {doc.get('version')!r}, this reram reads {IR_FORMAT_VERSION}")
-        try:
-            raw = npath.read_bytes()
-            with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise IRError(f"{npath} is missing: re-run the 'compile' stage") from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
-            raise IRError(f"{npath}: corrupt IR arrays ({e}); re-run the 'compile' stage") from None
+        arrays = read_npz(npath, IRError, "IR arrays", "re-run the 'compile' stage")
         try:
             arch = ArchParams(**doc["arch"])
             layers = []

@@ -6,8 +6,6 @@ loaded from an npz file (``rtl_image.npz`` in a run folder); the loader validate
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import numpy as np
 from reram.analog.program import Chip
 from reram.compile.ir import CompiledModel
 from reram.errors import IRError
-from reram.fsutil import atomic_save_npz
+from reram.fsutil import atomic_save_npz, read_npz
 
 from .params import RtlParams
 
@@ -61,13 +59,10 @@ def save_image(path: Path, addrs: np.ndarray, data: np.ndarray) -> None:
 def load_image(path: Path, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
     """Read and validate a memory image: regions, address ranges and value widths."""
     path = Path(path)
-    try:
-        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
-            addrs, data = z["addrs"], z["data"]
-    except FileNotFoundError:
-        raise IRError(f"{path} is missing: re-run the 'cosim' stage") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-        raise IRError(f"{path}: corrupt RTL memory image ({type(e).__name__}: {e})") from None
+    arrays = read_npz(path, IRError, "RTL memory image", "re-run the 'cosim' stage")
+    if "addrs" not in arrays or "data" not in arrays:
+        raise IRError(f"{path}: the image must hold the arrays 'addrs' and 'data'")
+    addrs, data = arrays["addrs"], arrays["data"]
     if addrs.dtype != np.uint32 or data.dtype != np.uint32 or addrs.ndim != 1 or addrs.shape != data.shape:
         raise IRError(f"{path}: the image must hold two equal-length 1-D uint32 arrays 'addrs' and 'data'")
     region = addrs >> 24
