@@ -73,3 +73,16 @@ def test_full_small_run_sections(small_full_run):
     assert steps[2]["test_accuracy_mean"] < steps[3]["test_accuracy_mean"] - 0.2
     for f in ("compiled/ir.json", "compiled/ir.npz", "chip0.npz", "adc_samples.npz"):
         assert (small_full_run.run_dir / f).exists()
+
+
+@pytest.mark.rtl
+def test_full_small_run_cosim(small_full_run):
+    m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
+    c = m["cosim"]
+    if not c:
+        pytest.skip("cosim stage did not run (no RTL toolchain)")
+    assert c["samples"] == 1000 and c["match_rate"] == 1.0
+    assert c["cycles_per_inference"] == c["analytic_cycles_per_inference"]
+    assert c["events_match_golden"] is True
+    assert c["latency_s"] == pytest.approx(c["cycles_per_inference"] / 100e6)
+    assert abs(c["hw_accuracy"] - c["golden_accuracy"]) == 0
