@@ -54,7 +54,8 @@ def main() -> None:
     print(json.dumps({
         "samples": len(x), "model": source, "wall_s_cached_build": wall, "target_s": 20.0, "meets_target": wall <= 20,
         "of_which_rtl_simulation_s": res.sim_seconds, "of_which_image_load_s": res.load_seconds,
-        "samples_per_s": len(x) / wall, "build_call_s": build_s, "build_s": manifest.get("build_seconds") if not manifest.get("cached") else 0.0,
+        "samples_per_s": len(x) / wall,
+        "build_call_s": build_s, "build_s": manifest.get("build_seconds") if not manifest.get("cached") else 0.0,
         "build_was_cached": manifest.get("cached"), "first_build_s": manifest.get("build_seconds"),
         "generated_cpp_bytes": manifest.get("generated_cpp_bytes"), "match_rate": res.match_rate,
         "cycles_per_inference": res.cycles_per_inference, "simulated_cycles_per_s":
