@@ -86,3 +86,16 @@ def test_full_small_run_cosim(small_full_run):
     assert c["events_match_golden"] is True
     assert c["latency_s"] == pytest.approx(c["cycles_per_inference"] / 100e6)
     assert abs(c["hw_accuracy"] - c["golden_accuracy"]) == 0
+
+
+def test_full_small_run_energy(small_full_run):
+    m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
+    e = m["energy"]
+    assert [b["boundary"] for b in e["boundaries"]] == ["array", "macro", "system"]
+    assert all(b["ops_convention"] == "2 ops per MAC" for b in e["boundaries"])
+    assert e["energy_per_inference_j"] > 0 and e["area_mm2"]["total"] > 0
+    if m["cosim"]:
+        assert e["cycles_source"] == "RTL co-simulation" and e["rtl_counts_match_golden"] is True
+    assert set(e["sensitivity"]) == {"adc_bits", "cell_bits", "array_size"}
+    tw = [r["tops_per_w"]["macro"] for r in e["sensitivity"]["adc_bits"]]
+    assert tw == sorted(tw, reverse=True)  # more ADC bits, more energy per conversion

@@ -128,10 +128,14 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
                   f"{co['cycles_per_inference']:.0f} ({co['analytic_cycles_per_inference']})")
         t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.0f} MHz")
     en = metrics.get("energy", {})
-    for b in en.get("boundaries", []):
-        t.add_row("energy", f"TOPS/W ({b['boundary']}, 2 ops/MAC)", f"{b['tops_per_w']:.3g}")
     if "energy_per_inference_j" in en:
-        t.add_row("energy", "energy / inference (system)", f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
+        t.add_row("energy", f"energy / inference (system, {en['preset']})", f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
+    for b in en.get("boundaries", []):
+        lo, hi = b["tops_per_w_range"]
+        t.add_row("energy", f"TOPS/W ({b['boundary']} boundary, 2 ops/MAC)",
+                  f"{b['tops_per_w']:.3g} (ADC band {lo:.3g}-{hi:.3g})")
+    if "area_mm2" in en:
+        t.add_row("energy", "area", f"{en['area_mm2']['total']:.3g} mm²")
     report = run_dir / "report.html"
     t.add_row("report", "path", str(report) if report.exists() else "(not written)")
     t.add_row("metrics", "path", str(run_dir / "metrics.json"))
@@ -202,6 +206,34 @@ def ablation(
     for row in ctx.metrics["calibration"]["ablation"]:
         t.add_row(row["step"], f"{100 * row['test_accuracy_mean']:.2f} ± {100 * row['test_accuracy_std']:.2f} %")
     console.print(t)
+
+
+@app.command()
+def energy(
+    run_dir: RunDirArg,
+    preset: Annotated[str | None, typer.Option("--preset", help="Energy preset (isaac-32nm, neurosim-22nm).")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Energy per inference by component and boundary, TOPS/W, area and latency of a run's design."""
+    from reram.pipeline.stages import stage_energy
+
+    ctx = _open_run(run_dir, quiet)
+    ctx.data_dir = data_dir
+    if preset:
+        ctx.cfg.energy.preset = preset  # validated by the configuration model
+    stage_energy(ctx)
+    ctx.save_metrics()
+    e = ctx.metrics["energy"]
+    t = Table(title=f"energy ({e['preset']}, {e['ops_convention']}): {run_dir}")
+    t.add_column("boundary")
+    t.add_column("nJ / inference", justify="right")
+    t.add_column("TOPS/W (ADC band)", justify="right")
+    for b in e["boundaries"]:
+        lo, hi = b["tops_per_w_range"]
+        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}", f"{b['tops_per_w']:.3g} ({lo:.3g}-{hi:.3g})")
+    console.print(t)
+    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}), area {e['area_mm2']['total']:.3g} mm²")
 
 
 @config_app.command("show")

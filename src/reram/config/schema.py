@@ -169,6 +169,16 @@ class RtlConfig(Section):
     watchdog_factor: float = Field(4.0, ge=1.01, le=1000, description="Cycle budget: factor x analytic cycles.")
 
 
+class EnergyConfig(Section):
+    """Energy, area and latency model."""
+
+    preset: Literal["isaac-32nm", "neurosim-22nm"] = Field(
+        "isaac-32nm", description="Per-action energy/area preset (each figure cited in reram.energy)."
+    )
+    samples: int = Field(1000, ge=1, le=10000, description="Test images whose data-dependent events are counted.")
+    sensitivity: bool = Field(True, description="TOPS/W against ADC bits, cell bits and array size.")
+
+
 class RunConfig(Section):
     """The run."""
 
@@ -191,4 +201,5 @@ class ReramConfig(BaseModel):
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     analog: AnalogConfig = Field(default_factory=AnalogConfig)
     rtl: RtlConfig = Field(default_factory=RtlConfig)
+    energy: EnergyConfig = Field(default_factory=EnergyConfig)
     run: RunConfig = Field(default_factory=RunConfig)

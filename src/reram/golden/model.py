@@ -20,6 +20,7 @@ class GoldenResult:
     layer_outputs: list[np.ndarray]  # per layer: next input codes (hidden) or logits (last), int64
     accs: list[np.ndarray]  # per layer: acc before the activation unit, int64
     events: dict[str, int] = field(default_factory=dict)  # totals over the batch
+    layer_events: list[dict[str, int]] = field(default_factory=list)  # per layer, totals over the batch
 
     @property
     def predictions(self) -> np.ndarray:
@@ -116,12 +117,18 @@ def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int
     h = np.asarray(x_codes, dtype=np.int64)
     outs, accs = [], []
     events: dict[str, int] = {}
+    per_layer: list[dict[str, int]] = []
     last = len(cm.layers) - 1 if stop_after is None else stop_after
     for li in range(last + 1):
-        acc, h = layer_forward(cm, li, h, chip, events if collect_events else None)
+        ev: dict[str, int] = {}
+        acc, h = layer_forward(cm, li, h, chip, ev if collect_events else None)
+        for k, v in ev.items():
+            events[k] = events.get(k, 0) + v
+        per_layer.append(ev)
         accs.append(acc)
         outs.append(h)
-    return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events)
+    return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events,
+                        layer_events=per_layer if collect_events else [])
 
 
 def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:

@@ -176,6 +176,33 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool 
              res.samples, res.match_rate, res.cycles_per_inference, res.analytic_cycles, res.sim_seconds)
 
 
+def stage_energy(ctx: RunContext) -> None:
+    """Energy, area and latency of chip 0 on the test images, from golden-model event counts (equal to the
+    RTL's, which the cosim stage checks) and the RTL's measured cycles."""
+    from reram.analog.program import load_chip
+    from reram.energy import energy_report, energy_sensitivity, get_preset
+    from reram.golden import pixel_codes
+
+    cfg = ctx.cfg
+    cm = ctx.compiled
+    chip = load_chip(ctx.path("chip0.npz"), cm)
+    sp = ctx.splits
+    n = min(cfg.energy.samples, len(sp.test_y))
+    preset = get_preset(cfg.energy.preset)
+    cos = ctx.metrics.get("cosim") or {}
+    rep = energy_report(cm, chip, pixel_codes(cm, sp.test_x[:n]), preset, cfg.rtl,
+                        rtl_cycles=cos.get("cycles_per_inference"))
+    rep["rtl_counts_match_golden"] = cos.get("events_match_golden")
+    if cfg.energy.sensitivity:
+        t0 = time.perf_counter()
+        rep["sensitivity"] = energy_sensitivity(ctx.model, cfg, _calib_float(ctx)[:500], sp.test_x[:200], preset)
+        ctx.metrics["timing"]["energy_sensitivity_seconds"] = time.perf_counter() - t0
+    ctx.metrics["energy"] = rep
+    for b in rep["boundaries"]:
+        log.info("energy: %s boundary %.3g nJ/inference, %.3g TOPS/W (%s)", b["boundary"],
+                 1e9 * b["energy_per_inference_j"], b["tops_per_w"], b["ops_convention"])
+
+
 STAGES: list[Stage] = [
     Stage("data", stage_data, help="load and split the dataset"),
     Stage("train", stage_train, produces=("model.safetensors",), help="train the MLP on the CPU"),
@@ -188,6 +215,8 @@ STAGES: list[Stage] = [
           help="accuracy against programming sigma, ADC bits and cell bits"),
     Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
           help="Verilator co-simulation of the RTL against the bit-exact golden model"),
+    Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
+          help="energy, area and latency from event counts and cited per-action energies"),
 ]
 
 

@@ -146,14 +146,19 @@ def header(p: RtlParams) -> str:
     return "\n".join(lines)
 
 
-def analytic_cycles(p: RtlParams) -> int:
-    """Cycles per inference from the IR and the architecture, as the controller sequences them."""
-    total = 0
+def layer_cycles(p: RtlParams) -> list[int]:
+    """Cycles of each layer, as the controller sequences them (see reram_ctrl.v)."""
+    out_cycles = []
     for nc, t, u, out in zip(p.layer_nc, p.layer_t, p.layer_u, p.layer_out, strict=True):
-        per_tile = 1
+        per_tile = 1  # LATCH
         for ui in range(u):
             cols = nc - ui * p.pairs if ui == u - 1 else p.pairs
             rounds = -(-cols // p.n_adc)
             per_tile += p.n_insl * (p.array_lat + rounds * p.adc_lat)
-        total += 1 + t * per_tile + 1 + out
-    return total + 1
+        out_cycles.append(1 + t * per_tile + 1 + out)  # LAYER, tiles, DRAIN, ACT
+    return out_cycles
+
+
+def analytic_cycles(p: RtlParams) -> int:
+    """Cycles per inference from the IR and the architecture: the layers plus the FINISH cycle."""
+    return sum(layer_cycles(p)) + 1

@@ -1,0 +1,1 @@
+"""Energy and area components, one module each, each figure with its source."""

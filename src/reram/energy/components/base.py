@@ -1,0 +1,24 @@
+"""A component: energy per action (J) and area per unit (mm2), each with its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number with its unit and source (a citation, or a derivation from cited numbers)."""
+
+    value: float
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"value": self.value, "unit": self.unit, "source": self.source}
+
+
+ISAAC = ("Shafiee et al., 'ISAAC: A Convolutional Neural Network Accelerator with In-Situ Analog Arithmetic in "
+         "Crossbars', ISCA 2016, Table 1 (32 nm)")
+MURMANN = "Murmann, 'ADC Performance Survey 1997-2025'"
+ACCELERGY_ISAAC = "Accelergy's ISAAC ADC model (32 nm), scaled after Saberi et al. 2011"
+NEUROSIM = "NeuroSim V1.4 defaults (22 nm): 10 ns read pulse, 128x128 subarray, 8 columns per ADC"

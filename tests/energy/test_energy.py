@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+from reram.analog.program import program_chip
+from reram.compile import noise_free
+from reram.config.schema import RtlConfig
+from reram.energy import energy_report, get_preset
+from reram.energy.baselines import BASELINES
+from reram.energy.components.adc import FAMILY_PJ, band, family_energy, walden_energy
+from reram.energy.components.cell import cell_read_energy
+from reram.energy.isaac import rollup
+from reram.errors import ConfigError
+from reram.golden import pixel_codes
+
+
+def test_isaac_published_totals_within_one_percent():
+    r = rollup()
+    assert r["tile_power_w"] == pytest.approx(0.330, rel=0.01)
+    assert r["tile_area_mm2"] == pytest.approx(0.372, rel=0.01)
+    assert r["chip_power_w"] == pytest.approx(65.8, rel=0.01)
+    assert r["chip_area_mm2"] == pytest.approx(85.4, rel=0.01)
+    # peak accounting: 16-bit operands, 2 ops per MAC
+    macs = 168 * 12 * 8 * 128 * 16 / (16 * 100e-9)
+    assert r["peak_macs_per_s"] == pytest.approx(macs)
+    assert r["peak_tops_per_w"] == pytest.approx(2 * macs / 1e12 / r["chip_power_w"])
+
+
+def test_isaac_per_action_derivations():
+    p = get_preset("isaac-32nm")
+    assert p.dac_1bit.value == pytest.approx(4e-3 / 1024 * 100e-9)
+    assert p.sample_hold.value == pytest.approx(10e-6 / 1024 * 100e-9)
+    assert family_energy(8).value == pytest.approx(1.67e-12)
+    assert all(a < b for a, b in zip(list(FAMILY_PJ.values()), list(FAMILY_PJ.values())[1:], strict=False))
+    assert family_energy(12).value == pytest.approx(2.38e-12 * 4)
+    assert walden_energy(8, 6e-15).value == pytest.approx(6e-15 * 256)
+    lo, hi = band(8)
+    assert lo < family_energy(8).value < hi
+    for preset in ("isaac-32nm", "neurosim-22nm"):
+        p = get_preset(preset)
+        for f in (p.dac_1bit, p.sample_hold, p.shift_add, p.in_buffer, p.out_buffer, p.control_power_w, p.t_read):
+            assert f.source and f.value > 0
+    with pytest.raises(ConfigError):
+        get_preset("nope")
+
+
+def test_cell_energy_is_v2_g_t(compiled_default):
+    _, dev, cm = compiled_default
+    chip = program_chip(cm, noise_free(dev), seed=0)
+    x = np.zeros((1, 784), np.int64)
+    x[0, 300] = cm.arch.x_max  # one row at full scale
+    inputs = [x] + [np.zeros((1, ly.in_features), np.int64) for ly in cm.layers[1:]]
+    e = cell_read_energy(cm, chip, inputs, 10e-9)
+    cl = chip.layers[0]
+    g = (cl.g_pos[0, 300].astype(float) + cl.g_neg[0, 300].astype(float)).sum() * cm.arch.g_lsb
+    assert e[0] == pytest.approx(cm.arch.v_read**2 * g * 10e-9)
+    assert e[1] == e[2] == 0
+    # 2 fJ (5 uS) to 20 fJ (50 uS) per cell at 0.2 V and 10 ns
+    n_cells = 2 * cm.layers[0].out_features
+    assert 2e-15 * n_cells * 0.99 < e[0] < 20e-15 * n_cells
+
+
+def test_report_accounting(compiled_default, mnist_small):
+    _, dev, cm = compiled_default
+    chip = program_chip(cm, dev, seed=0)
+    x = pixel_codes(cm, mnist_small["test_x"][:100])
+    rep = energy_report(cm, chip, x, get_preset("isaac-32nm"), RtlConfig())
+    b = {r["boundary"]: r for r in rep["boundaries"]}
+    assert b["array"]["energy_per_inference_j"] < b["macro"]["energy_per_inference_j"] < \
+        b["system"]["energy_per_inference_j"]
+    macs = 784 * 256 + 256 * 128 + 128 * 10
+    assert rep["macs_per_inference"] == macs
+    for r in b.values():
+        assert r["tops_per_w"] == pytest.approx(2 * macs / r["energy_per_inference_j"] / 1e12)
+        lo, hi = r["tops_per_w_range"]
+        assert lo <= r["tops_per_w"] * 1.0001 and r["tops_per_w"] <= hi * 1.0001
+        assert r["ops_convention"] == "2 ops per MAC"
+    assert sum(rep["by_component_j"].values()) == pytest.approx(rep["energy_per_inference_j"])
+    per_layer_total = sum(sum(pl["energy_j"].values()) for pl in rep["by_layer"])
+    assert per_layer_total <= rep["energy_per_inference_j"]
+    assert rep["latency_s"] == pytest.approx(rep["cycles_per_inference"] / 100e6)
+    assert rep["edp_js"] == pytest.approx(rep["energy_per_inference_j"] * rep["latency_s"])
+    assert rep["area_mm2"]["total"] == pytest.approx(sum(v for k, v in rep["area_mm2"].items() if k != "total"))
+    # ADC energy scales with resolution; more ADC bits cost more
+    assert rep["adc_energy_per_conversion_j"]["nominal"] == pytest.approx(1.67e-12)
+
+
+def test_bit_serial_changes_driver_and_adc_counts(build, mnist_small):
+    out = {}
+    for mode in ("multilevel", "bit_serial"):
+        _, dev, cm = build(f"dac.mode={mode}")
+        chip = program_chip(cm, noise_free(dev), seed=0)
+        out[mode] = energy_report(cm, chip, pixel_codes(cm, mnist_small["test_x"][:50]), get_preset("isaac-32nm"),
+                                  RtlConfig())
+    ev_m, ev_b = out["multilevel"]["events_per_inference"], out["bit_serial"]["events_per_inference"]
+    assert ev_b["adc_conversions"] == 8 * ev_m["adc_conversions"]
+    assert out["bit_serial"]["by_component_j"]["adc"] > out["multilevel"]["by_component_j"]["adc"]
+
+
+def test_baselines_are_sourced_and_only_ratioed_with_power():
+    for b in BASELINES:
+        assert b.source
+        d = b.to_dict()
+        if b.power_w is None or b.ops_per_s is None:
+            assert d["tops_per_w"] is None and b.note
+    coral = next(b for b in BASELINES if "Coral" in b.name)
+    assert coral.tops_per_w == pytest.approx(2.0)
+    nano = next(b for b in BASELINES if "10 W" in b.name)
+    assert nano.tops_per_w == pytest.approx(0.0472)
