@@ -129,7 +129,8 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
         t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.0f} MHz")
     en = metrics.get("energy", {})
     if "energy_per_inference_j" in en:
-        t.add_row("energy", f"energy / inference (system, {en['preset']})", f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
+        t.add_row("energy", f"energy / inference (system, {en['preset']})",
+                  f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
     for b in en.get("boundaries", []):
         lo, hi = b["tops_per_w_range"]
         t.add_row("energy", f"TOPS/W ({b['boundary']} boundary, 2 ops/MAC)",
@@ -231,9 +232,11 @@ def energy(
     t.add_column("TOPS/W (ADC band)", justify="right")
     for b in e["boundaries"]:
         lo, hi = b["tops_per_w_range"]
-        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}", f"{b['tops_per_w']:.3g} ({lo:.3g}-{hi:.3g})")
+        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}",
+                  f"{b['tops_per_w']:.3g} ({lo:.3g}-{hi:.3g})")
     console.print(t)
-    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}), area {e['area_mm2']['total']:.3g} mm²")
+    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}), "
+                  f"area {e['area_mm2']['total']:.3g} mm²")
 
 
 @config_app.command("show")

@@ -37,7 +37,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     a = cm.arch
     n = len(x_codes)
     g = golden_forward(cm, chip, x_codes, collect_events=True)
-    inputs = [np.asarray(x_codes)] + g.layer_outputs[:-1]
+    inputs = [np.asarray(x_codes), *g.layer_outputs[:-1]]
     cells = cell_read_energy(cm, chip, inputs, preset.t_read.value)
     p = rtl_params(cm, rcfg)
     cyc_layers = layer_cycles(p)

@@ -16,7 +16,7 @@ def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_
     """Per layer, total cell energy (J) over the batch of ``layer_inputs`` (input codes per layer)."""
     a = cm.arch
     out = []
-    for li, (layer, x) in enumerate(zip(cm.layers, layer_inputs, strict=True)):
+    for li, x in enumerate(layer_inputs):
         cl = chip.layers[li]
         g_row = (cl.g_pos.astype(np.float64) + cl.g_neg.astype(np.float64)).sum(axis=(0, 2)) * a.g_lsb  # (in,)
         x = x.astype(np.float64)
