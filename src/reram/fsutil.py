@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return atomic_write_with(path, lambda fh: fh.write(data))
@@ -35,6 +38,7 @@ def atomic_write_with(path: str | os.PathLike[str], writer: Callable[[Any], Any]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
             fh.flush()

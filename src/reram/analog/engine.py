@@ -340,15 +340,19 @@ class AnalogModel(nn.Module):
                  "adc_saturation": lay.stats.saturation} for lay in self.layers]
 
     @torch.no_grad()
-    def evaluate(self, x: np.ndarray | torch.Tensor, y: np.ndarray, batch_size: int = 10000) -> float:
-        """Accuracy on pixel codes (uint8) or images in [0, 1]."""
+    def predict(self, x: np.ndarray | torch.Tensor, batch_size: int = 10000) -> np.ndarray:
+        """Predicted classes for pixel codes (uint8) or images in [0, 1]."""
         xt = torch.as_tensor(np.array(x, copy=True))
         if xt.dtype == torch.uint8:
             xt = xt.to(torch.float32) / 255.0
         preds = []
         for i in range(0, len(xt), batch_size):
             preds.append(self(xt[i : i + batch_size].to(self.device_)).argmax(1).cpu())
-        return float((torch.cat(preds).numpy() == np.asarray(y)).mean())
+        return torch.cat(preds).numpy()
+
+    def evaluate(self, x: np.ndarray | torch.Tensor, y: np.ndarray, batch_size: int = 10000) -> float:
+        """Accuracy on pixel codes (uint8) or images in [0, 1]."""
+        return float((self.predict(x, batch_size) == np.asarray(y)).mean())
 
 
 def check_exact_irdrop(layer: AnalogLayer, x_codes: np.ndarray) -> np.ndarray:

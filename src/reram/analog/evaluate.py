@@ -27,6 +27,7 @@ class ChipEval:
     chip: Chip
     recal_residuals: dict[str, float] = field(default_factory=dict)
     adc_samples: list[np.ndarray] = field(default_factory=list)
+    predictions: np.ndarray | None = None
 
 
 def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, test_y: np.ndarray, seeds: list[int],
@@ -54,12 +55,13 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
             model.eval()
             model.noise_gen.manual_seed(seed + 7)
             model.collect_stats(True)
-            acc = model.evaluate(np.asarray(test_x), test_y, batch_size=batch_size)
+            preds = model.predict(np.asarray(test_x), batch_size=batch_size)
+            acc = float((preds == np.asarray(test_y)).mean())
             assert model.chip is not None
             samples = [np.concatenate(lay.stats.sample) if lay.stats.sample else np.zeros(0, np.float32)
                        for lay in model.layers]
             out.append(ChipEval(seed=seed, accuracy=acc, layer_stats=model.layer_stats(), chip=model.chip,
-                                recal_residuals=resid, adc_samples=samples))
+                                recal_residuals=resid, adc_samples=samples, predictions=preds))
             bar.advance(task)
     return out
 

@@ -239,6 +239,65 @@ def energy(
                   f"area {e['area_mm2']['total']:.3g} mm²")
 
 
+@app.command()
+def report(run_dir: RunDirArg, quiet: QuietOpt = False) -> None:
+    """(Re)write a run's report.html from its metrics and stage outputs."""
+    from reram.config import config_to_toml
+    from reram.report import render_report
+
+    ctx = _open_run(run_dir, quiet)
+    path = render_report(run_dir, ctx.metrics, config_to_toml(ctx.cfg))
+    console.print(f"wrote {path}")
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict):
+            out.update(_flatten(v, key))
+        elif isinstance(v, int | float | str | bool) or v is None:
+            out[key] = v
+    return out
+
+
+COMPARE_KEYS = ("software.test_accuracy", "analog.test_accuracy_mean", "analog.test_accuracy_std",
+                "cosim.match_rate", "cosim.hw_accuracy", "cosim.cycles_per_inference", "cosim.latency_s",
+                "energy.energy_per_inference_j", "energy.area_mm2.total", "energy.edp_js", "timing.train_seconds")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="First run folder.")],
+    run_b: Annotated[Path, typer.Argument(help="Second run folder.")],
+    all_keys: Annotated[bool, typer.Option("--all", help="Every numeric metric, not just the key ones.")] = False,
+) -> None:
+    """Side-by-side table of two runs' metrics, with the differences."""
+    from reram.errors import RunError
+
+    ms = []
+    for r in (run_a, run_b):
+        try:
+            ms.append(_flatten(json.loads((r / "metrics.json").read_text())))
+        except (OSError, json.JSONDecodeError) as e:
+            raise RunError(f"{r / 'metrics.json'}: cannot read ({e}); is it a run folder?") from None
+    keys = sorted(set(ms[0]) | set(ms[1])) if all_keys else list(COMPARE_KEYS)
+    t = Table(title=f"{run_a}  vs  {run_b}")
+    t.add_column("metric")
+    t.add_column(str(run_a.name), justify="right")
+    t.add_column(str(run_b.name), justify="right")
+    t.add_column("B - A", justify="right")
+    for k in keys:
+        a, b = ms[0].get(k), ms[1].get(k)
+        if a is None and b is None:
+            continue
+        diff = f"{b - a:+.4g}" if isinstance(a, int | float) and isinstance(b, int | float) and \
+            not isinstance(a, bool) else ("same" if a == b else "differs")
+        t.add_row(k, f"{a:.6g}" if isinstance(a, float) else str(a), f"{b:.6g}" if isinstance(b, float) else str(b),
+                  diff)
+    console.print(t)
+
+
 @config_app.command("show")
 def config_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
     """Print the resolved configuration, defaults included."""

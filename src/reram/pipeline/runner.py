@@ -65,7 +65,8 @@ def execute(
     data_dir: str | None = None,
     progress: bool = True,
 ) -> RunContext:
-    """Run the selected stages. With ``resume``, the saved config is used and completed stages are skipped."""
+    """Run the selected stages. With ``resume``, the saved config is used and completed stages are skipped,
+    unless ``stages`` names them explicitly (then exactly those run again)."""
     name = name or default_run_name()
     folder = run_folder(Path(runs_dir), name)
     prepare_folder(folder, force, resume)
@@ -81,9 +82,10 @@ def execute(
         meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions()})
         completed: list[str] = list(meta.get("stages_completed", [])) if resume else []
         selected = select_stages(stages or cfg.run.stages)
+        rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
         for stage in STAGES:
-            if stage.name not in selected or (resume and stage.name in completed):
+            if stage.name not in selected or (resume and not rerun and stage.name in completed):
                 continue
             for need in stage.needs:
                 if not ctx.path(need).exists():

@@ -85,6 +85,7 @@ def stage_compile(ctx: RunContext) -> None:
     cal["flow"] = cm.flow
     cal["passes"] = list(cm.passes)
     cal["arrays"] = cm.meta.get("arrays")
+    cal["adc_bits"] = cm.arch.adc_bits
     cal["tiles"] = cm.meta.get("tiles")
     cal["layers"] = [{"layer": ly.name, "in_scale": ly.in_scale, "w_max": ly.w_max, "adc_range": ly.adc_range,
                       "adc_signed": ly.adc_signed, "adc_mult": ly.adc_mult, "adc_shift": ly.adc_shift}
@@ -113,9 +114,14 @@ def stage_analog(ctx: RunContext) -> None:
     summary["device"] = {k: v for k, v in dev.to_dict().items() if k != "citations"}
     summary["citations"] = dev.citations
     summary["recal_residuals"] = [e.recal_residuals for e in evals]
+    if ctx.metrics.get("analog", {}).get("sensitivity") is not None:  # a rerun keeps the sweeps' results
+        summary["sensitivity"] = ctx.metrics["analog"]["sensitivity"]
     ctx.metrics["analog"] = summary
     save_chip(ctx.path("chip0.npz"), evals[0].chip)
     atomic_save_npz(ctx.path("adc_samples.npz"), {f"layer{i}": s for i, s in enumerate(evals[0].adc_samples)})
+    assert evals[0].predictions is not None
+    atomic_save_npz(ctx.path("analog_predictions.npz"), {"predictions": evals[0].predictions.astype(np.int64),
+                                                         "labels": np.asarray(sp.test_y, np.int64)})
     log.info("analog test accuracy %.4f +- %.4f over %d chips", summary["test_accuracy_mean"],
              summary["test_accuracy_std"], len(evals))
 
@@ -203,6 +209,15 @@ def stage_energy(ctx: RunContext) -> None:
                  1e9 * b["energy_per_inference_j"], b["tops_per_w"], b["ops_convention"])
 
 
+def stage_report(ctx: RunContext) -> None:
+    from reram.config import config_to_toml
+    from reram.report import render_report
+
+    ctx.save_metrics()  # the report shows the metrics as saved
+    path = render_report(ctx.run_dir, ctx.metrics, config_to_toml(ctx.cfg))
+    log.info("report written to %s", path)
+
+
 STAGES: list[Stage] = [
     Stage("data", stage_data, help="load and split the dataset"),
     Stage("train", stage_train, produces=("model.safetensors",), help="train the MLP on the CPU"),
@@ -217,6 +232,7 @@ STAGES: list[Stage] = [
           help="Verilator co-simulation of the RTL against the bit-exact golden model"),
     Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
           help="energy, area and latency from event counts and cited per-action energies"),
+    Stage("report", stage_report, help="the self-contained HTML report"),
 ]
 
 

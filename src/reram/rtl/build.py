@@ -141,10 +141,12 @@ def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
     atomic_write_text(work / "reram_params.vh", header(params))
     t0 = time.perf_counter()
     from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    status = Console(stderr=True).status("[bold]building the RTL with Verilator[/] (about a minute)") \
-        if progress else None
+    status = Progress(SpinnerColumn(), TextColumn("[bold]building the RTL with Verilator and g++"),
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) if progress else None
     if status:
+        status.add_task("build", total=None)
         status.start()
     try:
         vcmd = [str(tc.verilator), "--cc", "--top-module", "reram_top", "-Mdir", "obj", "-I" + str(hdl_dir()),

@@ -1,0 +1,184 @@
+"""The report's figures (matplotlib, Agg backend). Each function returns a PNG as bytes, or None if its data is
+missing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+plt.rcParams.update({"figure.dpi": 100, "font.size": 9, "axes.grid": True, "grid.alpha": 0.3})
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def training_curves(history: list[dict]) -> bytes | None:
+    if not history:
+        return None
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3))
+    ax[0].plot(ep, [h["loss"] for h in history], marker="o")
+    ax[0].set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss")
+    ax[1].plot(ep, [100 * h["train_accuracy"] for h in history], marker="o", label="train")
+    ax[1].plot(ep, [100 * h["test_accuracy"] for h in history], marker="s", label="test")
+    ax[1].set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    ax[1].legend()
+    return _png(fig)
+
+
+def ablation_bars(rows: list[dict], software: float | None) -> bytes | None:
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    labels = [r["step"] for r in rows]
+    means = [100 * r["test_accuracy_mean"] for r in rows]
+    stds = [100 * r["test_accuracy_std"] for r in rows]
+    ax.barh(range(len(rows)), means, xerr=stds, color="#4c72b0", capsize=3)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.invert_yaxis()
+    if software is not None:
+        ax.axvline(100 * software, color="k", ls="--", lw=1, label=f"software {100 * software:.2f} %")
+        ax.legend(loc="lower right")
+    for i, m in enumerate(means):
+        ax.text(m + 0.3, i, f"{m:.2f} %", va="center")
+    ax.set(xlabel="test accuracy (%), mean ± std over chips", xlim=(0, 105))
+    return _png(fig)
+
+
+def sensitivity(sens: dict | None) -> bytes | None:
+    if not sens:
+        return None
+    titles = {"program_sigma": ("programming σ (fraction of window)", 1), "adc_bits": ("ADC bits", 1),
+              "cell_bits": ("cell bits", 1)}
+    fig, axes = plt.subplots(1, len(sens), figsize=(4 * len(sens), 3))
+    for ax, (name, rows) in zip(np.atleast_1d(axes), sens.items(), strict=False):
+        x = [r["value"] for r in rows]
+        ax.errorbar(x, [100 * r["test_accuracy_mean"] for r in rows], yerr=[100 * r["test_accuracy_std"] for r in rows],
+                    marker="o", capsize=3)
+        ax.set(xlabel=titles.get(name, (name, 1))[0], ylabel="test accuracy (%)")
+    return _png(fig)
+
+
+def adc_histograms(samples: dict[str, np.ndarray], layers: list[dict], limits: list[tuple[int, int]]) -> bytes | None:
+    if not samples:
+        return None
+    n = len(samples)
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 3))
+    for i, ax in enumerate(np.atleast_1d(axes)):
+        v = samples.get(f"layer{i}")
+        if v is None or v.size == 0:
+            continue
+        lo, hi = limits[i]
+        clipped = float(((v < lo - 0.5) | (v > hi + 0.5)).mean())
+        ax.hist(np.clip(v, lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo)), bins=120, color="#55a868", log=True)
+        ax.axvspan(lo - 0.5, hi + 0.5, color="#4c72b0", alpha=0.1, label="ADC range")
+        ax.axvline(lo - 0.5, color="r", lw=1)
+        ax.axvline(hi + 0.5, color="r", lw=1)
+        name = layers[i]["layer"] if i < len(layers) else f"layer {i}"
+        ax.set(title=f"{name}: {100 * clipped:.3f} % clipped", xlabel="pre-ADC value (LSB)", ylabel="count")
+        ax.legend(loc="upper right")
+    return _png(fig)
+
+
+def conductances(target_us: np.ndarray, programmed_us: np.ndarray) -> bytes | None:
+    if target_us.size == 0:
+        return None
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax[0].hexbin(target_us, programmed_us, gridsize=60, bins="log", cmap="viridis")
+    lim = [0, max(target_us.max(), programmed_us.max()) * 1.05]
+    ax[0].plot(lim, lim, "r--", lw=1)
+    ax[0].set(xlabel="target G (µS)", ylabel="programmed G (µS)", title="programmed vs target conductance")
+    err = programmed_us - target_us
+    ax[1].hist(err, bins=100, color="#c44e52")
+    ax[1].set(xlabel="programming error (µS)", ylabel="cells", title=f"error σ = {err.std():.2f} µS")
+    return _png(fig)
+
+
+def confusion(preds: np.ndarray, labels: np.ndarray) -> bytes | None:
+    if preds.size == 0:
+        return None
+    k = int(max(preds.max(), labels.max())) + 1
+    m = np.zeros((k, k), np.int64)
+    np.add.at(m, (labels, preds), 1)
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(m, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if m[i, j]:
+                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if m[i, j] > m.max() / 2 else "black")
+    ax.set(xlabel="predicted", ylabel="true", title="analog confusion matrix (chip 0)", xticks=range(k),
+           yticks=range(k))
+    ax.grid(False)
+    return _png(fig)
+
+
+def energy_breakdown(energy: dict) -> bytes | None:
+    if not energy:
+        return None
+    layers = energy["by_layer"]
+    comps = list(layers[0]["energy_j"])
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
+    bottom = np.zeros(len(layers))
+    for c in comps:
+        vals = np.array([1e9 * pl["energy_j"][c] for pl in layers])
+        ax[0].bar([pl["layer"] for pl in layers], vals, bottom=bottom, label=c)
+        bottom += vals
+    ax[0].set(ylabel="nJ per inference", title="energy by layer and component")
+    ax[0].legend(fontsize=7)
+    tot = energy["by_component_j"]
+    ax[1].barh(list(tot), [1e9 * v for v in tot.values()], color="#8172b2")
+    ax[1].set(xlabel="nJ per inference", title="energy by component")
+    return _png(fig)
+
+
+def tops_vs_baselines(energy: dict) -> bytes | None:
+    if not energy:
+        return None
+    names, vals, colors, errs = [], [], [], []
+    for b in energy["boundaries"]:
+        names.append(f"this design ({b['boundary']} boundary)")
+        vals.append(b["tops_per_w"])
+        lo, hi = b["tops_per_w_range"]
+        errs.append((b["tops_per_w"] - lo, hi - b["tops_per_w"]))
+        colors.append("#4c72b0")
+    for base in energy.get("baselines", []):
+        if base["tops_per_w"]:
+            names.append(f"{base['name']} (chip, vendor peak)")
+            vals.append(base["tops_per_w"])
+            errs.append((0, 0))
+            colors.append("#dd8452")
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) + 1))
+    ax.barh(range(len(names)), vals, color=colors, xerr=np.array(errs).T, capsize=3)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set(xlabel="TOPS/W (2 ops per MAC; log scale)",
+           title="efficiency; error bars: ADC energy band. Boundaries differ: see labels")
+    return _png(fig)
+
+
+def area_breakdown(energy: dict) -> bytes | None:
+    if not energy:
+        return None
+    area = {k: v for k, v in energy["area_mm2"].items() if k != "total"}
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.barh(list(area), list(area.values()), color="#937860")
+    ax.set(xscale="log", xlabel="mm² (log scale)", title=f"area: {energy['area_mm2']['total']:.3g} mm² in all")
+    return _png(fig)
+
+
+def save_png(path: Path, data: bytes) -> None:
+    from reram.fsutil import atomic_write_bytes
+
+    atomic_write_bytes(path, data)

@@ -1,0 +1,108 @@
+"""``report.html``: self-contained (images embedded as base64, no network resources), with PNGs alongside."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from reram.fsutil import atomic_write_text
+
+from . import plots
+
+log = logging.getLogger("reram")
+
+
+def _summary(m: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    ds = m["meta"].get("dataset", {})
+    if ds:
+        sp = m["meta"].get("splits", {})
+        sizes = ", ".join(f"{k} {v}" for k, v in sp.items())
+        rows.append(("data", "dataset", f"{'FALLBACK ' if ds.get('fallback') else ''}{ds.get('name')} ({sizes})",
+                     "dataset"))
+    sw = m.get("software", {})
+    if "test_accuracy" in sw:
+        rows.append(("software", "test accuracy", f"{100 * sw['test_accuracy']:.2f} %", "sw-acc"))
+    an = m.get("analog", {})
+    if "test_accuracy_mean" in an:
+        rows.append(("analog", f"test accuracy, {an['chips']} chips",
+                     f"{100 * an['test_accuracy_mean']:.2f} ± {100 * an['test_accuracy_std']:.2f} %", "analog-acc"))
+    co = m.get("cosim", {})
+    if "match_rate" in co:
+        rows.append(("cosim", f"match rate, {co['samples']} samples", f"{100 * co['match_rate']:.4f} %", "match"))
+        rows.append(("cosim", "cycles per inference", f"{co['cycles_per_inference']:.0f}", "cycles"))
+    en = m.get("energy", {})
+    for b in en.get("boundaries", []):
+        rows.append(("energy", f"TOPS/W, {b['boundary']} boundary, 2 ops/MAC", f"{b['tops_per_w']:.3g}",
+                     f"sum-tops-{b['boundary']}"))
+    if "energy_per_inference_j" in en:
+        rows.append(("energy", "energy per inference (system)", f"{1e9 * en['energy_per_inference_j']:.3g} nJ",
+                     "energy"))
+    return rows
+
+
+def _conductance_data(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    from reram.analog.program import load_chip, target_codes
+    from reram.compile import CompiledModel
+
+    try:
+        cm = CompiledModel.load(run_dir / "compiled")
+        chip = load_chip(run_dir / "chip0.npz", cm)
+    except Exception:  # a missing stage: the section says so
+        return np.zeros(0), np.zeros(0)
+    layer = cm.layers[0]
+    tp, _ = target_codes(layer, cm.arch)
+    g = chip.layers[0].g_pos
+    rng = np.random.default_rng(0)
+    idx = rng.choice(g.size, size=min(g.size, 50000), replace=False)
+    to_us = cm.arch.g_lsb * 1e6
+    return tp.numpy().ravel()[idx] * to_us, g.ravel()[idx] * to_us
+
+
+def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
+    run_dir = Path(run_dir)
+    out_dir = run_dir / "report"
+    images: dict[str, str] = {}
+
+    def add(name: str, png: bytes | None) -> None:
+        if png:
+            plots.save_png(out_dir / f"{name}.png", png)
+            images[name] = base64.b64encode(png).decode()
+
+    sw = metrics.get("software", {})
+    an = metrics.get("analog", {})
+    cal = metrics.get("calibration", {})
+    en = metrics.get("energy", {})
+    add("training", plots.training_curves(sw.get("history", [])))
+    add("ablation", plots.ablation_bars(cal.get("ablation") or [], sw.get("test_accuracy")))
+    add("sensitivity", plots.sensitivity(an.get("sensitivity")))
+    samples: dict[str, np.ndarray] = {}
+    if (run_dir / "adc_samples.npz").exists():
+        with np.load(run_dir / "adc_samples.npz", allow_pickle=False) as z:
+            samples = {k: z[k] for k in z.files}
+        b = int(cal.get("adc_bits", 8))
+        limits = [((-(2 ** (b - 1)), 2 ** (b - 1) - 1) if ly.get("adc_signed", True) else (0, 2**b - 1))
+                  for ly in cal.get("layers", [])]
+        add("adc", plots.adc_histograms(samples, cal.get("layers", []), limits))
+    add("conductance", plots.conductances(*_conductance_data(run_dir)))
+    if (run_dir / "analog_predictions.npz").exists():
+        with np.load(run_dir / "analog_predictions.npz", allow_pickle=False) as z:
+            add("confusion", plots.confusion(z["predictions"], z["labels"]))
+    add("energy", plots.energy_breakdown(en))
+    add("tops", plots.tops_vs_baselines(en))
+    add("area", plots.area_breakdown(en))
+    env = jinja2.Environment(loader=jinja2.PackageLoader("reram.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.ChainableUndefined)
+    html = env.get_template("report.html").render(
+        run_name=metrics["meta"].get("run_name", run_dir.name), seed=metrics["meta"].get("seed"),
+        versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
+        summary=_summary(metrics), images=images, software=sw, analog=an, calibration=cal,
+        cosim=metrics.get("cosim", {}), energy=en, config_toml=config_toml,
+    )
+    path = run_dir / "report.html"
+    atomic_write_text(path, html)
+    return path

@@ -1,0 +1,93 @@
+"""The report: self-contained, every section present or marked missing, checked in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from reram.config import config_to_toml
+from reram.report import render_report
+
+PROBE = """<script>
+var reramErrors = [];
+window.addEventListener("error", function (e) { reramErrors.push(String(e.message || e)); });
+window.addEventListener("load", function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
+                   .map(function (i) { return i.alt; });
+  var d = document.createElement("pre"); d.id = "reram-probe";
+  d.textContent = JSON.stringify({images: imgs.length, broken: broken, errors: reramErrors});
+  document.body.appendChild(d);
+});
+</script></body>"""
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_is_self_contained(small_full_run):
+    html = (small_full_run.run_dir / "report.html").read_text()
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
+    assert "<script" not in html and "<link" not in html
+    for section in ("summary", "training", "ablation", "sensitivity", "adc", "conductance", "confusion", "cosim",
+                    "energy", "config"):
+        assert f'id="{section}"' in html
+    pngs = {p.name for p in (small_full_run.run_dir / "report").glob("*.png")}
+    assert {"training.png", "ablation.png", "adc.png", "conductance.png", "confusion.png", "energy.png",
+            "tops.png", "area.png", "sensitivity.png"} <= pngs
+    m = small_full_run.metrics
+    assert f"{100 * m['software']['test_accuracy']:.2f} %" in html
+    assert m["meta"]["versions"]["verilator"] in html
+    assert "[calibration]" in html  # the resolved configuration is embedded
+
+
+def test_missing_stages_are_marked(small_run, tmp_path):
+    m = json.loads((small_run.run_dir / "metrics.json").read_text())
+    run = tmp_path / "partial"
+    shutil.copytree(small_run.run_dir, run)
+    render_report(run, m, config_to_toml(small_run.cfg))
+    html = (run / "report.html").read_text()
+    for stage in ("calibrate stage", "cosim stage", "energy stage", "analog stage"):
+        assert f"The {stage}" in html
+
+
+def test_fallback_data_is_announced(small_run, tmp_path):
+    m = json.loads((small_run.run_dir / "metrics.json").read_text())
+    m["meta"]["dataset"] = {**m["meta"]["dataset"], "fallback": True, "notes": ["FALLBACK DATA: test note"]}
+    render_report(tmp_path, m, config_to_toml(small_run.cfg))
+    assert 'class="fallback">FALLBACK DATA: test note' in (tmp_path / "report.html").read_text()
+
+
+def test_report_in_headless_chromium(small_full_run, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    run_dir = small_full_run.run_dir
+    probe = tmp_path / "probe.html"
+    probe.write_text((run_dir / "report.html").read_text().replace("</body>", PROBE))
+    base = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+            "--virtual-time-budget=10000"]
+    r = subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile1'}", "--dump-dom", probe.as_uri()],
+                       capture_output=True, text=True, timeout=180)
+    found = re.search(r'<pre id="reram-probe">(.*?)</pre>', r.stdout, re.S)
+    assert found, r.stderr[-2000:]
+    res = json.loads(found.group(1))
+    assert res["images"] >= 9 and res["broken"] == [] and res["errors"] == []
+    console = [ln for ln in r.stderr.splitlines() if ":CONSOLE" in ln]
+    assert console == [], console
+    m = small_full_run.metrics
+    text = r.stdout
+    assert f"{100 * m['software']['test_accuracy']:.2f} %" in text
+    assert f"{100 * m['analog']['test_accuracy_mean']:.2f}" in text
+    assert f"{100 * m['cosim']['match_rate']:.4f} %" in text
+    assert f"{m['energy']['boundaries'][-1]['tops_per_w']:.3g}" in text
+    shot = run_dir / "report_screenshot.png"
+    r2 = subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1200,3000",
+                         f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
+                        capture_output=True, text=True, timeout=180)
+    assert shot.exists() and shot.stat().st_size > 10000, r2.stderr[-1000:]
