@@ -25,7 +25,7 @@ log = logging.getLogger("reram")
 
 
 def check_run_name(name: str) -> str:
-    if not NAME_RE.match(name) or ".." in name:
+    if not NAME_RE.fullmatch(name) or ".." in name:
         raise RunError(f"bad run name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
                        "starting with a letter or digit")
     return name

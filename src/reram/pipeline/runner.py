@@ -37,6 +37,9 @@ def select_stages(requested: Sequence[str] | None) -> list[str]:
 def prepare_folder(folder: Path, force: bool, resume: bool) -> None:
     if folder.exists() and any(folder.iterdir()):
         if resume:
+            # temporary files of writes a killed run left behind (never renamed into place)
+            for stale in folder.rglob(".*.tmp"):
+                stale.unlink(missing_ok=True)
             return
         if not force:
             raise RunError(f"run folder {folder} exists; pass --force to overwrite it, or --resume to continue it")

@@ -48,6 +48,7 @@ class RtlSim:
         L.rs_destroy.argtypes = [_P]
         L.rs_reset.argtypes = [_P]
         L.rs_write.argtypes = [_P, ctypes.c_uint32, ctypes.c_uint32]
+        L.rs_tick.argtypes = [_P, ctypes.c_int64]
         L.rs_read.argtypes = [_P, ctypes.c_uint32]
         L.rs_read.restype = ctypes.c_uint32
         L.rs_write_block.argtypes = [_P, _P, _P, ctypes.c_int64]
@@ -67,6 +68,15 @@ class RtlSim:
 
     def write(self, addr: int, data: int) -> None:
         self._lib.rs_write(self._h, addr & 0xFFFFFFFF, data & 0xFFFFFFFF)
+
+    def tick(self, n: int = 1) -> None:
+        """Idle clock cycles (the host does nothing)."""
+        self._lib.rs_tick(self._h, int(n))
+
+    def status(self) -> dict[str, int | str]:
+        v = self.read(1)
+        return {"done": v & 1, "busy": (v >> 1) & 1, "protocol_error": (v >> 2) & 1,
+                "state": STATE_NAMES.get((v >> 4) & 0xF, str((v >> 4) & 0xF))}
 
     def read(self, addr: int) -> int:
         return int(self._lib.rs_read(self._h, addr & 0xFFFFFFFF))
@@ -98,6 +108,8 @@ class RtlSim:
             state = STATE_NAMES.get(int(hang[0]), str(int(hang[0])))
             raise CosimError(f"RTL hang: sample {done} did not finish within {max_cycles} cycles "
                              f"(watchdog); controller state {state}")
+        if self.status()["protocol_error"]:
+            raise CosimError("RTL host-bus protocol error: a write reached the accelerator while it was busy")
         return logits, preds, cycles
 
     def counters(self) -> dict[str, int]:

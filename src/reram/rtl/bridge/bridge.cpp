@@ -111,6 +111,11 @@ void rs_reset(void* h) {
 
 void rs_write(void* h, uint32_t addr, uint32_t data) { write_word(static_cast<Sim*>(h), addr, data); }
 
+void rs_tick(void* h, int64_t n) {
+    Sim* s = static_cast<Sim*>(h);
+    for (int64_t i = 0; i < n; i++) tick(s);
+}
+
 uint32_t rs_read(void* h, uint32_t addr) { return read_word(static_cast<Sim*>(h), addr); }
 
 int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int64_t n) {

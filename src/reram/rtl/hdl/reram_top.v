@@ -4,7 +4,7 @@
 //
 // Host address map (word addresses; bits [31:24] select a region, [23:0] the word in it):
 //   0x00 registers: 0 CTRL (write: bit0 start, bit1 clear counters)   6 DEBUG (write: bit0 stall test hook)
-//                   1 STATUS (read: bit0 done, bit1 busy, bits 7:4 controller state)
+//                   1 STATUS (read: bit0 done, bit1 busy, bit2 protocol error, bits 7:4 controller state)
 //                   2 CYCLES of the last inference   3 PRED (argmax)   4 / 5 best logit low / high
 //                   16 + 2k / 17 + 2k: event counter k, low / high word
 //                   256 + 2j / 257 + 2j: logit j, low / high word
@@ -56,6 +56,7 @@ module reram_top (
     reg [63:0]     count_reg [0:NCNT-1];
     reg [31:0]     cycles_reg;
     reg            stall_reg;
+    reg            proto_err_reg;            // sticky: the host broke the bus protocol
 
     wire [7:0]  region = host_addr[31:24];
     wire [23:0] waddr = host_addr[23:0];
@@ -243,6 +244,7 @@ module reram_top (
     always @(posedge clk) begin
         if (rst) begin
             stall_reg <= 1'b0;
+            proto_err_reg <= 1'b0;
             cycles_reg <= 32'd0;
             for (c = 0; c < NCNT; c = c + 1) count_reg[c] <= 64'd0;
         end else begin
@@ -266,6 +268,9 @@ module reram_top (
                     default: ;
                 endcase
             end
+            // protocol checker: no memory or input writes, and no new start, while an inference runs
+            if (host_we && busy && (region != 8'h00 || start)) proto_err_reg <= 1'b1;
+            else if (clear_counts) proto_err_reg <= 1'b0;
             if (start) cycles_reg <= 32'd0;
             else if (busy) cycles_reg <= cycles_reg + 32'd1;
             if (clear_counts) begin
@@ -297,7 +302,7 @@ module reram_top (
     always @(*) begin
         host_rdata = 32'd0;
         if (region == 8'h00) begin
-            if (waddr == 24'd1) host_rdata = {24'd0, state, 2'd0, busy, done};
+            if (waddr == 24'd1) host_rdata = {24'd0, state, 1'b0, proto_err_reg, busy, done};
             else if (waddr == 24'd2) host_rdata = cycles_reg;
             else if (waddr == 24'd3) host_rdata = {{(32-OAW){1'b0}}, best_idx};
             else if (waddr == 24'd4) host_rdata = best_value[31:0];
