@@ -52,7 +52,7 @@ def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
     assert again.returncode == 2 and "--force" in err
     # --resume continues from the last completed stage, with the saved configuration
     res = _cli("run", "--runs-dir", str(tmp_path), "--resume", "k", "--data-dir", str(mnist_dir), "--quiet")
-    out, err = res.communicate(timeout=600)
+    _out, err = res.communicate(timeout=600)
     assert res.returncode == 0, err
     m = json.loads((folder / "metrics.json").read_text())
     assert m["meta"]["stages_completed"] == ["data", "train", "compile"]
