@@ -198,3 +198,16 @@ def test_convert_runs(mnist_small):
 
     m = reram.convert(mnist_small["model"], calib_x=mnist_small["calib"], seed=1)
     assert m.evaluate(mnist_small["test_x"][:300], mnist_small["test_y"][:300]) > 0.8
+
+
+def test_loaded_chip_has_no_drift_state(setup, tmp_path):
+    from reram.analog.program import load_chip, save_chip
+    from reram.errors import CompileError
+
+    cm, dev, x = setup
+    m = AnalogModel(cm, dev, seed=2)
+    save_chip(tmp_path / "c.npz", m.chip)
+    loaded = AnalogModel(cm, dev, chip=load_chip(tmp_path / "c.npz", cm))
+    assert torch.equal(logits(loaded, x), logits(m, x))
+    with pytest.raises(CompileError, match="drift state"):
+        loaded.drift(100.0)

@@ -275,7 +275,7 @@ class AnalogModel(nn.Module):
     """A compiled network on a programmed ReRAM chip, as a torch module taking images in [0, 1]."""
 
     def __init__(self, compiled: CompiledModel, dev: DeviceParams, seed: int = 0, trainable: bool = False,
-                 dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"):
+                 dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu", chip: Chip | None = None):
         super().__init__()
         self.compiled, self.dev, self.dtype = compiled, dev, dtype
         n = len(compiled.layers)
@@ -290,7 +290,11 @@ class AnalogModel(nn.Module):
         for layer in self.layers:
             layer.device_ = self.device_
         self.to(self.device_)
-        self.program(seed)
+        if chip is None:
+            self.program(seed)
+        else:  # an already programmed chip (its own seed drives the read noise)
+            self.noise_gen = torch.Generator().manual_seed(int(chip.seed) + 1_000_003)
+            self.set_chip(chip)
 
     def program(self, seed: int) -> AnalogModel:
         """Program a new chip (its own generator seeded by ``seed``); resets read noise to ``seed`` too."""

@@ -114,6 +114,11 @@ def set_time(chip: Chip, model: CompiledModel, dev: DeviceParams, t: float) -> N
     """Apply drift to time ``t`` (seconds after programming), with optional per-tile gain compensation."""
     arch = model.arch
     for layer, cl in zip(model.layers, chip.layers, strict=True):
+        if cl.g0_pos.numel() == 0:
+            from reram.errors import CompileError
+
+            raise CompileError("this chip was loaded from its integer codes and has no drift state; "
+                               "program it with AnalogModel.program(seed) to study drift")
         fp, fn = drift_factor(cl.nu_pos, dev, t), drift_factor(cl.nu_neg, dev, t)
         gp, gn = cl.g0_pos * fp, cl.g0_neg * fn
         cl.g_pos, cl.g_neg = quantize_grid(gp, arch), quantize_grid(gn, arch)

@@ -30,8 +30,7 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
     """
     from reram.analog.engine import AnalogModel
 
-    engine = AnalogModel(cm, dev, seed=chip.seed, dtype=torch.float64)
-    engine.set_chip(chip)
+    engine = AnalogModel(cm, dev, dtype=torch.float64, chip=chip)
     engine.eval()
     soft = float_forward(cm, calib_x)
     h = engine.input_codes(torch.from_numpy(np.asarray(calib_x, np.float32)))
