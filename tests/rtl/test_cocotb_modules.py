@@ -16,17 +16,18 @@ MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std
               "CFG_CXXFLAGS_COROUTINES=-fcoroutines")
 
 
-def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_module: str, params: dict) -> None:
+def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_module: str, params: dict,
+               includes: list[Path] | None = None, extra_env: dict[str, str] | None = None, tag: str = "") -> None:
     runner_mod = pytest.importorskip("cocotb_tools.runner", reason="cocotb is not installed (pip install cocotb)")
     monkeypatch.setenv("PATH", f"{toolchain.verilator.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("MAKEFLAGS", MAKE_FIXES)
-    key = "_".join(f"{k}{v}" for k, v in sorted(params.items()))
+    key = tag or "_".join(f"{k}{v}" for k, v in sorted(params.items()))
     build_dir = tmp_path_factory.getbasetemp() / f"cocotb_{module}_{key}"
     runner = runner_mod.get_runner("verilator")
     runner.build(sources=[hdl_dir() / f"{module}.v"], hdl_toplevel=module, parameters=params, build_dir=build_dir,
-                 build_args=["-Wno-fatal"], always=False)
+                 includes=includes or [], build_args=["-Wno-fatal"], always=bool(includes))
     results = runner.test(hdl_toplevel=module, test_module=test_module, test_dir=str(HERE), build_dir=build_dir,
-                          results_xml=str(build_dir / "results.xml"))
+                          results_xml=str(build_dir / "results.xml"), extra_env=extra_env or {})
     import xml.etree.ElementTree as ET
 
     tree = ET.parse(results)
@@ -84,19 +85,5 @@ def test_controller(toolchain, tmp_path_factory, monkeypatch, arch):
     expect = {"cycles": analytic_cycles(p), "xbar_start": reads, "adc_issue": rounds,
               "act_valid": sum(layer_out), "latch": sum(p.layer_t), "clr_acc": len(layer_in)}
     assert sum(layer_cycles(p)) + 1 == expect["cycles"]
-    monkeypatch.setenv("RERAM_CTRL_EXPECT", json.dumps(expect))
-    runner_mod = pytest.importorskip("cocotb_tools.runner", reason="cocotb is not installed")
-    monkeypatch.setenv("PATH", f"{toolchain.verilator.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    monkeypatch.setenv("MAKEFLAGS", MAKE_FIXES)
-    build_dir = tmp_path_factory.getbasetemp() / f"cocotb_ctrl_{arch['rows']}_{arch['n_insl']}"
-    runner = runner_mod.get_runner("verilator")
-    runner.build(sources=[hdl_dir() / "reram_ctrl.v"], hdl_toplevel="reram_ctrl", includes=[inc],
-                 build_dir=build_dir, build_args=["-Wno-fatal"], always=True)
-    results = runner.test(hdl_toplevel="reram_ctrl", test_module="cocotb_ctrl", test_dir=str(HERE),
-                          build_dir=build_dir, results_xml=str(build_dir / "results.xml"),
-                          extra_env={"RERAM_CTRL_EXPECT": json.dumps(expect)})
-    import xml.etree.ElementTree as ET
-
-    tree = ET.parse(results)
-    cases = list(tree.iter("testcase"))
-    assert cases and not [tc for tc in cases if tc.find("failure") is not None or tc.find("error") is not None]
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_ctrl", "cocotb_ctrl", {}, includes=[inc],
+               extra_env={"RERAM_CTRL_EXPECT": json.dumps(expect)}, tag=f"{arch['rows']}_{arch['n_insl']}")

@@ -71,7 +71,8 @@ def test_mismatch_names_sample_layer_index(rtl_case):
     # corrupt the last layer's bias of output 3 in the RTL's memory only
     target = (5 << 24) | (p.layer_cbase[-1] + 3)
     data = data.copy()
-    data[np.nonzero(addrs == target)[0][0]] += 1 << 20
+    i = np.nonzero(addrs == target)[0][0]
+    data[i] = np.uint32((int(data[i]) + (1 << 20)) & 0xFFFFFFFF)
     with RtlSim(lib) as sim:
         sim.write_block(addrs, data)
         logits, preds, _ = sim.run_batch(np.ascontiguousarray(x[:4], np.uint16), 10, cm.arch.dac_bits, 10**6)

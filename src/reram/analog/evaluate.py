@@ -35,13 +35,11 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
                    batch_size: int = 10000, device: str = "cpu", progress: bool = True,
                    label: str = "chips") -> list[ChipEval]:
     """Program one chip per seed, optionally re-calibrate its biases, and measure test accuracy."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from reram.compile.calibrate import bias_recalibration
+    from reram.progress import progress_bar
 
     out = []
-    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=not progress, transient=True) as bar:
+    with progress_bar(label, progress, transient=True) as bar:
         task = bar.add_task(label, total=len(seeds))
         for seed in seeds:
             model = AnalogModel(cm, dev, seed=seed, device=device)

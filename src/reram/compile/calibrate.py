@@ -68,9 +68,10 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     straight-through. Updates the IR's float weights, offsets and gains in place; the caller re-runs the
     mapping and ADC calibration passes.
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TextColumn
 
     from reram.analog.engine import AnalogModel
+    from reram.progress import progress_bar
 
     torch.manual_seed(seed)
     model = AnalogModel(cm, dev, seed=seed, trainable=True)
@@ -86,8 +87,7 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     losses: list[float] = []
     loss_fn = torch.nn.CrossEntropyLoss()
-    with Progress(TextColumn("[bold]fine-tune"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), disable=not progress) as bar:
+    with progress_bar("fine-tune (iterations)", progress, TextColumn("{task.fields[info]}")) as bar:
         task = bar.add_task("ft", total=iters, info="")
         for it in range(iters):
             idx = torch.randint(0, len(x), (batch,), generator=gen)

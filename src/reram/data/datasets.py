@@ -125,7 +125,9 @@ def _find(folder: Path, gz_name: str) -> Path | None:
 
 def download_file(url: str, dest: Path, md5: str, progress: bool = True) -> None:
     """Download ``url`` to ``dest`` atomically, verifying its MD5 before it is moved into place."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from reram.progress import progress_bar
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -133,10 +135,8 @@ def download_file(url: str, dest: Path, md5: str, progress: bool = True) -> None
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with Progress(
-                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                disable=not progress, transient=True,
-            ) as bar:
+            with progress_bar(f"download {dest.name}", progress, DownloadColumn(), TransferSpeedColumn(),
+                              transient=True) as bar:
                 task = bar.add_task(f"download {dest.name}", total=total)
                 while chunk := resp.read(1 << 16):
                     out.write(chunk)

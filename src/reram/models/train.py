@@ -35,7 +35,9 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
 def train_mlp(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
               model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True) -> TrainResult:
     """Train the MLP on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TextColumn
+
+    from reram.progress import progress_bar
 
     set_threads(train_cfg.threads)
     torch.manual_seed(seed)
@@ -51,9 +53,7 @@ def train_mlp(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test
     loss_fn = nn.CrossEntropyLoss()
     history: list[dict[str, float]] = []
     t0 = time.perf_counter()
-    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), disable=not progress,
-                  transient=False) as bar:
+    with progress_bar("train (epochs)", progress, TextColumn("{task.fields[info]}")) as bar:
         task = bar.add_task("train", total=train_cfg.epochs, info="")
         for epoch in range(train_cfg.epochs):
             model.train()

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -140,14 +141,11 @@ def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
     (work / "obj").mkdir(parents=True)
     atomic_write_text(work / "reram_params.vh", header(params))
     t0 = time.perf_counter()
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from reram.progress import spinner
 
-    status = Progress(SpinnerColumn(), TextColumn("[bold]building the RTL with Verilator and g++"),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) if progress else None
-    if status:
-        status.add_task("build", total=None)
-        status.start()
+    status = spinner("building the RTL with Verilator and g++", progress)
+    status.add_task("build", total=None)
+    status.start()
     try:
         vcmd = [str(tc.verilator), "--cc", "--top-module", "reram_top", "-Mdir", "obj", "-I" + str(hdl_dir()),
                 "-I" + str(work), "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
@@ -161,16 +159,20 @@ def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
             support.append(tc.include / "verilated_fst_c.cpp")
-        ccmd = [tc.cxx, "-O2", "-shared", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work / "obj"),
-                "-I" + str(tc.include), "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(trace)}",
-                f"-DVM_TRACE_FST={int(trace)}", *cpp, *(str(p) for p in support), str(bridge_source()),
-                "-o", str(work / lib.name), "-lpthread"]
+        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work / "obj"), "-I" + str(tc.include),
+                 "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(trace)}", f"-DVM_TRACE_FST={int(trace)}"]
+        units = [*cpp, *(str(p) for p in support), str(bridge_source())]
+        objs = [str(work / "obj" / f"u{i}.o") for i in range(len(units))]
+        # compile the translation units in parallel (one job per core), then link
+        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+            list(pool.map(lambda uo: _run([tc.cxx, *flags, "-c", uo[0], "-o", uo[1]], work, "g++"),
+                          zip(units, objs, strict=True)))
+        lcmd = [tc.cxx, "-shared", "-fPIC", *objs, "-o", str(work / lib.name), "-lpthread"]
         if trace:
-            ccmd.append("-lz")
-        _run(ccmd, work, "g++")
+            lcmd.append("-lz")
+        _run(lcmd, work, "g++")
     finally:
-        if status:
-            status.stop()
+        status.stop()
     seconds = time.perf_counter() - t0
     gen_bytes = sum(p.stat().st_size for p in (work / "obj").glob("*.cpp")) + \
         sum(p.stat().st_size for p in (work / "obj").glob("*.h"))

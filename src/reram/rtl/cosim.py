@@ -81,7 +81,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
               batch: int = 100) -> CosimResult:
     """Run ``x_codes`` (N, in) through the RTL and the golden model; raise :class:`CosimMismatch` on any
     differing output code (naming sample, layer and index)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from reram.progress import progress_bar
 
     p = rtl_params(cm, rcfg)
     lib, manifest = build_library(p, trace=waves is not None, progress=progress)
@@ -106,8 +106,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
             sim.trace_open(waves)
         t0 = time.perf_counter()
         step = 1 if trace_layers else batch
-        with Progress(TextColumn("[bold]co-simulation"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      disable=not progress, transient=True) as bar:
+        with progress_bar("co-simulation", progress, transient=True) as bar:
             task = bar.add_task("cosim", total=n)
             for i in range(0, n, step):
                 sl = slice(i, min(i + step, n))

@@ -5,10 +5,7 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-
-
-def to_signed(v: int, width: int) -> int:
-    return v - (1 << width) if v & (1 << (width - 1)) else v
+from refs import to_signed
 
 
 def ref_act(acc: int, mult: int, bias: int, shift: int, xw: int) -> tuple[int, int]:

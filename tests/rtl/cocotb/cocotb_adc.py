@@ -5,6 +5,7 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from refs import to_signed
 
 
 def ref_adc(value: int, mult: int, shift: int, signed: bool, bits: int) -> int:
@@ -13,10 +14,6 @@ def ref_adc(value: int, mult: int, shift: int, signed: bool, bits: int) -> int:
         v = (v + (1 << (shift - 1))) >> shift
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     return min(max(v, lo), hi)
-
-
-def to_signed(v: int, width: int) -> int:
-    return v - (1 << width) if v & (1 << (width - 1)) else v
 
 
 @cocotb.test()
