@@ -98,3 +98,28 @@ def test_back_to_back_batches_and_bad_arguments(rtl_case):
             sim.run_batch(x.astype(np.int64), 10, cm.arch.dac_bits, 10**6)
         with pytest.raises(CosimError, match="C-contiguous"):
             sim.run_batch(np.asfortranarray(x.astype(np.uint16)), 10, cm.arch.dac_bits, 10**6)
+
+
+def test_vcd_waveform_of_the_first_samples(rtl_case, tmp_path):
+    sets, rcfg = CASES["unsigned-adc-1adc"]
+    cm, chip, x, y = rtl_case(*sets)
+    wave = tmp_path / "w.vcd"
+    res = run_cosim(cm, chip, x[:10], y, rcfg, waves=wave, progress=False)
+    assert res.match_rate == 1.0
+    text = wave.read_text()
+    assert "$enddefinitions" in text and "host_rdata" in text
+    # only the first four samples are traced
+    assert text.count("\n#") < 5 * 2 * res.analytic_cycles + 400
+
+
+def test_fst_without_lz4_is_a_toolchain_error(monkeypatch, rtl_case):
+    from pathlib import Path
+
+    from reram.errors import ToolchainError
+
+    sets, rcfg = CASES["unsigned-adc-1adc"]
+    cm, _, _, _ = rtl_case(*sets)
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.name == "lz4.h" else real_exists(self))
+    with pytest.raises(ToolchainError, match="liblz4-dev"):
+        build_library(rtl_params(cm, rcfg), trace="fst", progress=False)

@@ -164,7 +164,7 @@ def cosim(
     run_dir: RunDirArg,
     samples: Annotated[int | None, typer.Option("--samples", help="Test images to co-simulate.")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also compare hidden layers' output codes.")] = False,
-    waves: Annotated[Path | None, typer.Option("--waves", help="Write an FST waveform of the first samples.")] = None,
+    waves: Annotated[Path | None, typer.Option("--waves", help="Waveform of the first samples (.fst or .vcd).")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
 ) -> None:

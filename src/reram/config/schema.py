@@ -100,8 +100,9 @@ class ArrayConfig(Section):
     rows: int = Field(128, ge=2, le=4096, description="Rows (inputs) per array.")
     cols: int = Field(128, ge=2, le=4096, description="Columns per array; a signed weight uses a pair of columns.")
     wire_resistance: float | None = Field(None, ge=0, description="Wire resistance per cell segment in ohm.")
-    ir_drop: Literal["off", "approx", "exact"] | None = Field(
-        None, description="IR drop: 'off', 'approx' (fast static first-order model) or 'exact' (nodal solve)."
+    ir_drop: Literal["off", "approx"] | None = Field(
+        None, description="IR drop in the engine: 'off' or 'approx' (static first-order model; its error against "
+        "the exact nodal solve, reram.analog.irdrop.solve_exact, is measured by benchmarks/irdrop_error.py)."
     )
 
     @field_validator("cols")

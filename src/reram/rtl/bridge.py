@@ -130,7 +130,7 @@ class RtlSim:
 
     def trace_open(self, path: Path) -> None:
         if self._lib.rs_trace_open(self._h, str(path).encode()) != 0:
-            raise CosimError("this RTL build has no tracing; it is rebuilt with tracing for --waves")
+            raise CosimError("this RTL build has no waveform support; pass --waves to build one with it")
 
     def trace_close(self) -> None:
         self._lib.rs_trace_close(self._h)

@@ -90,7 +90,7 @@ def cache_root() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl"
 
 
-def build_key(params: RtlParams, tc: Toolchain, trace: bool) -> str:
+def build_key(params: RtlParams, tc: Toolchain, trace: str | None) -> str:
     h = hashlib.sha256()
     for name in HDL_FILES:
         h.update(name.encode())
@@ -116,10 +116,17 @@ def _run(cmd: list[str], cwd: Path, what: str) -> None:
         raise ToolchainError(f"{what} failed: {first.strip()} (full log: {cwd / (what + '.log')})")
 
 
-def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
+def build_library(params: RtlParams, trace: str | None = None, progress: bool = True,
                   force: bool = False) -> tuple[Path, dict]:
-    """Return the path of a shared library for ``params`` (building it if needed) and its manifest."""
+    """Return the path of a shared library for ``params`` (building it if needed) and its manifest.
+
+    ``trace``: None, "vcd" or "fst" (waveform support compiled in; FST needs the lz4 headers).
+    """
+    if trace not in (None, "vcd", "fst"):
+        raise ToolchainError(f"unknown waveform format {trace!r}: use a .vcd or .fst file")
     tc = find_toolchain()
+    if trace == "fst" and not any(Path(d, "lz4.h").exists() for d in ("/usr/include", "/usr/local/include")):
+        raise ToolchainError("FST waveforms need the lz4 headers: apt-get install liblz4-dev (or write a .vcd file)")
     key = build_key(params, tc, trace)
     folder = cache_root() / key
     lib = folder / f"libreram_{key}.so"
@@ -151,16 +158,18 @@ def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
                 "-I" + str(work), "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
                 "-Wno-fatal", "-Wno-lint", "-Wno-style"]
         if trace:
-            vcmd.append("--trace-fst")
+            vcmd.append("--trace-fst" if trace == "fst" else "--trace")
         vcmd += [str(hdl_dir() / f) for f in HDL_FILES]
         _run(vcmd, work, "verilator")
         t_v = time.perf_counter() - t0
         cpp = sorted(str(p) for p in (work / "obj").glob("*.cpp"))
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
-            support.append(tc.include / "verilated_fst_c.cpp")
+            support.append(tc.include / ("verilated_fst_c.cpp" if trace == "fst" else "verilated_vcd_c.cpp"))
         flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work / "obj"), "-I" + str(tc.include),
-                 "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(trace)}", f"-DVM_TRACE_FST={int(trace)}"]
+                 "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
+                 f"-DVM_TRACE_FST={int(trace == 'fst')}", f"-DVM_TRACE_VCD={int(trace == 'vcd')}",
+                 f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}"]
         units = [*cpp, *(str(p) for p in support), str(bridge_source())]
         objs = [str(work / "obj" / f"u{i}.o") for i in range(len(units))]
         # compile the translation units in parallel (one job per core), then link
@@ -168,8 +177,8 @@ def build_library(params: RtlParams, trace: bool = False, progress: bool = True,
             list(pool.map(lambda uo: _run([tc.cxx, *flags, "-c", uo[0], "-o", uo[1]], work, "g++"),
                           zip(units, objs, strict=True)))
         lcmd = [tc.cxx, "-shared", "-fPIC", *objs, "-o", str(work / lib.name), "-lpthread"]
-        if trace:
-            lcmd.append("-lz")
+        if trace == "fst":
+            lcmd += ["-llz4", "-lz"]
         _run(lcmd, work, "g++")
     finally:
         status.stop()

@@ -84,7 +84,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     from reram.progress import progress_bar
 
     p = rtl_params(cm, rcfg)
-    lib, manifest = build_library(p, trace=waves is not None, progress=progress)
+    fmt = None if waves is None else ("vcd" if Path(waves).suffix.lower() == ".vcd" else "fst")
+    lib, manifest = build_library(p, trace=fmt, progress=progress)
     expected = analytic_cycles(p)
     budget = int(expected * rcfg.watchdog_factor) + 16
     x_codes = np.ascontiguousarray(x_codes, dtype=np.uint16)
@@ -106,10 +107,13 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
             sim.trace_open(waves)
         t0 = time.perf_counter()
         step = 1 if trace_layers else batch
+        bounds = list(range(0, n, step))
+        if waves is not None and not trace_layers and n > 4:  # trace only the first few samples
+            bounds = [0, *range(4, n, step)]
         with progress_bar("co-simulation", progress, transient=True) as bar:
             task = bar.add_task("cosim", total=n)
-            for i in range(0, n, step):
-                sl = slice(i, min(i + step, n))
+            for k, i in enumerate(bounds):
+                sl = slice(i, bounds[k + 1] if k + 1 < len(bounds) else n)
                 logits[sl], preds[sl], cycles[sl] = sim.run_batch(x_codes[sl], logits.shape[1], cm.arch.dac_bits,
                                                                   budget)
                 if trace_layers:
@@ -124,7 +128,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
                             raise CosimMismatch(f"RTL differs from the golden model: sample {i}, layer "
                                                 f"{cm.layers[li].name}, index {j}: RTL {got[j]}, golden {want[j]}")
                 bar.advance(task, sl.stop - sl.start)
-                if waves is not None and i + step >= 4:
+                if waves is not None and sl.stop >= min(4, n):
                     sim.trace_close()
                     waves = None
         sim_s = time.perf_counter() - t0

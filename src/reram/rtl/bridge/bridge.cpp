@@ -5,7 +5,13 @@
 #include "Vreram_top.h"
 #include "verilated.h"
 #if VM_TRACE
+#if RERAM_TRACE_VCD
+#include "verilated_vcd_c.h"
+typedef VerilatedVcdC TraceFile;
+#else
 #include "verilated_fst_c.h"
+typedef VerilatedFstC TraceFile;
+#endif
 #endif
 
 namespace {
@@ -14,7 +20,7 @@ struct Sim {
     Vreram_top* top;
     uint64_t ticks;
 #if VM_TRACE
-    VerilatedFstC* tfp;
+    TraceFile* tfp;
 #endif
 };
 
@@ -79,7 +85,7 @@ int rs_trace_open(void* h, const char* path) {
 #if VM_TRACE
     Sim* s = static_cast<Sim*>(h);
     s->ctx->traceEverOn(true);
-    s->tfp = new VerilatedFstC;
+    s->tfp = new TraceFile;
     s->top->trace(s->tfp, 99);
     s->tfp->open(path);
     return 0;
