@@ -6,8 +6,6 @@ Data-dependent passes take a calibration batch drawn from the training file (nev
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -257,9 +255,3 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
             set_adc(layer, cm.arch, float(torch.quantile(pos, percentile / 100)), signed=False)
         update_requant(cm)
     cm.passes.append(f"adc_calibration[{target}]")
-
-
-@dataclass
-class PassSpec:
-    name: str
-    fn: Callable[..., None]

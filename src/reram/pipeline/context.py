@@ -93,7 +93,7 @@ class RunContext:
             from reram.data import load_dataset
 
             d = self.cfg.data
-            self.cache["dataset"] = load_dataset(d.dataset, d.dir or self.data_dir, d.download, self.progress)
+            self.cache["dataset"] = load_dataset(d.dataset, self.data_dir or d.dir, d.download, self.progress)
         return self.cache["dataset"]
 
     @property
