@@ -53,3 +53,17 @@ def test_cli_end_to_end_subset(tmp_path, mnist_dir):
     assert m["software"]["test_samples"] == 500
     assert m["meta"]["stages_completed"] == ["data", "train"]
     assert "test accuracy" in r.stdout
+
+
+def test_run_folder_commands(small_full_run, mnist_dir, capsys):
+    d = str(small_full_run.run_dir)
+    assert main(["compare", d, d]) == 0
+    out = capsys.readouterr().out
+    assert "analog.test_accuracy_mean" in out and "+0" in out
+    assert main(["report", d, "--quiet"]) == 0
+    assert main(["energy", d, "--quiet", "--data-dir", str(mnist_dir), "--preset", "neurosim-22nm"]) == 0
+    out = capsys.readouterr().out
+    assert "neurosim-22nm" in out and "system" in out
+    assert main(["energy", d, "--quiet", "--preset", "bogus"]) == 2
+    assert main(["compare", d, "/nonexistent"]) == 2
+    assert main(["report", "/nonexistent"]) == 2

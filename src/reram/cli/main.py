@@ -159,6 +159,13 @@ def _open_run(run_dir: Path, quiet: bool):
 RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by 'reram run'.")]
 
 
+def _override(ctx, *sets: str) -> None:
+    """Apply command-line options to a run's configuration, validated like --set."""
+    from reram.config import load_config
+
+    ctx.cfg = load_config(None, list(sets), base=ctx.cfg.model_dump(mode="json"))
+
+
 @app.command()
 def cosim(
     run_dir: RunDirArg,
@@ -198,7 +205,7 @@ def ablation(
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
     if chips:
-        ctx.cfg.calibration.ablation_chips = chips
+        _override(ctx, f"calibration.ablation_chips={chips}")
     stage_calibrate(ctx)
     ctx.save_metrics()
     t = Table(title=f"calibration ablation: {run_dir}")
@@ -222,7 +229,7 @@ def energy(
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
     if preset:
-        ctx.cfg.energy.preset = preset  # validated by the configuration model
+        _override(ctx, f"energy.preset={preset}")
     stage_energy(ctx)
     ctx.save_metrics()
     e = ctx.metrics["energy"]
