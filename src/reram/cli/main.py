@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -340,6 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         err_console.print(f"[bold red]error:[/] {msg}", markup=True, highlight=False, soft_wrap=True)
         return e.exit_code
+    except ValidationError as e:  # a configuration value set in code paths outside load_config
+        if debug:
+            raise
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        err_console.print(f"[bold red]error:[/] bad value {first.get('input')!r} for '{loc}': {first['msg']}",
+                          highlight=False, soft_wrap=True)
+        return 2
     except typer.Exit as e:
         return int(e.exit_code)
     except _click_exc.ClickException as e:
