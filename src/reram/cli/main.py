@@ -306,6 +306,47 @@ def compare(
     console.print(t)
 
 
+@app.command()
+def sweep(
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="section.key=v1,v2,... (repeatable).")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    chips: Annotated[int, typer.Option("--chips", min=1, max=100, help="Programmed chips per point.")] = 3,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Sweep folder name (default: a timestamp).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: cores).")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Sweep a grid of configuration keys: accuracy over chips, energy, area, latency; Pareto fronts.
+
+    Re-running the same command resumes a crashed sweep without redoing finished points.
+    """
+    from reram.dse import run_sweep
+    from reram.pipeline.context import run_folder
+    from reram.pipeline.runner import default_run_name
+
+    setup_logging(quiet)
+    cfg = _load(config, set_)
+    folder = run_folder(runs_dir, name or f"sweep-{default_run_name()}")
+    run_sweep(cfg, grid, folder, chips, data_dir=data_dir, workers=workers, progress=not quiet)
+    summary = json.loads((folder / "pareto.json").read_text())
+    t = Table(title=f"sweep: {folder} ({chips} chips per point)")
+    t.add_column("point")
+    t.add_column("settings")
+    t.add_column("accuracy", justify="right")
+    t.add_column("nJ/inf", justify="right")
+    t.add_column("mm²", justify="right")
+    t.add_column("Pareto", justify="center")
+    for p in summary["points"]:
+        on = ("E" if p["point"] in summary["pareto_energy"] else "") + \
+            ("A" if p["point"] in summary["pareto_area"] else "")
+        t.add_row(str(p["point"]), ", ".join(f"{k}={v}" for k, v in p["params"].items()),
+                  f"{100 * p['test_accuracy_mean']:.2f} ± {100 * p['test_accuracy_std']:.2f} %",
+                  f"{1e9 * p['energy_per_inference_j']:.3g}", f"{p['area_mm2']:.3g}", on)
+    console.print(t)
+
+
 @config_app.command("show")
 def config_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
     """Print the resolved configuration, defaults included."""

@@ -182,3 +182,25 @@ def save_png(path: Path, data: bytes) -> None:
     from reram.fsutil import atomic_write_bytes
 
     atomic_write_bytes(path, data)
+
+
+def pareto(points: list[dict], front: list[int], cost: str, label: str) -> bytes | None:
+    """Accuracy against a cost for every sweep point, with the Pareto front marked."""
+    if not points:
+        return None
+    scale = 1e9 if cost.endswith("_j") else 1.0
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = [scale * p[cost] for p in points]
+    ys = [100 * p["test_accuracy_mean"] for p in points]
+    ax.errorbar(xs, ys, yerr=[100 * p["test_accuracy_std"] for p in points], fmt="o", color="#999", capsize=2,
+                label="sweep points")
+    fr = sorted((p for p in points if p["point"] in front), key=lambda p: p[cost])
+    ax.plot([scale * p[cost] for p in fr], [100 * p["test_accuracy_mean"] for p in fr], "o-", color="#c44e52",
+            label="Pareto front")
+    for p in fr:
+        ax.annotate(", ".join(f"{k.split('.')[-1]}={v}" for k, v in p["params"].items()),
+                    (scale * p[cost], 100 * p["test_accuracy_mean"]), fontsize=6, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.set(xlabel=label, ylabel="test accuracy (%)", xscale="log", title=f"accuracy vs {label}")
+    ax.legend()
+    return _png(fig)

@@ -1,0 +1,73 @@
+import csv
+import json
+
+import pytest
+
+from reram.config import load_config
+from reram.dse import expand_grid, pareto_front, run_sweep
+from reram.dse.sweep import model_key, parse_grid
+from reram.errors import ConfigError
+
+SMALL = ["data.train_subset=3000", "data.test_subset=300", "data.calib_size=300", "train.epochs=1",
+         "energy.sensitivity=false"]
+
+
+def test_grid_keys_validated_like_set():
+    cfg = load_config()
+    g = parse_grid(["adc.bits=4,6", "device.program_sigma=0.02,0.05"], cfg)
+    assert g == {"adc.bits": [4, 6], "device.program_sigma": [0.02, 0.05]}
+    assert len(expand_grid(g)) == 4
+    with pytest.raises(ConfigError, match=r"adc\.bits"):
+        parse_grid(["adc.bits=4,99"], cfg)
+    with pytest.raises(ConfigError, match="nope"):
+        parse_grid(["adc.nope=1"], cfg)
+
+
+def test_pareto_front():
+    pts = [{"point": 0, "test_accuracy_mean": 0.9, "c": 1.0}, {"point": 1, "test_accuracy_mean": 0.95, "c": 2.0},
+           {"point": 2, "test_accuracy_mean": 0.94, "c": 3.0}, {"point": 3, "test_accuracy_mean": 0.95, "c": 2.5}]
+    assert pareto_front(pts, "c") == [0, 1]
+
+
+def test_model_reuse_key_ignores_periphery():
+    a = load_config(None, ["adc.bits=4"])
+    b = load_config(None, ["adc.bits=8", "array.rows=64"])
+    c = load_config(None, ["train.epochs=3"])
+    assert model_key(a) == model_key(b) != model_key(c)
+
+
+def test_sweep_runs_and_resumes(tmp_path, mnist_dir):
+    cfg = load_config(None, SMALL)
+    folder = tmp_path / "sw"
+    rows = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, data_dir=str(mnist_dir), workers=2, progress=False)
+    assert len(rows) == 4 and {r["point"] for r in rows} == {"0", "1"}
+    summary = json.loads((folder / "pareto.json").read_text())
+    accs = {p["params"]["adc.bits"]: p["test_accuracy_mean"] for p in summary["points"]}
+    assert accs[8] >= accs[4] - 0.02
+    assert (folder / "pareto_energy.png").exists() and (folder / "pareto_area.png").exists()
+    html = (folder / "report.html").read_text()
+    assert 'id="pareto"' in html and "data:image/png;base64," in html and "adc.bits=8" in html
+    assert len(list((folder / "cache").glob("model-*.safetensors"))) == 1  # trained once
+    # crash simulation: drop point 1 from the results; a re-run computes only that point
+    with (folder / "results.csv").open() as fh:
+        kept = [r for r in csv.DictReader(fh) if r["point"] == "0"]
+    with (folder / "results.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(kept[0]))
+        w.writeheader()
+        w.writerows(kept)
+    rows2 = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, data_dir=str(mnist_dir), workers=1, progress=False)
+    assert [r for r in rows2 if r["point"] == "0"] == kept
+    assert sorted(r["test_accuracy"] for r in rows2) == sorted(r["test_accuracy"] for r in rows)
+    with pytest.raises(ConfigError, match="different sweep"):
+        run_sweep(cfg, ["adc.bits=6"], folder, chips=2, data_dir=str(mnist_dir), progress=False)
+
+
+def test_sweep_cli_bad_grid_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "reram", "sweep", "--runs-dir", str(tmp_path), "--grid", "adc.bits=4,99"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "adc.bits" in lines[0]
