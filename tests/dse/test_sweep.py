@@ -71,3 +71,29 @@ def test_sweep_cli_bad_grid_is_one_line(tmp_path):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "adc.bits" in lines[0]
+
+
+def test_explore_runs_and_resumes(tmp_path, mnist_dir):
+    from reram.dse import run_explore
+
+    cfg = load_config(None, SMALL)
+    folder = tmp_path / "ex"
+    params = ["adc.bits=int:4:8", "device.program_sigma=float:0.01:0.08", "array.rows=cat:64,128"]
+    res = run_explore(cfg, params, folder, trials=3, chips=1, data_dir=str(mnist_dir), progress=False)
+    assert res["trials"] == 3 and res["pareto"]
+    for p in res["pareto"]:
+        assert 4 <= p["params"]["adc.bits"] <= 8 and p["params"]["array.rows"] in (64, 128)
+        assert 0 < p["test_accuracy"] <= 1 and p["energy_per_inference_j"] > 0
+    assert (folder / "study.db").exists() and (folder / "explore.json").exists()
+    res2 = run_explore(cfg, params, folder, trials=4, chips=1, data_dir=str(mnist_dir), progress=False)
+    assert res2["trials"] == 4  # resumed: one more trial, the first three kept
+
+
+def test_explore_param_validation():
+    from reram.dse.explore import parse_param
+
+    cfg = load_config()
+    assert parse_param("adc.bits=int:4:10", cfg).kind == "int"
+    for bad in ("adc.bits=int:4", "adc.bits=int:4:99", "adc.bits=weird:1:2", "adc.nope=int:1:2", "adc.bits=4"):
+        with pytest.raises(ConfigError):
+            parse_param(bad, cfg)

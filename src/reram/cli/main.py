@@ -347,6 +347,43 @@ def sweep(
     console.print(t)
 
 
+@app.command()
+def explore(
+    param: Annotated[list[str], typer.Option("--param", "-p",
+                                             help="key=int:LO:HI | float:LO:HI | log:LO:HI | cat:A,B")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    trials: Annotated[int, typer.Option("--trials", min=1, max=10000, help="Total trials of the study.")] = 20,
+    chips: Annotated[int, typer.Option("--chips", min=1, max=100, help="Programmed chips per trial.")] = 3,
+    storage: Annotated[str | None, typer.Option("--storage", help="Optuna storage URL (default: SQLite).")] = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Study name / folder.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Multi-objective search (NSGA-II): accuracy up, energy and area down. Re-run to resume a study."""
+    from reram.dse import run_explore
+    from reram.pipeline.context import run_folder
+    from reram.pipeline.runner import default_run_name
+
+    setup_logging(quiet)
+    cfg = _load(config, set_)
+    folder = run_folder(runs_dir, name or f"explore-{default_run_name()}")
+    res = run_explore(cfg, param, folder, trials, chips, storage=storage, data_dir=data_dir, seed=cfg.run.seed,
+                      progress=not quiet)
+    t = Table(title=f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials)")
+    t.add_column("trial")
+    t.add_column("settings")
+    t.add_column("accuracy", justify="right")
+    t.add_column("nJ/inf", justify="right")
+    t.add_column("mm²", justify="right")
+    for p in res["pareto"]:
+        t.add_row(str(p["trial"]), ", ".join(f"{k}={v}" for k, v in p["params"].items()),
+                  f"{100 * p['test_accuracy']:.2f} %", f"{1e9 * p['energy_per_inference_j']:.3g}",
+                  f"{p['area_mm2']:.3g}")
+    console.print(t)
+
+
 @config_app.command("show")
 def config_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
     """Print the resolved configuration, defaults included."""
