@@ -97,3 +97,16 @@ def test_explore_param_validation():
     for bad in ("adc.bits=int:4", "adc.bits=int:4:99", "adc.bits=weird:1:2", "adc.nope=int:1:2", "adc.bits=4"):
         with pytest.raises(ConfigError):
             parse_param(bad, cfg)
+
+
+def test_ray_backend_gives_identical_results(tmp_path, mnist_dir):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[cluster]')")
+    cfg = load_config(None, SMALL)
+    local = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "local", chips=1, data_dir=str(mnist_dir), workers=2,
+                      progress=False)
+    on_ray = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "ray", chips=1, data_dir=str(mnist_dir), workers=2,
+                       progress=False, backend="ray")
+    key = lambda r: (r["point"], r["chip"])  # noqa: E731
+    assert sorted(local, key=key) == sorted(on_ray, key=key)
+    with pytest.raises(ConfigError, match="backend"):
+        run_sweep(cfg, ["adc.bits=4"], tmp_path / "x", chips=1, backend="dask", progress=False)

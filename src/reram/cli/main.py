@@ -315,6 +315,8 @@ def sweep(
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option("--name", "-n", help="Sweep folder name (default: a timestamp).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: cores).")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="'local' (process pool) or 'ray'.")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: local).")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -329,7 +331,8 @@ def sweep(
     setup_logging(quiet)
     cfg = _load(config, set_)
     folder = run_folder(runs_dir, name or f"sweep-{default_run_name()}")
-    run_sweep(cfg, grid, folder, chips, data_dir=data_dir, workers=workers, progress=not quiet)
+    run_sweep(cfg, grid, folder, chips, data_dir=data_dir, workers=workers, progress=not quiet, backend=backend,
+              address=address)
     summary = json.loads((folder / "pareto.json").read_text())
     t = Table(title=f"sweep: {folder} ({chips} chips per point)")
     t.add_column("point")

@@ -144,8 +144,15 @@ def ensure_model(cfg: ReramConfig, cache: Path, data_dir: str | None, progress: 
 
 
 def run_sweep(cfg: ReramConfig, grid: list[str], folder: Path, chips: int, data_dir: str | None = None,
-              workers: int | None = None, progress: bool = True) -> list[dict]:
-    """Run (or resume) a sweep into ``folder``: ``results.csv``, ``pareto.json``, plots."""
+              workers: int | None = None, progress: bool = True, backend: str = "local",
+              address: str | None = None) -> list[dict]:
+    """Run (or resume) a sweep into ``folder``: ``results.csv``, ``pareto.json``, plots, ``report.html``.
+
+    ``backend``: ``local`` (a process pool on this machine) or ``ray`` (Ray's scheduler and object store; with no
+    ``address`` a local Ray instance is started on the loopback interface).
+    """
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"--backend {backend!r}: use 'local' or 'ray'")
     from reram.progress import progress_bar
 
     points = expand_grid(parse_grid(grid, cfg))
@@ -162,22 +169,53 @@ def run_sweep(cfg: ReramConfig, grid: list[str], folder: Path, chips: int, data_
     model_path = ensure_model(cfg, folder / "cache", data_dir, progress)
     base = cfg.model_dump(mode="json")
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    jobs = [(p, base, str(model_path), data_dir, chips) for p in todo]
     with progress_bar("sweep (points)", progress) as bar:
         task = bar.add_task("sweep", total=len(points), completed=len(points) - len(todo))
-        if todo:
-            import multiprocessing as mp
-
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as pool:
-                jobs = [(p, base, str(model_path), data_dir, chips) for p in todo]
-                for point_rows in pool.map(_evaluate_point, jobs):
-                    rows += [{k: str(v) for k, v in r.items()} for r in point_rows]
-                    _write_rows(csv_path, rows)  # a crash loses at most the points in flight
-                    bar.advance(task)
+        for point_rows in _execute(jobs, backend, n_workers, address):
+            rows += [{k: str(v) for k, v in r.items()} for r in point_rows]
+            _write_rows(csv_path, rows)  # a crash loses at most the points in flight
+            bar.advance(task)
     summary = summarize(rows)
     atomic_write_text(folder / "pareto.json", json.dumps(summary, indent=2))
     images = plot_pareto(summary, folder)
     render_sweep_report(folder, summary, images, grid, chips, cfg.energy.preset)
     return rows
+
+
+def _execute(jobs: list[tuple], backend: str, workers: int, address: str | None):
+    """Yield each job's rows as it finishes, on a local process pool or on Ray."""
+    if not jobs:
+        return
+    if backend == "local":
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            yield from pool.map(_evaluate_point, jobs)
+        return
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("the Ray backend needs Ray: pip install -e '.[cluster]'") from None
+    started = not ray.is_initialized()
+    if started:
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:  # a local instance, reachable on loopback only
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                         _node_ip_address="127.0.0.1")
+        except Exception as e:
+            raise ConfigError(f"--address {address!r}: cannot connect to Ray ({type(e).__name__}: {e})") from None
+    try:
+        remote = ray.remote(num_cpus=1)(_evaluate_point)
+        pending = [remote.remote(job) for job in jobs]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(ready[0])
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def summarize(rows: list[dict]) -> dict:
