@@ -79,13 +79,13 @@ def test_explore_runs_and_resumes(tmp_path, mnist_dir):
     cfg = load_config(None, SMALL)
     folder = tmp_path / "ex"
     params = ["adc.bits=int:4:8", "device.program_sigma=float:0.01:0.08", "array.rows=cat:64,128"]
-    res = run_explore(cfg, params, folder, trials=3, chips=1, data_dir=str(mnist_dir), progress=False)
+    res = run_explore(cfg, params, folder, trials=3, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
     assert res["trials"] == 3 and res["pareto"]
     for p in res["pareto"]:
         assert 4 <= p["params"]["adc.bits"] <= 8 and p["params"]["array.rows"] in (64, 128)
         assert 0 < p["test_accuracy"] <= 1 and p["energy_per_inference_j"] > 0
     assert (folder / "study.db").exists() and (folder / "explore.json").exists()
-    res2 = run_explore(cfg, params, folder, trials=4, chips=1, data_dir=str(mnist_dir), progress=False)
+    res2 = run_explore(cfg, params, folder, trials=4, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
     assert res2["trials"] == 4  # resumed: one more trial, the first three kept
 
 
@@ -108,5 +108,11 @@ def test_ray_backend_gives_identical_results(tmp_path, mnist_dir):
                        progress=False, backend="ray")
     key = lambda r: (r["point"], r["chip"])  # noqa: E731
     assert sorted(local, key=key) == sorted(on_ray, key=key)
+    from reram.dse import run_explore
+
+    params = ["adc.bits=int:4:8"]
+    ex = run_explore(cfg, params, tmp_path / "ex-ray", trials=2, chips=1, data_dir=str(mnist_dir), progress=False,
+                     backend="ray", workers=2)
+    assert ex["trials"] == 2 and ex["pareto"]
     with pytest.raises(ConfigError, match="backend"):
         run_sweep(cfg, ["adc.bits=4"], tmp_path / "x", chips=1, backend="dask", progress=False)

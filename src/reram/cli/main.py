@@ -359,6 +359,9 @@ def explore(
     trials: Annotated[int, typer.Option("--trials", min=1, max=10000, help="Total trials of the study.")] = 20,
     chips: Annotated[int, typer.Option("--chips", min=1, max=100, help="Programmed chips per trial.")] = 3,
     storage: Annotated[str | None, typer.Option("--storage", help="Optuna storage URL (default: SQLite).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Trials evaluated at once.")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="'local' (process pool) or 'ray'.")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: local).")] = None,
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option("--name", "-n", help="Study name / folder.")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
@@ -373,7 +376,7 @@ def explore(
     cfg = _load(config, set_)
     folder = run_folder(runs_dir, name or f"explore-{default_run_name()}")
     res = run_explore(cfg, param, folder, trials, chips, storage=storage, data_dir=data_dir, seed=cfg.run.seed,
-                      progress=not quiet)
+                      progress=not quiet, backend=backend, workers=workers, address=address)
     t = Table(title=f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials)")
     t.add_column("trial")
     t.add_column("settings")

@@ -3,7 +3,7 @@
 Objectives: test accuracy (maximize, mean over chips), energy per inference (minimize) and area (minimize).
 Studies live in Optuna's storage (SQLite in the run folder by default, or any RDB URL), so a stopped study resumes
 by running the same command again. Each trial is evaluated like a sweep point (shared trained model, calibrated
-flow up to per-chip bias re-calibration).
+flow up to per-chip bias re-calibration), in batches on the local process pool or on Ray.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 from reram.config import ReramConfig, load_config
 from reram.errors import ConfigError
 from reram.fsutil import atomic_write_text
+from reram.progress import progress_bar
 
-from .sweep import SweepPoint, _evaluate_point, ensure_model
+from .sweep import SweepPoint, _execute, ensure_model
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,12 @@ def parse_param(spec: str, base: ReramConfig) -> ParamRange:
 
 def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, chips: int,
                 storage: str | None = None, data_dir: str | None = None, seed: int = 0,
-                progress: bool = True) -> dict:
+                progress: bool = True, backend: str = "local", workers: int | None = None,
+                address: str | None = None) -> dict:
+    """Run (or resume) a study. Trials are asked in batches of ``workers`` and evaluated on the sweep's execution
+    backend (local process pool or Ray), then told to the study."""
+    import os
+
     import optuna
 
     ranges = [parse_param(p, cfg) for p in params]
@@ -79,7 +85,7 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
     model_path = ensure_model(cfg, folder / "cache", data_dir, progress)
     base = cfg.model_dump(mode="json")
 
-    def objective(trial: optuna.Trial) -> tuple[float, float, float]:
+    def suggest(trial: optuna.Trial) -> SweepPoint:
         settings = []
         for r in ranges:
             if r.kind == "int":
@@ -89,15 +95,27 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
             else:
                 v = trial.suggest_categorical(r.key, list(r.choices))  # type: ignore[arg-type]
             settings.append((r.key, v))
-        rows = _evaluate_point((SweepPoint(trial.number, tuple(settings)), base, str(model_path), data_dir, chips))
-        acc = sum(float(r["test_accuracy"]) for r in rows) / len(rows)
-        trial.set_user_attr("chip_accuracies", [float(r["test_accuracy"]) for r in rows])
-        return acc, float(rows[0]["energy_per_inference_j"]), float(rows[0]["area_mm2"])
+        return SweepPoint(trial.number, tuple(settings))
 
-    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
-    remaining = max(0, trials - done)
-    if remaining:
-        study.optimize(objective, n_trials=remaining, show_progress_bar=False)
+    batch = max(1, workers or os.cpu_count() or 1)
+    with progress_bar("explore (trials)", progress) as bar:
+        task = bar.add_task("explore", total=trials)
+        while True:
+            done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+            bar.update(task, completed=min(done, trials))
+            if done >= trials:
+                break
+            asked = {}
+            for _ in range(min(batch, trials - done)):
+                trial = study.ask()
+                asked[trial.number] = trial
+            jobs = [(suggest(t), base, str(model_path), data_dir, chips) for t in asked.values()]
+            for rows in _execute(jobs, backend, min(batch, len(jobs)), address):
+                trial = asked[int(rows[0]["point"])]
+                accs = [float(r["test_accuracy"]) for r in rows]
+                trial.set_user_attr("chip_accuracies", accs)
+                study.tell(trial, (sum(accs) / len(accs), float(rows[0]["energy_per_inference_j"]),
+                                   float(rows[0]["area_mm2"])))
     result = {
         "study": folder.name, "storage": storage, "trials": len(study.trials),
         "pareto": [{"trial": t.number, "params": t.params, "test_accuracy": t.values[0],
