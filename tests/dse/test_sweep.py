@@ -116,3 +116,11 @@ def test_ray_backend_gives_identical_results(tmp_path, mnist_dir):
     assert ex["trials"] == 2 and ex["pareto"]
     with pytest.raises(ConfigError, match="backend"):
         run_sweep(cfg, ["adc.bits=4"], tmp_path / "x", chips=1, backend="dask", progress=False)
+
+
+def test_foreign_results_table_is_a_clear_error(tmp_path):
+    folder = tmp_path / "sw"
+    folder.mkdir()
+    (folder / "results.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ConfigError, match="delete it"):
+        run_sweep(load_config(None, SMALL), ["adc.bits=4"], folder, chips=1, progress=False)

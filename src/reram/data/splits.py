@@ -31,6 +31,15 @@ class Splits:
         return codes.astype(np.float32) / 255.0
 
 
+def splits_for_config(cfg, data_dir: str | None = None, progress: bool = True) -> tuple[Dataset, Splits]:
+    """The dataset and splits a configuration asks for (``data_dir``, e.g. ``--data-dir``, wins over ``data.dir``)."""
+    from .datasets import load_dataset
+
+    d = cfg.data
+    ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress)
+    return ds, make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset)
+
+
 def make_splits(ds: Dataset, seed: int, calib_size: int, train_subset: int | None = None,
                 test_subset: int | None = None) -> Splits:
     """Hold ``calib_size`` random training images out for calibration; the rest train the model."""

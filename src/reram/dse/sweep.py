@@ -85,15 +85,13 @@ def _evaluate_point(args: tuple) -> list[dict]:
     from reram.analog.evaluate import chip_seed, evaluate_chips
     from reram.analog.presets import resolve_device
     from reram.compile.flows import FlowSpec, compile_flow
-    from reram.data import load_dataset, make_splits
+    from reram.data import splits_for_config
     from reram.energy import energy_report, get_preset
     from reram.golden import pixel_codes
     from reram.models import load_weights
 
     cfg = load_config(None, point.overrides(), base=base_dump)
-    d = cfg.data
-    ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress=False)
-    sp = make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset)
+    _, sp = splits_for_config(cfg, data_dir, progress=False)
     model = load_weights(Path(model_path))
     dev = resolve_device(cfg)
     calib = sp.calib_x.astype(np.float32) / 255.0
@@ -114,7 +112,11 @@ def _read_rows(path: Path) -> list[dict]:
     if not path.exists():
         return []
     with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if set(r) != set(COLUMNS) or not (r["point"] or "").isdigit() or not (r["chip"] or "").isdigit():
+            raise ConfigError(f"{path}: not a results table of this sweep; delete it to restart the sweep")
+    return rows
 
 
 def _write_rows(path: Path, rows: list[dict]) -> None:
@@ -128,15 +130,13 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
 
 def ensure_model(cfg: ReramConfig, cache: Path, data_dir: str | None, progress: bool) -> Path:
     """Train (once per content hash) the model the sweep points share."""
-    from reram.data import load_dataset, make_splits
+    from reram.data import splits_for_config
     from reram.models import save_weights, train_mlp
 
     path = cache / f"model-{model_key(cfg)}.safetensors"
     if path.exists():
         return path
-    d = cfg.data
-    ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress=progress)
-    sp = make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset)
+    _, sp = splits_for_config(cfg, data_dir, progress)
     res = train_mlp(sp.train_x, sp.train_y, sp.test_x, sp.test_y, cfg.model, cfg.train, cfg.run.seed,
                     progress=progress)
     save_weights(res.model, path, cfg.model.hidden, cfg.model.batchnorm)

@@ -87,23 +87,21 @@ class RunContext:
         atomic_write_json(self.path("metrics.json"), _jsonable(ordered))
 
     # ---------- lazily loaded inputs ----------
+    def _load_data(self) -> None:
+        from reram.data import splits_for_config
+
+        self.cache["dataset"], self.cache["splits"] = splits_for_config(self.cfg, self.data_dir, self.progress)
+
     @property
     def dataset(self):  # -> reram.data.Dataset
         if "dataset" not in self.cache:
-            from reram.data import load_dataset
-
-            d = self.cfg.data
-            self.cache["dataset"] = load_dataset(d.dataset, self.data_dir or d.dir, d.download, self.progress)
+            self._load_data()
         return self.cache["dataset"]
 
     @property
     def splits(self):  # -> reram.data.Splits
         if "splits" not in self.cache:
-            from reram.data import make_splits
-
-            d = self.cfg.data
-            self.cache["splits"] = make_splits(self.dataset, self.cfg.run.seed, d.calib_size, d.train_subset,
-                                               d.test_subset)
+            self._load_data()
         return self.cache["splits"]
 
     @property
