@@ -27,9 +27,8 @@ import torch
 from torch import nn
 
 from reram.compile.ir import ArchParams, CompiledModel, LayerIR
-from reram.errors import CompileError
 
-from .irdrop import approx_factors, array_layout, solve_exact
+from .irdrop import approx_factors, array_layout
 from .presets import DeviceParams
 from .program import Chip, ChipLayer, program_chip, set_time
 
@@ -357,16 +356,3 @@ class AnalogModel(nn.Module):
     def evaluate(self, x: np.ndarray | torch.Tensor, y: np.ndarray, batch_size: int = 10000) -> float:
         """Accuracy on pixel codes (uint8) or images in [0, 1]."""
         return float((self.predict(x, batch_size) == np.asarray(y)).mean())
-
-
-def check_exact_irdrop(layer: AnalogLayer, x_codes: np.ndarray) -> np.ndarray:
-    """Column sums of one layer's first array with the exact nodal IR-drop solve (validation helper)."""
-    cl = layer.chip_layer
-    if cl is None:
-        raise CompileError("program the chip first")
-    arch = layer.arch
-    R = min(arch.rows, layer.ir.in_features)
-    (_, phys), *_ = array_layout(cl.g_pos[0, :R].astype(np.float64), cl.g_neg[0, :R].astype(np.float64), arch.cols)
-    v = x_codes[:, :R] / arch.x_max * arch.v_read
-    cur = solve_exact(phys * arch.g_lsb, v, layer.dev.wire_resistance)
-    return (cur[:, 0::2] - cur[:, 1::2]) / (arch.v_read / arch.x_max * arch.g_lsb)

@@ -136,15 +136,6 @@ def set_time(chip: Chip, model: CompiledModel, dev: DeviceParams, t: float) -> N
     chip.time_s = t
 
 
-def ideal_chip(model: CompiledModel) -> Chip:
-    """The chip as targeted: no variation, faults or drift."""
-    from .presets import PRESETS, DeviceParams
-
-    p = dict(PRESETS["ideal"])
-    p.pop("citations")
-    return program_chip(model, DeviceParams(name="ideal", **p), seed=0)  # type: ignore[arg-type]
-
-
 def save_chip(path, chip: Chip) -> None:
     """The programmed state (integer codes, ADC multipliers, calibrated activation-unit constants) as npz."""
     from reram.fsutil import atomic_save_npz
