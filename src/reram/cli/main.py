@@ -105,7 +105,9 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
     ds = meta.get("dataset", {})
     if ds:
         label = f"{ds.get('name')} ({ds.get('n_train')} train / {ds.get('n_test')} test)"
-        t.add_row("data", "dataset", ("[bold red]FALLBACK[/] " if ds.get("fallback") else "") + label)
+        flag = "[bold red]FALLBACK[/] " if ds.get("fallback") else \
+            ("[bold red]UNVERIFIED[/] " if ds.get("verified") is False else "")
+        t.add_row("data", "dataset", flag + label)
     sw = metrics.get("software", {})
     if "test_accuracy" in sw:
         t.add_row("software", "test accuracy", f"{100 * sw['test_accuracy']:.2f} %")

@@ -27,6 +27,10 @@ class DataConfig(Section):
         "then the user cache folder.",
     )
     download: bool = Field(True, description="Download missing files from the canonical mirrors (MD5-checked).")
+    verify: bool = Field(
+        True, description="Check the files against the canonical digests of the dataset (false: your own IDX files, "
+        "labelled unverified)."
+    )
     train_subset: int | None = Field(
         None, ge=100, description="Train on only the first N training images (after the calibration split)."
     )

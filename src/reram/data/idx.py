@@ -61,6 +61,11 @@ def parse_idx(buf: bytes, name: str = "<bytes>") -> np.ndarray:
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read a raw or gzip-compressed IDX file (gzip detected by its magic bytes)."""
+    return parse_idx(read_idx_bytes(path), str(path))
+
+
+def read_idx_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The uncompressed bytes of a raw or gzip-compressed IDX file."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -73,4 +78,4 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
             raise DataError(f"{p}: corrupt or truncated gzip data ({e}); delete it to download it again") from None
-    return parse_idx(raw, str(p))
+    return raw

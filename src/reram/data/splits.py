@@ -36,7 +36,7 @@ def splits_for_config(cfg, data_dir: str | None = None, progress: bool = True) -
     from .datasets import load_dataset
 
     d = cfg.data
-    ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress)
+    ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress, verify=d.verify)
     return ds, make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset)
 
 

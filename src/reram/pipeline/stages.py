@@ -33,9 +33,8 @@ def stage_data(ctx: RunContext) -> None:
     meta = ctx.metrics["meta"]
     meta["dataset"] = ds.describe()
     meta["splits"] = {"train": len(sp.train_y), "calibration": len(sp.calib_y), "test": len(sp.test_y)}
-    if ds.fallback:
-        for note in ds.notes:
-            log.warning(note)
+    for note in ds.notes:  # fallback or unverified data: say so loudly
+        log.warning(note)
 
 
 def stage_train(ctx: RunContext) -> None:
