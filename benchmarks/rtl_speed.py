@@ -57,7 +57,7 @@ def main() -> None:
         "samples_per_s": len(x) / wall,
         "build_call_s": build_s, "build_s": manifest.get("build_seconds") if not manifest.get("cached") else 0.0,
         "build_was_cached": manifest.get("cached"), "first_build_s": manifest.get("build_seconds"),
-        "generated_cpp_bytes": manifest.get("generated_cpp_bytes"), "match_rate": res.match_rate,
+        "generated_cpp_bytes": manifest.get("generated_cpp_bytes"), "mismatched_codes": res.mismatched_codes,
         "cycles_per_inference": res.cycles_per_inference, "simulated_cycles_per_s":
             res.cycles_per_inference * len(x) / res.sim_seconds,
     }, indent=2))

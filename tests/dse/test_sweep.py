@@ -9,11 +9,13 @@ from reram.dse.sweep import model_key, parse_grid
 from reram.errors import ConfigError
 
 SMALL = ["data.train_subset=3000", "data.test_subset=300", "data.calib_size=300", "train.epochs=1",
-         "energy.sensitivity=false"]
+         "energy.sensitivity=false", 'device.sigma_model="constant"']
 
 
 def test_grid_keys_validated_like_set():
-    cfg = load_config()
+    with pytest.raises(ConfigError, match=r"device\.program_sigma.*no effect.*sigma_model"):
+        parse_grid(["device.program_sigma=0.02,0.05"], load_config())  # inert under the state-dependent preset
+    cfg = load_config(None, ['device.sigma_model="constant"'])
     g = parse_grid(["adc.bits=4,6", "device.program_sigma=0.02,0.05"], cfg)
     assert g == {"adc.bits": [4, 6], "device.program_sigma": [0.02, 0.05]}
     assert len(expand_grid(g)) == 4

@@ -79,13 +79,15 @@ def test_full_small_run_sections(small_full_run):
 def test_full_small_run_cosim(small_full_run):
     m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
     c = m["cosim"]
-    if not c:
-        pytest.skip("cosim stage did not run (no RTL toolchain)")
-    assert c["samples"] == 1000 and c["match_rate"] == 1.0
+    assert c["samples"] == c["samples_requested"] == 1000
+    assert c["compared_codes"] == 1000 * 10 and c["mismatched_codes"] == 0
     assert c["cycles_per_inference"] == c["analytic_cycles_per_inference"]
     assert c["events_match_golden"] is True
     assert c["latency_s"] == pytest.approx(c["cycles_per_inference"] / 100e6)
-    assert abs(c["hw_accuracy"] - c["golden_accuracy"]) == 0
+    # the RTL's ideal integer crossbar against the engine (IR drop, read noise) on the same chip and samples
+    assert "ideal integer crossbar" in c["rtl_model"] and "clock" in c["assumptions"]["clock_hz"]
+    assert abs(c["hw_accuracy"] - c["engine_accuracy"]) < 0.03
+    assert c["engine_accuracy"] == pytest.approx(m["analog"]["chip_accuracies"][0], abs=0.05)
 
 
 def test_full_small_run_energy(small_full_run):

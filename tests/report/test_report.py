@@ -84,7 +84,7 @@ def test_report_in_headless_chromium(small_full_run, tmp_path):
     text = r.stdout
     assert f"{100 * m['software']['test_accuracy']:.2f} %" in text
     assert f"{100 * m['analog']['test_accuracy_mean']:.2f}" in text
-    assert f"{100 * m['cosim']['match_rate']:.4f} %" in text
+    assert f"{m['cosim']['mismatched_codes']} of {m['cosim']['compared_codes']}" in text
     assert f"{m['energy']['boundaries'][-1]['tops_per_w']:.3g}" in text
     shot = run_dir / "report_screenshot.png"
     r2 = subprocess.run([*base, f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1200,3000",

@@ -6,8 +6,6 @@ bias re-calibration (fine-tuning is left out to keep a sweep to minutes; the abl
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from torch import nn
 
@@ -35,10 +33,11 @@ def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int,
     for name, (key, values) in (sweeps or SWEEPS).items():
         rows = []
         for v in values:
-            pcfg = load_config(None, [f"{key}={v}"], base=base)
-            dev = resolve_device(pcfg)
+            sets = [f"{key}={v}"]
             if name == "program_sigma":  # the constant-sigma model, so that sigma is the swept value
-                dev = replace(dev, sigma_model="constant")
+                sets.append('device.sigma_model="constant"')
+            pcfg = load_config(None, sets, base=base)
+            dev = resolve_device(pcfg)
             cm = compile_flow(model, pcfg, dev, spec, calib, progress=False)
             evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=True,
                                    fit=pcfg.calibration.fit, batch_size=pcfg.analog.batch_size, progress=progress,

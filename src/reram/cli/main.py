@@ -124,12 +124,17 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
     for row in cal.get("ablation") or []:
         t.add_row("calibration", row["step"], f"{100 * row['test_accuracy_mean']:.2f} %")
     co = metrics.get("cosim", {})
-    if "match_rate" in co:
-        t.add_row("cosim", f"match rate ({co['samples']} samples)", f"{100 * co['match_rate']:.4f} %")
-        t.add_row("cosim", "RTL accuracy", f"{100 * co['hw_accuracy']:.2f} %")
+    if "mismatched_codes" in co:
+        t.add_row("cosim", f"mismatching codes ({co['samples']} samples)",
+                  f"{co['mismatched_codes']} of {co['compared_codes']}")
+        t.add_row("cosim", "RTL accuracy (ideal integer crossbar)", f"{100 * co['hw_accuracy']:.2f} %")
+        if "engine_accuracy" in co:
+            t.add_row("cosim", "engine accuracy (same chip and samples)", f"{100 * co['engine_accuracy']:.2f} %")
         t.add_row("cosim", "cycles / inference (analytic)",
                   f"{co['cycles_per_inference']:.0f} ({co['analytic_cycles_per_inference']})")
-        t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.0f} MHz")
+        t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.4g} MHz (assumed)")
+    for key, rec in (metrics.get("followups") or {}).items():
+        t.add_row("follow-up", key, f"{rec['at']}" + (" FAILED" if rec.get("error") else ""))
     en = metrics.get("energy", {})
     if "energy_per_inference_j" in en:
         t.add_row("energy", f"energy / inference (system, {en['preset']})",
@@ -162,37 +167,59 @@ def _open_run(run_dir: Path, quiet: bool):
 RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by 'reram run'.")]
 
 
-def _override(ctx, *sets: str) -> None:
-    """Apply command-line options to a run's configuration, validated like --set."""
+def _override(ctx, *sets: str, option: str) -> None:
+    """Apply a command-line option to a run's configuration, validated like --set; errors name ``option``."""
     from reram.config import load_config
+    from reram.errors import ConfigError
 
-    ctx.cfg = load_config(None, list(sets), base=ctx.cfg.model_dump(mode="json"))
+    try:
+        ctx.cfg = load_config(None, list(sets), base=ctx.cfg.model_dump(mode="json"))
+    except ConfigError as e:
+        raise ConfigError(str(e).replace("--set:", f"{option}:", 1)) from None
 
 
 @app.command()
 def cosim(
     run_dir: RunDirArg,
-    samples: Annotated[int | None, typer.Option("--samples", help="Test images to co-simulate.")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", min=1, help="Test images to co-simulate.")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also compare hidden layers' output codes.")] = False,
     waves: Annotated[Path | None, typer.Option("--waves", help="Waveform of the first samples (.fst or .vcd).")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch)."""
+    """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch).
+
+    Results are recorded under followups["cosim ..."] in metrics.json; the run's own cosim figures stay.
+    """
+    from reram.pipeline.followup import run_followup
     from reram.pipeline.stages import stage_cosim
 
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
-    stage_cosim(ctx, samples=samples, trace_layers=trace or None, waves=str(waves) if waves else None)
-    ctx.save_metrics()
-    c = ctx.metrics["cosim"]
-    t = Table(title=f"co-simulation: {run_dir}")
+    opts = {"samples": samples, "trace": trace or None, "waves": str(waves) if waves else None}
+    rec = run_followup(ctx, "cosim", "cosim", opts,
+                       lambda c: stage_cosim(c, samples=samples, trace_layers=trace or None,
+                                             waves=str(waves) if waves else None))
+    c = rec["results"]
+    t = Table(title=f"co-simulation: {run_dir} (recorded as followups['{_key(rec)}'])")
     t.add_column("metric")
     t.add_column("value", justify="right")
-    for k in ("samples", "match_rate", "hw_accuracy", "cycles_per_inference", "analytic_cycles_per_inference",
-              "latency_s", "throughput_per_s"):
-        t.add_row(k, f"{c[k]:.6g}" if isinstance(c[k], float) else str(c[k]))
+    t.add_row("samples", f"{c['samples']}" + (f" (of {c['samples_requested']} requested; the test split holds "
+                                              f"{c['samples']})" if c["samples_requested"] != c["samples"] else ""))
+    t.add_row("mismatching codes", f"{c['mismatched_codes']} of {c['compared_codes']}")
+    t.add_row("RTL accuracy (ideal integer crossbar)", f"{100 * c['hw_accuracy']:.2f} %")
+    t.add_row("engine accuracy (same chip and samples)", f"{100 * c['engine_accuracy']:.2f} %")
+    t.add_row("cycles / inference (analytic)",
+              f"{c['cycles_per_inference']:.0f} ({c['analytic_cycles_per_inference']})")
+    t.add_row("latency", f"{1e6 * c['latency_s']:.3g} µs at {c['clock_hz'] / 1e6:.4g} MHz (assumed clock)")
+    t.add_row("throughput", f"{c['throughput_per_s']:.4g} inferences/s")
     console.print(t)
+
+
+def _key(rec: dict) -> str:
+    from reram.pipeline.followup import followup_key
+
+    return followup_key(rec["command"], rec["options"])
 
 
 @app.command()
@@ -203,18 +230,18 @@ def ablation(
     quiet: QuietOpt = False,
 ) -> None:
     """Measure test accuracy after each calibration step (the ablation) for a run's trained model."""
+    from reram.pipeline.followup import run_followup
     from reram.pipeline.stages import stage_calibrate
 
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
     if chips:
-        _override(ctx, f"calibration.ablation_chips={chips}")
-    stage_calibrate(ctx)
-    ctx.save_metrics()
-    t = Table(title=f"calibration ablation: {run_dir}")
+        _override(ctx, f"calibration.ablation_chips={chips}", option="--chips")
+    rec = run_followup(ctx, "ablation", "calibration", {"chips": chips}, stage_calibrate)
+    t = Table(title=f"calibration ablation: {run_dir} (recorded as followups['{_key(rec)}'])")
     t.add_column("step")
     t.add_column("test accuracy (mean ± std over chips)", justify="right")
-    for row in ctx.metrics["calibration"]["ablation"]:
+    for row in rec["results"]["ablation"]:
         t.add_row(row["step"], f"{100 * row['test_accuracy_mean']:.2f} ± {100 * row['test_accuracy_std']:.2f} %")
     console.print(t)
 
@@ -227,16 +254,17 @@ def energy(
     quiet: QuietOpt = False,
 ) -> None:
     """Energy per inference by component and boundary, TOPS/W, area and latency of a run's design."""
+    from reram.pipeline.followup import run_followup
     from reram.pipeline.stages import stage_energy
 
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
     if preset:
-        _override(ctx, f"energy.preset={preset}")
-    stage_energy(ctx)
-    ctx.save_metrics()
-    e = ctx.metrics["energy"]
-    t = Table(title=f"energy ({e['preset']}, {e['ops_convention']}): {run_dir}")
+        _override(ctx, f"energy.preset={preset}", option="--preset")
+    rec = run_followup(ctx, "energy", "energy", {"preset": preset}, stage_energy)
+    e = rec["results"]
+    t = Table(title=f"energy ({e['preset']}, {e['ops_convention']}): {run_dir} (recorded as "
+                    f"followups['{_key(rec)}'])")
     t.add_column("boundary")
     t.add_column("nJ / inference", justify="right")
     t.add_column("TOPS/W (ADC band)", justify="right")
@@ -272,7 +300,7 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
 
 
 COMPARE_KEYS = ("software.test_accuracy", "analog.test_accuracy_mean", "analog.test_accuracy_std",
-                "cosim.match_rate", "cosim.hw_accuracy", "cosim.cycles_per_inference", "cosim.latency_s",
+                "cosim.mismatched_codes", "cosim.hw_accuracy", "cosim.cycles_per_inference", "cosim.latency_s",
                 "energy.energy_per_inference_j", "energy.area_mm2.total", "energy.edp_js", "timing.train_seconds")
 
 

@@ -6,8 +6,8 @@ import numpy as np
 from torch import nn
 
 from reram.analog.evaluate import chip_seed, evaluate_chips, summarize
-from reram.analog.presets import resolve_device
 from reram.config import ReramConfig
+from reram.config.presets import resolve_device
 
 from .flows import ABLATION_STEPS, compile_flow
 from .ir import CompiledModel

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import torch
 
-from reram.analog.presets import DeviceParams
 from reram.analog.program import Chip
+from reram.config.presets import DeviceParams
 
 from .ir import CompiledModel
 from .passes import float_forward, requant_ints

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from torch import nn
 
-from reram.analog.presets import DeviceParams
 from reram.config import ReramConfig
+from reram.config.presets import DeviceParams
 from reram.errors import ConfigError
 
 from .calibrate import hw_aware_finetune

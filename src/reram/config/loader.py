@@ -90,9 +90,13 @@ def load_config(
     if override_list:
         origin = "--set" if path is None else f"{origin} with --set"
     try:
-        return ReramConfig.model_validate(data)
+        cfg = ReramConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation_error(e, origin)) from None
+    from .effective import check_effective
+
+    check_effective(cfg, origin)
+    return cfg
 
 
 def _deep_copy(d: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ class TrainConfig(Section):
 
 
 class DeviceConfig(Section):
-    """ReRAM cells: conductance window, levels and non-idealities (see reram.analog.presets for citations)."""
+    """ReRAM cells: conductance window, levels and non-idealities (see reram.config.presets for citations)."""
 
     preset: Literal["reram-neurram", "ideal", "custom"] = Field(
         "reram-neurram",

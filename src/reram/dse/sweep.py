@@ -83,8 +83,8 @@ def _evaluate_point(args: tuple) -> list[dict]:
 
     torch.set_num_threads(1)
     from reram.analog.evaluate import chip_seed, evaluate_chips
-    from reram.analog.presets import resolve_device
     from reram.compile.flows import FlowSpec, compile_flow
+    from reram.config.presets import resolve_device
     from reram.data import splits_for_config
     from reram.energy import energy_report, get_preset
     from reram.golden import pixel_codes

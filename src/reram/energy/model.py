@@ -118,10 +118,10 @@ def area_breakdown(cm: CompiledModel, preset: EnergyPreset, p) -> dict[str, floa
 
 def energy_sensitivity(model, cfg, calib: np.ndarray, x_pixels: np.ndarray, preset: EnergyPreset) -> dict:
     """System TOPS/W (and energy per inference) against ADC bits, cell bits and array size."""
-    from reram.analog.presets import resolve_device
     from reram.analog.program import program_chip
     from reram.compile.flows import FLOW_SPECS, compile_flow, noise_free
     from reram.config import load_config
+    from reram.config.presets import resolve_device
     from reram.golden import pixel_codes
 
     sweeps = {"adc_bits": ("adc.bits", [4, 6, 8, 10]), "cell_bits": ("device.cell_bits", [2, 4, 6]),

@@ -18,7 +18,7 @@ from reram.errors import RunError
 from reram.fsutil import atomic_write_json, atomic_write_text
 
 METRICS_SCHEMA_VERSION = 1
-METRIC_SECTIONS = ("meta", "software", "analog", "calibration", "cosim", "energy", "timing")
+METRIC_SECTIONS = ("meta", "software", "analog", "calibration", "cosim", "energy", "followups", "timing")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 log = logging.getLogger("reram")
@@ -60,6 +60,7 @@ class RunContext:
     run_dir: Path
     data_dir: str | None = None
     progress: bool = True
+    stages: tuple[str, ...] = ()  # the stages this invocation runs (empty: a follow-up command)
     metrics: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reram.config import ReramConfig, load_config
-from reram.errors import RunError
+from reram.errors import CosimMismatch, RunError
 
 from .context import RunContext, run_folder, versions
 from .stages import STAGES, stage_names
@@ -85,6 +85,7 @@ def execute(
         meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions()})
         completed: list[str] = list(meta.get("stages_completed", [])) if resume else []
         selected = select_stages(stages or cfg.run.stages)
+        ctx.stages = tuple(selected)
         rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
         for stage in STAGES:
@@ -95,7 +96,11 @@ def execute(
                     raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
             log.info("stage %s: start", stage.name)
             t0 = time.perf_counter()
-            stage.run(ctx)
+            try:
+                stage.run(ctx)
+            except CosimMismatch:
+                ctx.save_metrics()  # the mismatch counts are on record; the stage is not marked completed
+                raise
             ctx.metrics["timing"][f"stage_{stage.name}_seconds"] = round(time.perf_counter() - t0, 3)
             if stage.name not in completed:
                 completed.append(stage.name)

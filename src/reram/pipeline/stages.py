@@ -78,6 +78,14 @@ def stage_compile(ctx: RunContext) -> None:
                       progress=ctx.progress)
     ctx.metrics["timing"]["compile_seconds"] = time.perf_counter() - t0
     cm.meta["device"] = dev.to_dict()
+    if "cosim" in ctx.stages:  # every width limit of the RTL, before the long stages run
+        from reram.errors import CompileError
+        from reram.rtl.params import rtl_params
+
+        try:
+            rtl_params(cm, cfg.rtl)
+        except CompileError as e:
+            raise CompileError(f"RTL: {e} (or leave out the cosim stage with --stages)") from None
     cm.save(ctx.path("compiled"))
     ctx.cache["compiled"] = cm
     cal = ctx.metrics["calibration"]
@@ -156,29 +164,46 @@ def stage_sensitivity(ctx: RunContext) -> None:
 
 def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool | None = None,
                 waves: str | None = None) -> None:
-    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model."""
+    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model. Every code of
+    the batch is compared; the counts are recorded, then any mismatch fails the stage (exit status 1)."""
     from reram.analog.program import load_chip
+    from reram.errors import ConfigError
     from reram.golden import pixel_codes
-    from reram.rtl.cosim import run_cosim
+    from reram.rtl.cosim import ASSUMPTIONS, RTL_MODEL_NOTE, raise_on_mismatch, run_cosim
 
     cfg = ctx.cfg
     cm = ctx.compiled
     chip = load_chip(ctx.path("chip0.npz"), cm)
     sp = ctx.splits
-    n = min(samples or cfg.rtl.samples, len(sp.test_y))
+    requested = cfg.rtl.samples if samples is None else samples
+    if requested < 1:
+        raise ConfigError(f"co-simulation samples must be at least 1, got {requested}")
+    n = min(requested, len(sp.test_y))
+    if n < requested:
+        log.warning("co-simulating %d samples: %d were requested, the test split holds %d", n, requested, n)
     x = pixel_codes(cm, sp.test_x[:n])
     res = run_cosim(cm, chip, x, sp.test_y[:n], cfg.rtl,
                     trace_layers=cfg.rtl.trace_layers if trace_layers is None else trace_layers,
                     waves=Path(waves) if waves else None, progress=ctx.progress)
-    ctx.metrics["cosim"] = res.to_metrics()
-    ctx.metrics["cosim"]["clock_hz"] = cfg.rtl.clock_hz
-    ctx.metrics["cosim"]["chip_seed"] = chip.seed
+    m = res.to_metrics()
+    m["samples_requested"] = requested
+    m["clock_hz"] = cfg.rtl.clock_hz
+    m["chip_seed"] = chip.seed
+    m["rtl_model"] = RTL_MODEL_NOTE
+    m["assumptions"] = ASSUMPTIONS
+    pred_file = ctx.path("analog_predictions.npz")
+    if pred_file.exists():  # the analog stage's predictions of chip 0 on the test split: the same chip and samples
+        with np.load(pred_file, allow_pickle=False) as z:
+            m["engine_accuracy"] = float((z["predictions"][:n] == np.asarray(sp.test_y[:n])).mean())
+    ctx.metrics["cosim"] = m
     t = ctx.metrics["timing"]
     t["cosim_sim_seconds"] = res.sim_seconds
     t["cosim_load_seconds"] = res.load_seconds
     t["rtl_build_seconds"] = 0.0 if res.build.get("cached") else res.build.get("build_seconds", 0.0)
-    log.info("co-simulation: %d samples, match rate %.6f, %d cycles per inference (analytic %d), %.1f s",
-             res.samples, res.match_rate, res.cycles_per_inference, res.analytic_cycles, res.sim_seconds)
+    log.info("co-simulation: %d samples, %d of %d codes differ, %d cycles per inference (analytic %d), %.1f s",
+             res.samples, res.mismatched_codes, res.compared_codes, res.cycles_per_inference, res.analytic_cycles,
+             res.sim_seconds)
+    raise_on_mismatch(res)  # after the counts are in the metrics (the runner saves them before it fails)
 
 
 def stage_energy(ctx: RunContext) -> None:

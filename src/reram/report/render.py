@@ -32,8 +32,9 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("analog", f"test accuracy, {an['chips']} chips",
                      f"{100 * an['test_accuracy_mean']:.2f} ± {100 * an['test_accuracy_std']:.2f} %", "analog-acc"))
     co = m.get("cosim", {})
-    if "match_rate" in co:
-        rows.append(("cosim", f"match rate, {co['samples']} samples", f"{100 * co['match_rate']:.4f} %", "match"))
+    if "mismatched_codes" in co:
+        rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
+                     f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))
         rows.append(("cosim", "cycles per inference", f"{co['cycles_per_inference']:.0f}", "cycles"))
     en = m.get("energy", {})
     for b in en.get("boundaries", []):
@@ -102,6 +103,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
         summary=_summary(metrics), images=images, software=sw, analog=an, calibration=cal,
         cosim=metrics.get("cosim", {}), energy=en, config_toml=config_toml,
+        followups=metrics.get("followups") or {},
     )
     path = run_dir / "report.html"
     atomic_write_text(path, html)

@@ -63,21 +63,52 @@ class RtlParams:
         return asdict(self)
 
 
+# Index widths of reram_top.v / reram_ctrl.v. Every limit they imply is checked by rtl_params (one line each).
+TILE_W = 8  # row / column tile index (TW)
+FEATURE_W = 12  # feature index of the controller (FW)
+LAYER_W = 4  # layer index (LW)
+SLICE_W = 4  # input slice (bit) index
+HOST_WORD_W = 24  # word address inside a host-bus region
+PACKED_W = 16  # per-layer fields of the parameter header (L_IN, L_T, L_TBASE, ...)
+
+
+def check_widths(p: RtlParams) -> None:
+    """Raise :class:`CompileError` naming the first parameter that overflows an RTL index width."""
+    lim_tiles = 2**TILE_W - 1
+    for li in range(p.n_layers):
+        if p.layer_t[li] > lim_tiles:
+            raise CompileError(f"layer {li} needs {p.layer_t[li]} row tiles of {p.rows} rows; the RTL's {TILE_W}-bit "
+                               f"tile index allows {lim_tiles}: raise array.rows")
+        if p.layer_u[li] > lim_tiles:
+            raise CompileError(f"layer {li} needs {p.layer_u[li]} column tiles of {p.pairs} pairs; the RTL's "
+                               f"{TILE_W}-bit tile index allows {lim_tiles}: raise array.cols")
+    if p.n_insl > 2**SLICE_W:
+        raise CompileError(f"{p.n_insl} input slices exceed the RTL's {SLICE_W}-bit slice index: lower dac.bits")
+    if sum(p.layer_t) > 2**PACKED_W - 1 or sum(p.layer_out) > 2**PACKED_W - 1:
+        raise CompileError(f"the RTL's {PACKED_W}-bit per-layer bases allow {2**PACKED_W - 1} row tiles and outputs "
+                           "in all: raise array.rows or shrink the network")
+    if p.gdepth > 2**HOST_WORD_W:
+        raise CompileError(f"{p.gdepth} conductance words exceed the host bus's {HOST_WORD_W}-bit word address: "
+                           "raise array.rows or shrink the network")
+
+
 def rtl_params(cm: CompiledModel, rcfg: RtlConfig) -> RtlParams:
+    """The RTL parameters of a compiled model; every width limit of the RTL is checked here (CompileError)."""
     a = cm.arch
     pairs = a.cols // 2
     if pairs > 255:
         raise CompileError(f"the RTL supports at most 255 column pairs per array (array.cols <= 510), got {pairs}")
     if a.rows > 256:
-        raise CompileError(f"the RTL supports at most 256 rows per array, got {a.rows}")
-    if len(cm.layers) > 15:
-        raise CompileError("the RTL supports at most 15 layers")
-    if max(ly.out_features for ly in cm.layers) > 4095 or max(ly.in_features for ly in cm.layers) > 4095:
-        raise CompileError("the RTL supports at most 4095 features per layer")
+        raise CompileError(f"the RTL supports at most 256 rows per array (array.rows <= 256), got {a.rows}")
+    if len(cm.layers) > 2**LAYER_W - 1:
+        raise CompileError(f"the RTL supports at most {2**LAYER_W - 1} layers, got {len(cm.layers)}")
+    if max(ly.out_features for ly in cm.layers) > 2**FEATURE_W - 1 or \
+            max(ly.in_features for ly in cm.layers) > 2**FEATURE_W - 1:
+        raise CompileError(f"the RTL supports at most {2**FEATURE_W - 1} features per layer (model.hidden)")
     gw = max(1, math.ceil(math.log2(a.gmax_code + 1)))
     xs = a.slice_input_max
     sw = 2 + math.ceil(math.log2(a.rows * max(xs, 1) * (a.gmax_code + 1) + 1))
-    return RtlParams(
+    p = RtlParams(
         rows=a.rows, pairs=pairs, n_adc=min(rcfg.adcs_per_array, pairs), adc_lat=rcfg.adc_latency,
         array_lat=rcfg.array_latency, xw=a.dac_bits, bit_serial=int(a.dac_mode == "bit_serial"),
         n_insl=a.input_slices, adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=20,
@@ -88,6 +119,8 @@ def rtl_params(cm: CompiledModel, rcfg: RtlConfig) -> RtlParams:
         layer_t=tuple(ly.row_tiles(a) for ly in cm.layers),
         layer_u=tuple(ly.col_tiles(a) for ly in cm.layers),
     )
+    check_widths(p)
+    return p
 
 
 def _packed(values: tuple[int, ...], width: int) -> str:
