@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from torch import nn
 
 from reram.config import ReramConfig
+from reram.errors import ConfigError
 
 from .engine import AnalogModel
-from .presets import resolve_device
+from .presets import DeviceParams, resolve_device
+
+
+class CalibratedAnalogModel(AnalogModel):
+    """An :class:`AnalogModel` whose every programmed chip gets the per-chip least-squares bias re-calibration of
+    ``reram run`` (on ``calib_x``): it absorbs the chip's IR drop and programming error, as on a real chip."""
+
+    def __init__(self, compiled, dev: DeviceParams, calib_x: np.ndarray, fit: str = "gain_offset", seed: int = 0,
+                 **kwargs) -> None:
+        object.__setattr__(self, "_calib_x", np.asarray(calib_x, np.float32))
+        object.__setattr__(self, "_fit", fit)
+        super().__init__(compiled, dev, seed=seed, **kwargs)
+
+    def program(self, seed: int) -> AnalogModel:
+        from reram.compile.calibrate import bias_recalibration
+
+        super().program(seed)
+        assert self.chip is not None
+        with torch.no_grad():
+            bias_recalibration(self.compiled, self.chip, self.dev, self._calib_x, self._fit)
+        self.set_chip(self.chip)
+        return self
 
 
 def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.ndarray | None = None,
@@ -16,8 +39,10 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
     """Compile ``model`` (Linear, BatchNorm1d, ReLU, Flatten) for the configured crossbars and program a chip.
 
     With ``calib_x`` (images in [0, 1], shape (N, 784)) the DAC and ADC ranges are calibrated from data
-    (activation-aware scaling, pre-ReLU ADC ranges); without it they are the data-free worst case. Bias
-    re-calibration and fine-tuning need a run (``reram run``) or :mod:`reram.compile.calibrate`.
+    (activation-aware scaling, pre-ReLU ADC ranges) and every programmed chip gets the per-chip bias
+    re-calibration of ``reram run`` (which absorbs IR drop). Without it the ranges are the data-free worst
+    case and nothing is calibrated, so a configuration with IR drop is refused rather than silently losing
+    accuracy. Hardware-aware fine-tuning needs a run (``reram run``).
     """
     from reram.compile.flows import FlowSpec, compile_flow
 
@@ -25,9 +50,13 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
     dev = resolve_device(cfg)
     if calib_x is None:
         spec = FlowSpec("convert-data-free", act_scaling=False, adc_target=None)
-        calib = np.zeros((1, 784), np.float32)
-    else:
-        spec = FlowSpec("convert")
-        calib = np.asarray(calib_x, np.float32)
-    cm = compile_flow(model, cfg, dev, spec, calib)
-    return AnalogModel(cm, dev, seed=seed)
+        cm = compile_flow(model, cfg, dev, spec, np.zeros((1, 784), np.float32), progress=False)
+        if dev.ir_drop != "off" and dev.wire_resistance > 0:
+            raise ConfigError(f"reram.convert without calib_x cannot calibrate for IR drop (array.ir_drop = "
+                              f"'{dev.ir_drop}', {dev.wire_resistance:g} ohm per segment, {cfg.array.rows}x"
+                              f"{cfg.array.cols} tiles); pass calibration images as calib_x, or set "
+                              "array.ir_drop = 'off'")
+        return AnalogModel(cm, dev, seed=seed)
+    calib = np.asarray(calib_x, np.float32)
+    cm = compile_flow(model, cfg, dev, FlowSpec("convert", bias_recal=True), calib, progress=False)
+    return CalibratedAnalogModel(cm, dev, calib, cfg.calibration.fit, seed=seed)

@@ -61,7 +61,10 @@ class TrainConfig(Section):
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
     lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate (Adam, one-cycle schedule).")
     weight_decay: float = Field(1e-4, ge=0, le=1, description="AdamW weight decay.")
-    threads: int = Field(0, ge=0, le=256, description="torch CPU threads (0: all cores).")
+    threads: int = Field(
+        1, ge=0, le=256, description="torch CPU threads for training (0: all cores). 1 keeps training reproducible "
+        "across machines and degrades gracefully on a loaded machine."
+    )
 
 
 class DeviceConfig(Section):

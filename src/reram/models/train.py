@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,9 +24,16 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def set_threads(threads: int) -> None:
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads (0: leave the setting alone), then restore it."""
+    before = torch.get_num_threads()
     if threads > 0:
         torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
@@ -35,11 +44,18 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
 def train_mlp(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
               model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True) -> TrainResult:
     """Train the MLP on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
+
+
+    with torch_threads(train_cfg.threads):
+        return _train(train_x, train_y, test_x, test_y, model_cfg, train_cfg, seed, progress)
+
+
+def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+           model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool) -> TrainResult:
     from rich.progress import TextColumn
 
     from reram.progress import progress_bar
 
-    set_threads(train_cfg.threads)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     x = torch.tensor(train_x, dtype=torch.float32).div_(255.0)

@@ -20,6 +20,16 @@ log = logging.getLogger("reram")
 RUN_MARKERS = ("config.toml", "metrics.json")
 
 
+def threads_used(cfg: ReramConfig) -> dict[str, int]:
+    """Thread counts of this process: training's setting, torch's intra-op threads for the other stages (their
+    results do not depend on it; tests/hardening/test_threads.py) and the CPU count."""
+    import os
+
+    import torch
+
+    return {"train": cfg.train.threads, "torch_intra_op": torch.get_num_threads(), "cpu_count": os.cpu_count() or 1}
+
+
 def default_run_name() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -82,7 +92,7 @@ def execute(
     try:
         ctx.write_config()
         meta = ctx.metrics["meta"]
-        meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions()})
+        meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions(), "threads": threads_used(cfg)})
         completed: list[str] = list(meta.get("stages_completed", [])) if resume else []
         selected = select_stages(stages or cfg.run.stages)
         ctx.stages = tuple(selected)
