@@ -102,3 +102,56 @@ def test_run_names_cannot_escape(tmp_path, name):
                         "--stages", "data"], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(SRC)))
     assert r.returncode == 2 and "bad run name" in r.stderr
     assert not (tmp_path / "escape").exists()
+
+
+def test_sigint_during_training_exits_130_with_resume_hint(tmp_path, mnist_dir):
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "i", "--data-dir", str(mnist_dir), "--quiet",
+            "--set", "train.epochs=40", "--set", 'run.stages=["data", "train"]']
+    for s in SMALL:
+        args += ["--set", s]
+    proc = _cli(*args)
+    log = tmp_path / "i" / "run.log"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.exists() and "stage train: start" in log.read_text()):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "stage 'train'" in lines[0] and f"--resume i --runs-dir {tmp_path}" in lines[0]
+    assert "stage train: interrupted" in log.read_text()
+    m = json.loads((tmp_path / "i" / "metrics.json").read_text())
+    assert m["meta"]["stages_completed"] == ["data"]
+
+
+def test_failed_run_does_not_block_its_retry(tmp_path, mnist_dir):
+    base = ["run", "--runs-dir", str(tmp_path), "--name", "f", "--data-dir", str(mnist_dir), "--quiet"]
+    bad = _cli(*base, "--stages", "data,nosuchstage")
+    _, err = bad.communicate(timeout=120)
+    assert bad.returncode == 2 and "nosuchstage" in err
+    assert not (tmp_path / "f").exists()
+    # a folder such a failure left behind in an older version (config.toml and an empty run.log) is reused
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "config.toml").write_text("")
+    (tmp_path / "f" / "run.log").write_text("")
+    ok = _cli(*base, "--stages", "data")
+    _, err = ok.communicate(timeout=120)
+    assert ok.returncode == 0, err
+    assert json.loads((tmp_path / "f" / "metrics.json").read_text())["meta"]["stages_completed"] == ["data"]
+
+
+def test_rtl_width_overflow_is_a_compile_time_error(tmp_path, mnist_dir):
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "w", "--data-dir", str(mnist_dir), "--quiet",
+            "--stages", "data,train,compile,analog,cosim", "--set", "array.rows=2", "--set", "train.epochs=1",
+            "--set", "calibration.finetune_iters=0"]
+    for s in SMALL:
+        args += ["--set", s]
+    proc = _cli(*args)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "392 row tiles" in lines[0] and "array.rows" in lines[0], err
+    m = json.loads((tmp_path / "w" / "metrics.json").read_text())
+    assert m["meta"]["stages_completed"] == ["data", "train"]  # it failed in compile, before the analog stage

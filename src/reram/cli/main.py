@@ -444,11 +444,28 @@ def config_init(
     console.print(f"wrote {file}")
 
 
+def interrupt_message() -> str:
+    """One line: what was interrupted and how to continue it."""
+    from reram.pipeline.runner import ACTIVE
+
+    if ACTIVE.get("name"):
+        resume = f"reram run --resume {ACTIVE['name']}"
+        if ACTIVE.get("runs_dir") not in (None, "runs"):
+            resume += f" --runs-dir {ACTIVE['runs_dir']}"
+        return (f"interrupted: stage '{ACTIVE.get('stage')}' of run {ACTIVE['folder']}; completed stages are saved "
+                f"(atomic writes); continue with '{resume}'")
+    return "interrupted; files written so far are complete (atomic writes)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, standalone_mode=False, prog_name="reram")
+        rc = app(args=args, standalone_mode=False, prog_name="reram")
+        if rc == 130:  # typer turns KeyboardInterrupt into exit code 130
+            raise KeyboardInterrupt
+        if isinstance(rc, int) and rc:
+            return rc
     except ReramError as e:
         if debug:
             raise
@@ -469,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         e.show()
         return int(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("interrupted; files written so far are complete (atomic writes)")
+        err_console.print(interrupt_message(), highlight=False, soft_wrap=True)
         return 130
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -44,13 +45,34 @@ def select_stages(requested: Sequence[str] | None) -> list[str]:
     return [n for n in names if n in requested]
 
 
-def prepare_folder(folder: Path, force: bool, resume: bool) -> None:
+# What is running now, for the one-line message of an interrupt (Ctrl-C): run folder, run name, stage.
+ACTIVE: dict[str, str] = {}
+
+
+def _never_started(folder: Path) -> bool:
+    """A folder left by a run that failed before its first stage completed: nothing in it is worth keeping."""
+    names = {p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".tmp"))}
+    if not names <= {"config.toml", "run.log", "metrics.json"} or "config.toml" not in names:
+        return False
+    if "metrics.json" in names:
+        try:
+            meta = json.loads((folder / "metrics.json").read_text()).get("meta", {})
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return False
+        return not meta.get("stages_completed")
+    return True
+
+
+def prepare_folder(folder: Path, force: bool, resume: bool) -> bool:
+    """Make ``folder`` ready; True if this call created it (or took over a never-started one)."""
+    if folder.exists() and any(folder.iterdir()) and not resume and _never_started(folder):
+        shutil.rmtree(folder)  # a failed earlier attempt under this name: re-running it needs no --force
     if folder.exists() and any(folder.iterdir()):
         if resume:
             # temporary files of writes a killed run left behind (never renamed into place)
             for stale in folder.rglob(".*.tmp"):
                 stale.unlink(missing_ok=True)
-            return
+            return False
         if not force:
             raise RunError(f"run folder {folder} exists; pass --force to overwrite it, or --resume to continue it")
         if not any((folder / m).exists() for m in RUN_MARKERS):
@@ -59,6 +81,7 @@ def prepare_folder(folder: Path, force: bool, resume: bool) -> None:
     elif resume:
         raise RunError(f"cannot resume: run folder {folder} does not exist")
     folder.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def attach_log(folder: Path) -> logging.Handler:
@@ -82,13 +105,16 @@ def execute(
     unless ``stages`` names them explicitly (then exactly those run again)."""
     name = name or default_run_name()
     folder = run_folder(Path(runs_dir), name)
-    prepare_folder(folder, force, resume)
+    created = prepare_folder(folder, force, resume)
     if resume:
         cfg = load_config(folder / "config.toml")
     assert cfg is not None
     ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress)
     ctx.load_metrics()
     handler = attach_log(folder)
+    ACTIVE.clear()
+    ACTIVE.update({"folder": str(folder), "name": name, "runs_dir": str(runs_dir), "stage": "setup"})
+    completed: list[str] = []
     try:
         ctx.write_config()
         meta = ctx.metrics["meta"]
@@ -105,11 +131,16 @@ def execute(
                 if not ctx.path(need).exists():
                     raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
             log.info("stage %s: start", stage.name)
+            ACTIVE["stage"] = stage.name
             t0 = time.perf_counter()
             try:
                 stage.run(ctx)
             except CosimMismatch:
                 ctx.save_metrics()  # the mismatch counts are on record; the stage is not marked completed
+                raise
+            except KeyboardInterrupt:  # into run.log only: the console gets the CLI's one line
+                handler.handle(log.makeRecord(log.name, logging.WARNING, __file__, 0, "stage %s: interrupted; "
+                                              "continue with 'reram run --resume %s'", (stage.name, name), None))
                 raise
             ctx.metrics["timing"][f"stage_{stage.name}_seconds"] = round(time.perf_counter() - t0, 3)
             if stage.name not in completed:
@@ -117,7 +148,14 @@ def execute(
             meta["stages_completed"] = [s for s in stage_names() if s in completed]
             ctx.save_metrics()
             log.info("stage %s: done", stage.name)
+    except BaseException:
+        if created and not completed:  # nothing done: leave no folder that would block a re-run
+            logging.getLogger("reram").removeHandler(handler)
+            handler.close()
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         logging.getLogger("reram").removeHandler(handler)
         handler.close()
+    ACTIVE.clear()  # kept on an exception, for the interrupt message
     return ctx
