@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers module reram_testing
+
+from reram_testing import missing  # noqa: E402
 
 
 def _mnist_dir() -> Path | None:
@@ -24,7 +28,7 @@ def _mnist_dir() -> Path | None:
 def mnist_dir() -> Path:
     d = _mnist_dir()
     if d is None:
-        pytest.skip("MNIST IDX files not found: set RERAM_DATA_DIR")
+        missing("MNIST IDX files not found: set RERAM_DATA_DIR to the folder that holds them")
     return d
 
 

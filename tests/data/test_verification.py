@@ -10,6 +10,7 @@ import pytest
 
 from reram.data import load_dataset
 from reram.errors import DataError
+from reram_testing import missing
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -49,8 +50,13 @@ def test_dataset_named_from_its_digests(tmp_path, mnist_dir):
         load_dataset("fashion-mnist", mnist_dir, download=False, progress=False)
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
+def _need_fashion() -> None:
+    if not FASHION.is_dir():
+        missing("Debian's Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+
+
 def test_fashion_files_under_mnist_name_refused():
+    _need_fashion()
     with pytest.raises(DataError, match=r"fashion-mnist"):
         load_dataset("mnist", FASHION, download=False, progress=False)
     ds = load_dataset("fashion-mnist", FASHION, download=False, progress=False)  # re-gzipped by Debian
@@ -85,8 +91,8 @@ def test_fallback_names_the_folder_it_searched(tmp_path):
     assert ds.fallback and str(tmp_path) in ds.notes[0]
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
 def test_fashion_found_in_debian_folder(tmp_path, monkeypatch):
+    _need_fashion()
     monkeypatch.delenv("RERAM_DATA_DIR", raising=False)
     monkeypatch.setattr("reram.data.datasets.default_cache_dir", lambda: tmp_path / "cache")
     ds = load_dataset("fashion-mnist", None, download=False, progress=False)

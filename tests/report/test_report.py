@@ -7,10 +7,9 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
 from reram.config import config_to_toml
 from reram.report import render_report
+from reram_testing import missing
 
 PROBE = """<script>
 var reramErrors = [];
@@ -66,7 +65,7 @@ def test_fallback_data_is_announced(small_run, tmp_path):
 def test_report_in_headless_chromium(small_full_run, tmp_path):
     exe = _chromium()
     if exe is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed (apt-get install chromium)")
     run_dir = small_full_run.run_dir
     probe = tmp_path / "probe.html"
     probe.write_text((run_dir / "report.html").read_text().replace("</body>", PROBE))

@@ -1,4 +1,5 @@
-"""RTL test fixtures. RTL tests skip, with the reason, where Verilator or a C++ compiler is missing."""
+"""RTL test fixtures. RTL tests skip, with the reason, where Verilator or a C++ compiler is missing (under CI=true
+they fail instead)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from reram.errors import ToolchainError
+from reram_testing import missing
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +17,7 @@ def toolchain():
     try:
         return find_toolchain()
     except ToolchainError as e:
-        pytest.skip(f"RTL toolchain missing: {e}")
+        missing(f"RTL toolchain missing: {e}")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reram.rtl.build import hdl_dir
+from reram_testing import missing
 
 pytestmark = pytest.mark.rtl
 HERE = Path(__file__).parent / "cocotb"
@@ -18,7 +19,10 @@ MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std
 
 def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_module: str, params: dict,
                includes: list[Path] | None = None, extra_env: dict[str, str] | None = None, tag: str = "") -> None:
-    runner_mod = pytest.importorskip("cocotb_tools.runner", reason="cocotb is not installed (pip install cocotb)")
+    try:
+        import cocotb_tools.runner as runner_mod
+    except ImportError:
+        missing("cocotb is not installed (pip install -e '.[dev]')")
     monkeypatch.setenv("PATH", f"{toolchain.verilator.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("MAKEFLAGS", MAKE_FIXES)
     key = tag or "_".join(f"{k}{v}" for k, v in sorted(params.items()))

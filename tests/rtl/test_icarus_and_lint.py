@@ -19,6 +19,7 @@ from reram.models import build_mlp
 from reram.rtl.build import HDL_FILES, hdl_dir
 from reram.rtl.images import build_image
 from reram.rtl.params import analytic_cycles, header, rtl_params
+from reram_testing import missing
 
 pytestmark = pytest.mark.rtl
 TB = Path(__file__).parent / "tb" / "tb_reram_top.v"
@@ -75,7 +76,7 @@ def write_tb_inputs(folder: Path, cm, chip, x, rcfg: RtlConfig) -> int:
 ])
 def test_icarus_self_checking_testbench(tmp_path, sets, rcfg):
     if shutil.which("iverilog") is None or shutil.which("vvp") is None:
-        pytest.skip("Icarus Verilog is not installed (apt-get install iverilog)")
+        missing("Icarus Verilog is not installed (apt-get install iverilog)")
     cm, chip, x = tiny_design(*sets)
     cycles = write_tb_inputs(tmp_path, cm, chip, x, rcfg)
     srcs = [str(hdl_dir() / f) for f in HDL_FILES]

@@ -91,7 +91,11 @@ def compare_codes(layer: str, got: np.ndarray, want: np.ndarray, first: list[str
 
 
 def raise_on_mismatch(res: CosimResult) -> None:
-    """:class:`CosimMismatch` with the counts and the first differing code, if anything differed."""
+    """:class:`CosimMismatch` with the counts and the first differing code, if anything differed, or if the RTL's
+    cycles per inference differ from the analytic model."""
+    if res.cycles_per_inference != res.analytic_cycles:
+        raise CosimMismatch(f"the RTL took {res.cycles_per_inference:g} cycles per inference on average; the analytic "
+                            f"model says {res.analytic_cycles}")
     if res.mismatched_codes or res.mismatched_predictions:
         first = res.mismatches[0] if res.mismatches else "argmax only"
         raise CosimMismatch(f"RTL differs from the golden model in {res.mismatched_codes} of {res.compared_codes} "

@@ -1,0 +1,19 @@
+"""Helpers shared by the tests (importable because tests/conftest.py puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def in_ci() -> bool:
+    """``CI=true`` (set by .ci/run and by CI services): a missing tool or data set is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str) -> None:
+    """Skip with ``reason`` (naming the tool and how to install it), or fail under CI."""
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
