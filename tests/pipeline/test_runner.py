@@ -66,6 +66,8 @@ def test_full_small_run_sections(small_full_run):
     assert "bias_recalibration" in cal["passes"] and "hw_aware_finetune" in cal["passes"]
     steps = cal["ablation"]
     assert len(steps) == 6 and steps[0]["step"].startswith("1 naive")
+    assert "unipolar" in steps[2]["step"] and "logits signed" in steps[2]["step"]
+    assert "signed" in steps[3]["step"] and "pre-ReLU" in steps[3]["step"]
     # step 6 is the analog stage's figure (same flow, same chips)
     assert steps[5]["test_accuracy_mean"] == a["test_accuracy_mean"]
     # post-ReLU ADC calibration loses most of the accuracy: negative partial sums clip

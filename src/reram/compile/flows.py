@@ -65,8 +65,9 @@ FLOW_SPECS = {
 ABLATION_STEPS: list[tuple[str, FlowSpec]] = [
     ("1 naive mapping", FlowSpec("naive", act_scaling=False, adc_target=None)),
     ("2 + activation-aware scaling", FlowSpec("scaled", adc_target=None)),
-    ("3 calibration against post-ReLU targets", FlowSpec("post_relu", adc_target="post_relu")),
-    ("4 calibration against pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu")),
+    ("3 unipolar ADCs calibrated on post-ReLU targets (hidden layers; logits signed)",
+     FlowSpec("post_relu", adc_target="post_relu")),
+    ("4 signed ADCs calibrated on pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu")),
     ("5 + least-squares bias re-calibration", FlowSpec("bias_recal", bias_recal=True)),
     ("6 + hardware-aware fine-tuning", FlowSpec("default", finetune=True, bias_recal=True)),
 ]

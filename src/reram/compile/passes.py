@@ -240,14 +240,15 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
     """ADC ranges from calibration data, layer by layer on the ideal chip.
 
     ``pre_relu``: signed ADC; the ``percentile`` of |S| maps to full scale (the analog output has
-    negatives). ``post_relu``: the range is derived from the positive side only and the ADC is unipolar,
-    as if calibrated against post-ReLU targets: negative column sums clip to zero.
+    negatives). ``post_relu``: on layers followed by a ReLU the range is derived from the positive side only and
+    the ADC is unipolar, as if calibrated against post-ReLU targets: negative column sums (partial sums of row
+    tiles included) clip to zero. A layer without ReLU (the logits) keeps its signed pre-ReLU calibration.
     """
     if target not in ("pre_relu", "post_relu"):
         raise CompileError(f"unknown ADC calibration target {target!r}")
     for i, layer in enumerate(cm.layers):
         S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x))
-        if target == "pre_relu":
+        if target == "pre_relu" or not layer.relu:
             rng = float(torch.quantile(S.abs()[:: max(1, S.numel() // 2_000_000)], percentile / 100))
             set_adc(layer, cm.arch, rng, signed=True)
         else:
