@@ -82,14 +82,37 @@ def test_explore_runs_and_resumes(tmp_path, mnist_dir):
     cfg = load_config(None, SMALL)
     folder = tmp_path / "ex"
     params = ["adc.bits=int:4:8", "device.program_sigma=float:0.01:0.08", "array.rows=cat:64,128"]
+    cfg = load_config(None, ["data.val_size=500"], base=cfg.model_dump(mode="json"))
     res = run_explore(cfg, params, folder, trials=3, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
     assert res["trials"] == 3 and res["pareto"]
+    assert "validation split of 500" in res["selection"]
+    import optuna
+
+    study = optuna.load_study(study_name=folder.name, storage=res["storage"])
     for p in res["pareto"]:
         assert 4 <= p["params"]["adc.bits"] <= 8 and p["params"]["array.rows"] in (64, 128)
         assert 0 < p["test_accuracy"] <= 1 and p["energy_per_inference_j"] > 0
+        # the study was told validation accuracy; test accuracy is measured for the front only
+        t = study.trials[p["trial"]]
+        assert t.values[0] == p["validation_accuracy"]
+        assert t.user_attrs["chip_accuracies_validation"] == [p["validation_accuracy"]]
     assert (folder / "study.db").exists() and (folder / "explore.json").exists()
     res2 = run_explore(cfg, params, folder, trials=4, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
     assert res2["trials"] == 4  # resumed: one more trial, the first three kept
+
+
+def test_validation_split_is_disjoint(mnist_dir):
+    from reram.data import load_dataset, make_splits
+
+    ds = load_dataset("mnist", mnist_dir, download=False, progress=False)
+    sp = make_splits(ds, seed=0, calib_size=2000, val_size=5000)
+    assert len(sp.val_index) == 5000 and len(sp.train_index) == 60000 - 7000
+    idx = [set(sp.train_index), set(sp.calib_index), set(sp.val_index)]
+    assert not (idx[0] & idx[1]) and not (idx[0] & idx[2]) and not (idx[1] & idx[2])
+    # without a validation split the training and calibration images are those of earlier versions
+    old = make_splits(ds, seed=0, calib_size=2000)
+    new = make_splits(ds, seed=0, calib_size=2000, val_size=0)
+    assert (old.train_index == new.train_index).all() and new.val_x is None
 
 
 def test_explore_param_validation():

@@ -407,15 +407,17 @@ def explore(
     folder = run_folder(runs_dir, name or f"explore-{default_run_name()}")
     res = run_explore(cfg, param, folder, trials, chips, storage=storage, data_dir=data_dir, seed=cfg.run.seed,
                       progress=not quiet, backend=backend, workers=workers, address=address)
-    t = Table(title=f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials)")
+    t = Table(title=f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials, selected on validation)")
     t.add_column("trial")
     t.add_column("settings")
-    t.add_column("accuracy", justify="right")
+    t.add_column("validation acc.", justify="right")
+    t.add_column("test acc.", justify="right")
     t.add_column("nJ/inf", justify="right")
     t.add_column("mm²", justify="right")
     for p in res["pareto"]:
         t.add_row(str(p["trial"]), ", ".join(f"{k}={v}" for k, v in p["params"].items()),
-                  f"{100 * p['test_accuracy']:.2f} %", f"{1e9 * p['energy_per_inference_j']:.3g}",
+                  f"{100 * p['validation_accuracy']:.2f} %", f"{100 * p['test_accuracy']:.2f} %",
+                  f"{1e9 * p['energy_per_inference_j']:.3g}",
                   f"{p['area_mm2']:.3g}")
     console.print(t)
 

@@ -38,6 +38,10 @@ class DataConfig(Section):
     calib_size: int = Field(
         2000, ge=64, le=20000, description="Images held out of the training set for calibration (never test data)."
     )
+    val_size: int = Field(
+        0, ge=0, le=20000, description="Images held out of the training set for validation: the split reram explore "
+        "selects on (0: explore holds out 5000), disjoint from the training, calibration and test images."
+    )
 
 
 class ModelConfig(Section):

@@ -13,7 +13,8 @@ from .datasets import Dataset
 class Splits:
     """Pixel codes (uint8, flattened to 784) and labels for each split, with their provenance.
 
-    ``calib_index`` and ``train_index`` index the training file; the test split is the test file.
+    ``calib_index``, ``val_index`` and ``train_index`` index the training file (disjoint); the test split is the
+    test file.
     """
 
     train_x: np.ndarray
@@ -24,6 +25,9 @@ class Splits:
     test_y: np.ndarray
     train_index: np.ndarray
     calib_index: np.ndarray
+    val_x: np.ndarray | None = None
+    val_y: np.ndarray | None = None
+    val_index: np.ndarray | None = None
 
     @staticmethod
     def to_float(codes: np.ndarray) -> np.ndarray:
@@ -37,17 +41,20 @@ def splits_for_config(cfg, data_dir: str | None = None, progress: bool = True) -
 
     d = cfg.data
     ds = load_dataset(d.dataset, data_dir or d.dir, d.download, progress, verify=d.verify)
-    return ds, make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset)
+    return ds, make_splits(ds, cfg.run.seed, d.calib_size, d.train_subset, d.test_subset, d.val_size)
 
 
 def make_splits(ds: Dataset, seed: int, calib_size: int, train_subset: int | None = None,
-                test_subset: int | None = None) -> Splits:
-    """Hold ``calib_size`` random training images out for calibration; the rest train the model."""
+                test_subset: int | None = None, val_size: int = 0) -> Splits:
+    """Hold ``calib_size`` random training images out for calibration and the next ``val_size`` for validation;
+    the rest train the model (with ``val_size=0`` the splits are those of earlier versions)."""
     n = ds.n_train
     calib_size = min(calib_size, n // 5)
+    val_size = min(val_size, n // 5)
     perm = np.random.default_rng(seed).permutation(n)
     calib_index = np.sort(perm[:calib_size])
-    train_index = np.sort(perm[calib_size:])
+    val_index = np.sort(perm[calib_size : calib_size + val_size])
+    train_index = np.sort(perm[calib_size + val_size :])
     if train_subset is not None:
         train_index = train_index[:train_subset]
     flat_train = ds.train_images.reshape(n, -1)
@@ -60,4 +67,6 @@ def make_splits(ds: Dataset, seed: int, calib_size: int, train_subset: int | Non
         calib_x=flat_train[calib_index], calib_y=ds.train_labels[calib_index],
         test_x=np.ascontiguousarray(test_x), test_y=test_y,
         train_index=train_index, calib_index=calib_index,
+        val_x=flat_train[val_index] if val_size else None, val_y=ds.train_labels[val_index] if val_size else None,
+        val_index=val_index if val_size else None,
     )

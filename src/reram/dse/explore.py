@@ -1,6 +1,9 @@
 """``reram explore``: multi-objective search (Optuna NSGA-II) over ranges of configuration keys.
 
-Objectives: test accuracy (maximize, mean over chips), energy per inference (minimize) and area (minimize).
+Objectives: validation accuracy (maximize, mean over chips), energy per inference (minimize) and area (minimize).
+The validation split (``data.val_size`` images of the training file, 5000 if unset) is disjoint from the training,
+calibration and test images; the trained model never sees it. Test accuracy is measured only for the final Pareto
+front, so the front is chosen without looking at test data.
 Studies live in Optuna's storage (SQLite in the run folder by default, or any RDB URL), so a stopped study resumes
 by running the same command again. Each trial is evaluated like a sweep point (shared trained model, calibrated
 flow up to per-chip bias re-calibration), in batches on the local process pool or on Ray.
@@ -18,6 +21,8 @@ from reram.fsutil import atomic_write_text
 from reram.progress import progress_bar
 
 from .sweep import SweepPoint, _execute, ensure_model
+
+EXPLORE_VAL_SIZE = 5000  # validation images held out of the training file when data.val_size is unset
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
 
     import optuna
 
+    if cfg.data.val_size == 0:  # selection needs a validation split
+        cfg = load_config(None, [f"data.val_size={EXPLORE_VAL_SIZE}"], base=cfg.model_dump(mode="json"))
     ranges = [parse_param(p, cfg) for p in params]
     if not ranges:
         raise ConfigError("give at least one --param to explore")
@@ -109,17 +116,26 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
             for _ in range(min(batch, trials - done)):
                 trial = study.ask()
                 asked[trial.number] = trial
-            jobs = [(suggest(t), base, str(model_path), data_dir, chips) for t in asked.values()]
+            jobs = [(suggest(t), base, str(model_path), data_dir, chips, "validation") for t in asked.values()]
             for rows in _execute(jobs, backend, min(batch, len(jobs)), address):
                 trial = asked[int(rows[0]["point"])]
-                accs = [float(r["test_accuracy"]) for r in rows]
-                trial.set_user_attr("chip_accuracies", accs)
+                accs = [float(r["test_accuracy"]) for r in rows]  # the worker's accuracy, here on validation
+                trial.set_user_attr("chip_accuracies_validation", accs)
                 study.tell(trial, (sum(accs) / len(accs), float(rows[0]["energy_per_inference_j"]),
                                    float(rows[0]["area_mm2"])))
+    front = study.best_trials
+    points = {t.number: SweepPoint(t.number, tuple((r.key, t.params[r.key]) for r in ranges)) for t in front}
+    test_acc: dict[int, float] = {}
+    jobs = [(points[t.number], base, str(model_path), data_dir, chips, "test") for t in front]
+    for rows in _execute(jobs, backend, max(1, min(batch, len(jobs))), address):  # the final front only
+        test_acc[int(rows[0]["point"])] = sum(float(r["test_accuracy"]) for r in rows) / len(rows)
     result = {
         "study": folder.name, "storage": storage, "trials": len(study.trials),
-        "pareto": [{"trial": t.number, "params": t.params, "test_accuracy": t.values[0],
-                    "energy_per_inference_j": t.values[1], "area_mm2": t.values[2]} for t in study.best_trials],
+        "selection": f"validation split of {cfg.data.val_size} training-file images (disjoint from train, "
+                     "calibration and test); test accuracy measured for the final front only",
+        "pareto": [{"trial": t.number, "params": t.params, "validation_accuracy": t.values[0],
+                    "test_accuracy": test_acc[t.number], "energy_per_inference_j": t.values[1],
+                    "area_mm2": t.values[2]} for t in front],
     }
     atomic_write_text(folder / "explore.json", json.dumps(result, indent=2))
     return result

@@ -78,7 +78,8 @@ def model_key(cfg: ReramConfig) -> str:
 
 def _evaluate_point(args: tuple) -> list[dict]:
     """Worker: one grid point, all its chips. Runs in a separate process."""
-    point, base_dump, model_path, data_dir, chips = args
+    point, base_dump, model_path, data_dir, chips, *rest = args
+    split = rest[0] if rest else "test"  # reram explore selects on "validation" and scores its front on "test"
     import torch
 
     torch.set_num_threads(1)
@@ -97,12 +98,18 @@ def _evaluate_point(args: tuple) -> list[dict]:
     calib = sp.calib_x.astype(np.float32) / 255.0
     cm = compile_flow(model, cfg, dev, FlowSpec("sweep", bias_recal=True), calib, progress=False)
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
-    evals = evaluate_chips(cm, dev, sp.test_x, sp.test_y, seeds, calib, bias_recal=True, fit=cfg.calibration.fit,
+    if split == "validation":
+        if sp.val_x is None:
+            raise ConfigError("evaluating on the validation split needs data.val_size > 0")
+        ex, ey = sp.val_x, sp.val_y
+    else:
+        ex, ey = sp.test_x, sp.test_y
+    evals = evaluate_chips(cm, dev, ex, ey, seeds, calib, bias_recal=True, fit=cfg.calibration.fit,
                            batch_size=cfg.analog.batch_size, progress=False)
     rep = energy_report(cm, evals[0].chip, pixel_codes(cm, sp.test_x[: min(200, len(sp.test_x))]),
                         get_preset(cfg.energy.preset), cfg.rtl)
     system = rep["boundaries"][-1]
-    return [{"point": point.index, "chip": c, "chip_seed": e.seed, "test_accuracy": e.accuracy,
+    return [{"point": point.index, "chip": c, "chip_seed": e.seed, "test_accuracy": e.accuracy, "split": split,
              "energy_per_inference_j": rep["energy_per_inference_j"], "tops_per_w_system": system["tops_per_w"],
              "area_mm2": rep["area_mm2"]["total"], "latency_s": rep["latency_s"],
              "params": json.dumps(dict(point.settings), default=str)} for c, e in enumerate(evals)]
@@ -124,7 +131,7 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
     w = csv.DictWriter(buf, fieldnames=COLUMNS)
     w.writeheader()
     for r in sorted(rows, key=lambda r: (int(r["point"]), int(r["chip"]))):
-        w.writerow({k: r[k] for k in COLUMNS})
+        w.writerow({k: r[k] for k in COLUMNS})  # "test_accuracy": a sweep evaluates on the test split
     atomic_write_text(path, buf.getvalue())
 
 
