@@ -273,7 +273,8 @@ def energy(
         t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}",
                   f"{b['tops_per_w']:.3g} ({lo:.3g}-{hi:.3g})")
     console.print(t)
-    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}), "
+    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz "
+                  "clock), "
                   f"area {e['area_mm2']['total']:.3g} mm²")
 
 

@@ -35,13 +35,6 @@ from .passes import (
     tile,
 )
 
-FLOWS = {
-    "ideal": ["fold_batchnorm", "activation_scaling", "map_conductances", "tile", "adc_calibration[pre_relu]"],
-    "naive": ["fold_batchnorm", "map_conductances", "tile"],
-    "default": ["fold_batchnorm", "activation_scaling", "map_conductances", "tile", "adc_calibration[pre_relu]",
-                "hw_aware_finetune", "bias_recalibration"],
-}
-
 
 @dataclass(frozen=True)
 class FlowSpec:
@@ -52,7 +45,6 @@ class FlowSpec:
     adc_target: str | None = "pre_relu"  # None: worst-case ADC ranges
     finetune: bool = False
     bias_recal: bool = False
-    recal_target: str = "pre_relu"
     ideal_devices: bool = False
 
 

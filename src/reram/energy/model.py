@@ -32,7 +32,7 @@ OPS_PER_MAC = 2
 
 def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPreset, rcfg: RtlConfig,
                   rtl_cycles: float | None = None) -> dict:
-    from reram.rtl.params import analytic_cycles, layer_cycles, rtl_params
+    from reram.rtl.params import ASSUMPTIONS, analytic_cycles, layer_cycles, rtl_params
 
     a = cm.arch
     n = len(x_codes)
@@ -87,7 +87,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         "by_component_j": by_component, "by_layer": per_layer, "boundaries": boundaries,
         "adc_energy_per_conversion_j": {"low": lo_adc, "nominal": e_adc, "high": hi_adc},
         "cycles_per_inference": cycles, "cycles_source": "RTL co-simulation" if rtl_cycles is not None
-        else "analytic cycle model", "clock_hz": rcfg.clock_hz, "latency_s": latency,
+        else "analytic cycle model", "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
         "throughput_per_s": 1.0 / latency, "edp_js": system * latency,
         "area_mm2": area_breakdown(cm, preset, p),
         "figures": {k: getattr(preset, k).to_dict() for k in (

@@ -169,7 +169,8 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool 
     from reram.analog.program import load_chip
     from reram.errors import ConfigError
     from reram.golden import pixel_codes
-    from reram.rtl.cosim import ASSUMPTIONS, RTL_MODEL_NOTE, raise_on_mismatch, run_cosim
+    from reram.rtl.cosim import RTL_MODEL_NOTE, raise_on_mismatch, run_cosim
+    from reram.rtl.params import ASSUMPTIONS
 
     cfg = ctx.cfg
     cm = ctx.compiled

@@ -28,11 +28,6 @@ RTL_MODEL_NOTE = (
     "crossbar: the engine's IR drop and read noise are not in them, while chip 0's per-chip bias fit was made "
     "with the engine. engine_accuracy is the engine's accuracy on the same chip and samples."
 )
-ASSUMPTIONS = {
-    "clock_hz": "assumed clock (rtl.clock_hz), not a measured or cited figure",
-    "array_latency": "assumed array read latency in cycles (rtl.array_latency), not cited",
-    "adc_latency": "assumed ADC conversion latency in cycles (rtl.adc_latency), not cited",
-}
 
 
 @dataclass

@@ -63,6 +63,14 @@ class RtlParams:
         return asdict(self)
 
 
+# Timing defaults that no source gives: every output that uses them labels them with these lines.
+ASSUMPTIONS = {
+    "clock_hz": "assumed clock (rtl.clock_hz), not a measured or cited figure",
+    "array_latency": "assumed array read latency in cycles (rtl.array_latency), not cited",
+    "adc_latency": "assumed ADC conversion latency in cycles (rtl.adc_latency), not cited",
+}
+
+
 # Index widths of reram_top.v / reram_ctrl.v. Every limit they imply is checked by rtl_params (one line each).
 TILE_W = 8  # row / column tile index (TW)
 FEATURE_W = 12  # feature index of the controller (FW)

@@ -2,7 +2,7 @@
 // and ADC rounds, then the activation unit over the layer's outputs. Layer sizes come from the generated
 // parameter header. Registered _reg/_next style. Synthesizable.
 //
-// Cycles per inference (the analytic model in reram/rtl/cycles.py computes the same):
+// Cycles per inference (the analytic model, layer_cycles in reram/rtl/params.py, computes the same):
 //   sum over layers of [ 1 (LAYER) + sum over row tiles of ( 1 (LATCH) + sum over arrays and input slices of
 //   (ARRAY_LAT + rounds * ADC_LAT) ) + 1 (DRAIN) + outputs (ACT) ] + 1 (FINISH),
 //   with rounds = ceil(columns of the array / N_ADC).
