@@ -31,8 +31,9 @@ def test_isaac_per_action_derivations():
     assert p.sample_hold.value == pytest.approx(10e-6 / 1024 * 100e-9)
     assert family_energy(8).value == pytest.approx(1.67e-12)
     assert all(a < b for a, b in zip(list(FAMILY_PJ.values()), list(FAMILY_PJ.values())[1:], strict=False))
-    assert family_energy(12).value == pytest.approx(2.38e-12 * 4)
-    assert walden_energy(8, 6e-15).value == pytest.approx(6e-15 * 256)
+    # Murmann's survey: SAR ADCs reach 6 fJ per conversion step at best; 8 bits then cost about 1.5 pJ, the same
+    # order as ISAAC's 2 mW / 1.28 GS/s = 1.5625 pJ (shared/reference/energy-and-baselines.md)
+    assert walden_energy(8, 6e-15).value == pytest.approx(1.5625e-12, rel=0.03)
     lo, hi = band(8)
     assert lo < family_energy(8).value < hi
     for preset in ("isaac-32nm", "neurosim-22nm"):
@@ -43,20 +44,23 @@ def test_isaac_per_action_derivations():
         get_preset("nope")
 
 
-def test_cell_energy_is_v2_g_t(compiled_default):
+@pytest.mark.parametrize("level, fj", [("gmin_code", 2.0), ("gmax_code", 20.0)])
+def test_cell_energy_matches_the_published_endpoints(compiled_default, level, fj):
+    """At 0.2 V and 10 ns a cell reads 2 fJ at 5 uS and 20 fJ at 50 uS (shared/reference/energy-and-baselines.md)."""
+    from dataclasses import replace
+
     _, dev, cm = compiled_default
     chip = program_chip(cm, noise_free(dev), seed=0)
+    code = getattr(cm.arch, level)
+    chip = replace(chip, layers=[replace(cl, g_pos=np.full_like(cl.g_pos, code), g_neg=np.full_like(cl.g_neg, code))
+                                 for cl in chip.layers])
     x = np.zeros((1, 784), np.int64)
     x[0, 300] = cm.arch.x_max  # one row at full scale
     inputs = [x] + [np.zeros((1, ly.in_features), np.int64) for ly in cm.layers[1:]]
     e = cell_read_energy(cm, chip, inputs, 10e-9)
-    cl = chip.layers[0]
-    g = (cl.g_pos[0, 300].astype(float) + cl.g_neg[0, 300].astype(float)).sum() * cm.arch.g_lsb
-    assert e[0] == pytest.approx(cm.arch.v_read**2 * g * 10e-9)
+    n_cells = 2 * cm.layers[0].out_features  # the row's differential pairs
+    assert e[0] == pytest.approx(n_cells * fj * 1e-15, rel=1e-3)
     assert e[1] == e[2] == 0
-    # 2 fJ (5 uS) to 20 fJ (50 uS) per cell at 0.2 V and 10 ns
-    n_cells = 2 * cm.layers[0].out_features
-    assert 2e-15 * n_cells * 0.99 < e[0] < 20e-15 * n_cells
 
 
 def test_report_accounting(compiled_default, mnist_small):
@@ -67,21 +71,19 @@ def test_report_accounting(compiled_default, mnist_small):
     b = {r["boundary"]: r for r in rep["boundaries"]}
     assert b["array"]["energy_per_inference_j"] < b["macro"]["energy_per_inference_j"] < \
         b["system"]["energy_per_inference_j"]
-    macs = 784 * 256 + 256 * 128 + 128 * 10
-    assert rep["macs_per_inference"] == macs
+    assert rep["macs_per_inference"] == 784 * 256 + 256 * 128 + 128 * 10
     for r in b.values():
-        assert r["tops_per_w"] == pytest.approx(2 * macs / r["energy_per_inference_j"] / 1e12)
         lo, hi = r["tops_per_w_range"]
         assert lo <= r["tops_per_w"] * 1.0001 and r["tops_per_w"] <= hi * 1.0001
         assert r["ops_convention"] == "2 ops per MAC"
-    assert sum(rep["by_component_j"].values()) == pytest.approx(rep["energy_per_inference_j"])
-    per_layer_total = sum(sum(pl["energy_j"].values()) for pl in rep["by_layer"])
-    assert per_layer_total <= rep["energy_per_inference_j"]
-    assert rep["latency_s"] == pytest.approx(rep["cycles_per_inference"] / 100e6)
-    assert rep["edp_js"] == pytest.approx(rep["energy_per_inference_j"] * rep["latency_s"])
-    assert rep["area_mm2"]["total"] == pytest.approx(sum(v for k, v in rep["area_mm2"].items() if k != "total"))
-    # ADC energy scales with resolution; more ADC bits cost more
-    assert rep["adc_energy_per_conversion_j"]["nominal"] == pytest.approx(1.67e-12)
+    # counted by hand from the architecture: 128x128 arrays, one conversion per output column per row tile and
+    # multi-level input: 7 tiles x 256 + 2 x 128 + 1 x 10 = 2058 conversions at ISAAC's 8-bit 1.67 pJ (Accelergy)
+    assert rep["events_per_inference"]["adc_conversions"] == 2058
+    assert rep["by_component_j"]["adc"] == pytest.approx(2058 * 1.67e-12)
+    # 64 signed pairs per array: 7 row x 4 column tiles + 2 x 2 + 1 x 1 = 33 array reads (the 33 arrays)
+    assert rep["events_per_inference"]["array_reads"] == 7 * 4 + 2 * 2 + 1 * 1
+    # the single-array RTL takes 702 cycles for this network (counted from reram_ctrl.v; the RTL tests check it)
+    assert rep["cycles_per_inference"] == 702
 
 
 def test_bit_serial_changes_driver_and_adc_counts(build, mnist_small):
