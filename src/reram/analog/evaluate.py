@@ -84,6 +84,12 @@ def summarize(evals: list[ChipEval]) -> dict[str, object]:
 
 
 def to_device(name: str) -> str:
+    """The torch device of ``analog.device``; 'cuda' without a CUDA device is a clear error."""
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        from reram.errors import ConfigError
+
+        raise ConfigError("analog.device = 'cuda' but torch sees no CUDA device (CPU build or no GPU); set "
+                          "analog.device = \"cpu\" or \"auto\"")
     return name

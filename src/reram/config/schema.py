@@ -162,7 +162,10 @@ class AnalogConfig(Section):
     """Analog evaluation."""
 
     chips: int = Field(5, ge=1, le=1000, description="Programmed chips (seeds) to evaluate.")
-    batch_size: int = Field(10000, ge=1, le=100000, description="Inference batch size.")
+    batch_size: int = Field(
+        10000, ge=1, le=100000, description="Inference batch size. Read noise is drawn batch by batch: another batch "
+        "size gives another (statistically equivalent) read-noise realization; without read noise, the same figures."
+    )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="torch device for the engine.")
     sensitivity_chips: int = Field(
         5, ge=0, le=100, description="Chips per point of the sensitivity sweeps (0: skip the sweeps)."

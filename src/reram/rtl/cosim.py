@@ -97,6 +97,17 @@ def raise_on_mismatch(res: CosimResult) -> None:
                             f"codes and {res.mismatched_predictions} of {res.samples} predictions; first: {first}")
 
 
+def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, trace_layers: bool) -> dict:
+    """What a co-simulation of ``samples`` inputs will do, before any build: the RTL parameters (every width
+    checked), the analytic cycles, the watchdog budget, the samples and the layers compared."""
+    p = rtl_params(cm, rcfg)
+    expected = analytic_cycles(p)
+    n_layers = len(cm.layers)
+    traced = [cm.layers[li].name for li in range(max(0, n_layers - 3), n_layers - 1)] if trace_layers else []
+    return {"params": p.to_dict(), "analytic_cycles": expected, "budget": int(expected * rcfg.watchdog_factor) + 16,
+            "samples": samples, "layers_compared": [*traced, cm.layers[-1].name], "clock_hz": rcfg.clock_hz}
+
+
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
               trace_layers: bool = False, waves: Path | None = None, progress: bool = True,
               batch: int = 100, image: tuple[np.ndarray, np.ndarray] | None = None) -> CosimResult:
@@ -105,11 +116,11 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     ``image`` replaces the memory image built from ``cm`` and ``chip`` (e.g. one read by ``load_image``)."""
     from reram.progress import progress_bar
 
+    plan = cosim_plan(cm, rcfg, len(x_codes), trace_layers)
     p = rtl_params(cm, rcfg)
     fmt = None if waves is None else ("vcd" if Path(waves).suffix.lower() == ".vcd" else "fst")
     lib, manifest = build_library(p, trace=fmt, progress=progress)
-    expected = analytic_cycles(p)
-    budget = int(expected * rcfg.watchdog_factor) + 16
+    expected, budget = plan["analytic_cycles"], plan["budget"]
     x_codes = np.ascontiguousarray(x_codes, dtype=np.uint16)
     n = len(x_codes)
     golden = golden_forward(cm, chip, x_codes.astype(np.int64), collect_events=True)
@@ -119,7 +130,6 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     n_layers = len(cm.layers)
     compared = mismatched = 0
     first: list[str] = []
-    layers_compared = [cm.layers[-1].name]
     with RtlSim(lib) as sim:
         t0 = time.perf_counter()
         addrs, data = build_image(cm, chip, p) if image is None else image
@@ -152,8 +162,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
                     waves = None
         sim_s = time.perf_counter() - t0
         events = sim.counters()
-    if trace_layers:
-        layers_compared = [cm.layers[li].name for li in range(max(0, n_layers - 3), n_layers)]
+    layers_compared = plan["layers_compared"]
     compared += logits.size
     mismatched += compare_codes(cm.layers[-1].name, logits, golden.logits, first)
     cyc = float(cycles.mean())

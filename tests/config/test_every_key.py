@@ -1,0 +1,146 @@
+"""Every configuration key, set in turn to a value other than its default, either changes some output of the run
+or is refused with an error that names the key and why it would do nothing.
+
+The outputs are those of a small real run (data, train, compile, analog, calibrate, sensitivity, energy) plus the
+co-simulation plan (RTL parameters, analytic cycles, watchdog budget, samples), so that no Verilator build is
+needed per key. A few keys are operational: they change how a run is done, never its figures; each of those is
+checked for exactly that.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from reram.config import load_config
+from reram.config.loader import config_schema_keys
+from reram.errors import ReramError
+
+pytestmark = pytest.mark.slow
+
+STAGES = ["data", "train", "compile", "analog", "calibrate", "sensitivity", "energy"]
+BASE = ["data.train_subset=400", "data.test_subset=120", "data.calib_size=100", "model.hidden=[24]",
+        "train.epochs=1", "train.batch_size=64", "calibration.finetune_iters=4", "calibration.finetune_batch=32",
+        "calibration.ablation_chips=1", "analog.chips=1", "analog.sensitivity_chips=1", "energy.samples=20",
+        "rtl.samples=20", f"run.stages={json.dumps(STAGES)}"]
+
+# a value other than the base configuration's, for every key
+VALUES: dict[str, object] = {
+    "data.dataset": "fashion-mnist", "data.dir": "<copy>", "data.download": False, "data.verify": False,
+    "data.train_subset": 300, "data.test_subset": 100, "data.calib_size": 80, "data.val_size": 50,
+    "model.hidden": [16], "model.batchnorm": False,
+    "train.epochs": 2, "train.batch_size": 32, "train.lr": 1e-2, "train.weight_decay": 1e-2, "train.threads": 2,
+    "device.preset": "ideal", "device.g_min": 4e-6, "device.g_max": 60e-6, "device.cell_bits": 3, "device.slices": 2,
+    "device.program_sigma": 0.05, "device.sigma_model": "constant", "device.read_noise": 0.05,
+    "device.read_noise_mode": "cell", "device.stuck_low": 0.01, "device.stuck_high": 0.01, "device.drift_nu": 0.05,
+    "device.drift_nu_std": 0.01, "device.drift_t0": 10.0, "device.drift_time": 100.0,
+    "device.drift_compensation": True, "device.grid_sub_bits": 6,
+    "array.rows": 64, "array.cols": 64, "array.wire_resistance": 5.0, "array.ir_drop": "off",
+    "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3,
+    "adc.bits": 6, "adc.percentile": 99.0,
+    "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",
+    "calibration.finetune_iters": 2, "calibration.finetune_lr": 1e-2, "calibration.finetune_batch": 16,
+    "calibration.ablation": False, "calibration.ablation_chips": 2,
+    "analog.chips": 2, "analog.batch_size": 7, "analog.device": "cuda", "analog.sensitivity_chips": 0,
+    "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
+    "rtl.trace_layers": True, "rtl.watchdog_factor": 8.0,
+    "energy.preset": "neurosim-22nm", "energy.samples": 10, "energy.sensitivity": False,
+    "run.seed": 3, "run.stages": ["data", "train"],
+}
+
+# Keys that change how a run is done, not its figures, and what each must (not) change.
+OPERATIONAL = {
+    "analog.batch_size": "batching of the engine: read noise is drawn per batch (another batch size, another "
+                         "noise realization); with read noise off the figures must be identical",
+    "data.download": "only acts when files are missing (checked below with an empty folder)",
+    "train.threads": "torch threads for training: recorded in meta.threads",
+}
+
+
+@pytest.fixture(scope="module")
+def fingerprint(tmp_path_factory, mnist_dir):
+    from reram.data import datasets
+    from reram.pipeline import execute
+    from reram.rtl.cosim import cosim_plan
+
+    load = functools.lru_cache(maxsize=8)(datasets.load_dataset)
+    runs = tmp_path_factory.mktemp("every_key")
+    counter = iter(range(10**6))
+
+    def _fp(cfg) -> dict:
+        mp = pytest.MonkeyPatch()
+        mp.setattr(datasets, "load_dataset", load)
+        try:
+            ctx = execute(cfg, runs, name=f"k{next(counter)}", progress=False)
+        finally:
+            mp.undo()
+        m = json.loads(json.dumps(ctx.metrics))
+        m.pop("timing")
+        for k in ("run_name", "versions", "threads"):
+            m["meta"].pop(k)
+        out = {"metrics": m}
+        for f in ("model.safetensors", "compiled/ir.json", "compiled/ir.npz", "chip0.npz"):
+            p = ctx.path(f)
+            out[f] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
+        if ctx.path("compiled/ir.json").exists():
+            n = min(cfg.rtl.samples, len(ctx.splits.test_y))
+            out["cosim_plan"] = cosim_plan(ctx.compiled, cfg.rtl, n, cfg.rtl.trace_layers)
+        out["_threads"] = ctx.metrics["meta"]["threads"]
+        return out
+
+    return _fp
+
+
+def test_values_cover_every_key():
+    assert set(VALUES) == set(config_schema_keys())
+
+
+def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_path):
+    base_dump = load_config(None, [*BASE, f"data.dir={json.dumps(str(mnist_dir))}"]).model_dump(mode="json")
+    base = load_config(None, [], base=base_dump)
+    ref = fingerprint(base)
+    copy_dir = tmp_path / "mnist-copy"
+    shutil.copytree(mnist_dir, copy_dir)
+    inert, refused, changed = [], {}, []
+    for key, value in VALUES.items():
+        if value == "<copy>":
+            value = str(copy_dir)
+        assignment = f"{key}={json.dumps(value)}"
+        try:
+            cfg = load_config(None, [assignment], base=base_dump)
+            fp = fingerprint(cfg)
+        except ReramError as e:
+            refused[key] = str(e)
+            assert key in str(e), f"{key}: the error does not name the key: {e}"
+            continue
+        same = {k: v for k, v in fp.items() if k != "_threads"} == {k: v for k, v in ref.items() if k != "_threads"}
+        if key in OPERATIONAL:
+            if key == "analog.batch_size":
+                quiet = load_config(None, ["device.read_noise=0"], base=base_dump).model_dump(mode="json")
+                a = fingerprint(load_config(None, [], base=quiet))
+                b = fingerprint(load_config(None, [assignment], base=quiet))
+                a.pop("_threads"), b.pop("_threads")
+                assert a == b, "the engine's batch size changed noise-free figures"
+            if key == "train.threads":
+                assert fp["_threads"]["train"] == 2
+            continue
+        if same:
+            inert.append(key)
+        else:
+            changed.append(key)
+    assert inert == [], f"keys that changed nothing and were not refused: {inert}"
+    # the refusals this configuration must give: inert keys, and settings this machine cannot run
+    assert set(refused) >= {"device.program_sigma", "device.drift_nu", "device.drift_time", "data.dataset"}
+    for key in ("device.program_sigma", "device.drift_nu", "device.drift_time", "device.drift_t0"):
+        assert "has no effect" in refused[key]
+
+
+def test_download_false_does_not_fetch(tmp_path):
+    from reram.data import load_dataset
+
+    ds = load_dataset("mnist", tmp_path, download=False, progress=False)
+    assert ds.fallback and not any(tmp_path.iterdir())
