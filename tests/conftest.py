@@ -99,3 +99,11 @@ def small_full_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
                              "calibration.finetune_iters=20", "data.test_subset=1000",
                              "analog.sensitivity_chips=1"])
     return execute(cfg, runs, name="full", data_dir=str(mnist_dir), progress=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the shared whole run (``small_full_run``, about 20 s to build) are ``slow`` as well as the ones
+    marked so; ``pytest -m "not slow"`` is the fast set, CI runs everything."""
+    for item in items:
+        if "small_full_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -39,6 +39,7 @@ def test_model_reuse_key_ignores_periphery():
     assert model_key(a) == model_key(b) != model_key(c)
 
 
+@pytest.mark.slow
 def test_sweep_runs_and_resumes(tmp_path, mnist_dir):
     cfg = load_config(None, SMALL)
     folder = tmp_path / "sw"
@@ -76,6 +77,7 @@ def test_sweep_cli_bad_grid_is_one_line(tmp_path):
     assert len(lines) == 1 and "adc.bits" in lines[0]
 
 
+@pytest.mark.slow
 def test_explore_runs_and_resumes(tmp_path, mnist_dir):
     from reram.dse import run_explore
 
@@ -125,6 +127,7 @@ def test_explore_param_validation():
             parse_param(bad, cfg)
 
 
+@pytest.mark.slow
 def test_ray_backend_gives_identical_results(tmp_path, mnist_dir):
     try:
         import ray  # noqa: F401

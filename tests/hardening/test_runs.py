@@ -27,6 +27,7 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+@pytest.mark.slow
 def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
     sets = [*SMALL, "train.epochs=40", 'run.stages=["data", "train", "compile"]']
     args = ["run", "--runs-dir", str(tmp_path), "--name", "k", "--data-dir", str(mnist_dir), "--quiet"]
@@ -60,6 +61,7 @@ def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
     assert not list(folder.rglob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metrics(tmp_path, mnist_dir):
     cfg = load_config(None, [*SMALL, "train.epochs=2", "run.seed=5"])
     stages = ["data", "train", "compile", "analog", "energy"]
@@ -104,6 +106,7 @@ def test_run_names_cannot_escape(tmp_path, name):
     assert not (tmp_path / "escape").exists()
 
 
+@pytest.mark.slow
 def test_sigint_during_training_exits_130_with_resume_hint(tmp_path, mnist_dir):
     args = ["run", "--runs-dir", str(tmp_path), "--name", "i", "--data-dir", str(mnist_dir), "--quiet",
             "--set", "train.epochs=40", "--set", 'run.stages=["data", "train"]']
@@ -142,6 +145,7 @@ def test_failed_run_does_not_block_its_retry(tmp_path, mnist_dir):
     assert json.loads((tmp_path / "f" / "metrics.json").read_text())["meta"]["stages_completed"] == ["data"]
 
 
+@pytest.mark.slow
 def test_rtl_width_overflow_is_a_compile_time_error(tmp_path, mnist_dir):
     args = ["run", "--runs-dir", str(tmp_path), "--name", "w", "--data-dir", str(mnist_dir), "--quiet",
             "--stages", "data,train,compile,analog,cosim", "--set", "array.rows=2", "--set", "train.epochs=1",

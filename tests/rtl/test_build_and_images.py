@@ -40,6 +40,7 @@ def test_missing_compiler_names_the_fix(monkeypatch, toolchain):
 
 
 @pytest.mark.rtl
+@pytest.mark.slow
 def test_corrupt_build_cache_is_rebuilt(tmp_path, monkeypatch, rtl_case):
     from reram.rtl.bridge import RtlSim
 

