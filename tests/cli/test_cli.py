@@ -44,8 +44,8 @@ def test_usage_errors_exit_2(args):
     assert main(args) == 2
 
 
-def test_cli_end_to_end_subset(tmp_path, mnist_dir):
-    r = run_cli("run", "--runs-dir", str(tmp_path), "--name", "e2e", "--data-dir", str(mnist_dir), "--quiet",
+def test_cli_end_to_end_subset(tmp_path):
+    r = run_cli("run", "--runs-dir", str(tmp_path), "--name", "e2e", "--quiet", "--set", 'data.dataset="mnist-5k"',
                 "--stages", "data,train", "--set", "data.train_subset=2000", "--set", "data.test_subset=500",
                 "--set", "train.epochs=2")
     assert r.returncode == 0, r.stderr
@@ -55,13 +55,13 @@ def test_cli_end_to_end_subset(tmp_path, mnist_dir):
     assert "test accuracy" in r.stdout
 
 
-def test_run_folder_commands(small_full_run, mnist_dir, capsys):
+def test_run_folder_commands(small_full_run, capsys):
     d = str(small_full_run.run_dir)
     assert main(["compare", d, d]) == 0
     out = capsys.readouterr().out
     assert "analog.test_accuracy_mean" in out and "+0" in out
     assert main(["report", d, "--quiet"]) == 0
-    assert main(["energy", d, "--quiet", "--data-dir", str(mnist_dir), "--preset", "neurosim-22nm"]) == 0
+    assert main(["energy", d, "--quiet", "--preset", "neurosim-22nm"]) == 0
     out = capsys.readouterr().out
     assert "neurosim-22nm" in out and "system" in out
     assert main(["energy", d, "--quiet", "--preset", "bogus"]) == 2

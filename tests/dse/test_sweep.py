@@ -9,7 +9,7 @@ from reram.dse.sweep import model_key, parse_grid
 from reram.errors import ConfigError
 from reram_testing import missing
 
-SMALL = ["data.train_subset=3000", "data.test_subset=300", "data.calib_size=300", "train.epochs=1",
+SMALL = ['data.dataset="mnist-5k"', "data.test_subset=300", "data.calib_size=300", "train.epochs=1",
          "energy.sensitivity=false", 'device.sigma_model="constant"']
 
 
@@ -40,10 +40,10 @@ def test_model_reuse_key_ignores_periphery():
 
 
 @pytest.mark.slow
-def test_sweep_runs_and_resumes(tmp_path, mnist_dir):
+def test_sweep_runs_and_resumes(tmp_path):
     cfg = load_config(None, SMALL)
     folder = tmp_path / "sw"
-    rows = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, data_dir=str(mnist_dir), workers=2, progress=False)
+    rows = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, workers=2, progress=False)
     assert len(rows) == 4 and {r["point"] for r in rows} == {"0", "1"}
     summary = json.loads((folder / "pareto.json").read_text())
     accs = {p["params"]["adc.bits"]: p["test_accuracy_mean"] for p in summary["points"]}
@@ -59,11 +59,11 @@ def test_sweep_runs_and_resumes(tmp_path, mnist_dir):
         w = csv.DictWriter(fh, fieldnames=list(kept[0]))
         w.writeheader()
         w.writerows(kept)
-    rows2 = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, data_dir=str(mnist_dir), workers=1, progress=False)
+    rows2 = run_sweep(cfg, ["adc.bits=4,8"], folder, chips=2, workers=1, progress=False)
     assert [r for r in rows2 if r["point"] == "0"] == kept
     assert sorted(r["test_accuracy"] for r in rows2) == sorted(r["test_accuracy"] for r in rows)
     with pytest.raises(ConfigError, match="different sweep"):
-        run_sweep(cfg, ["adc.bits=6"], folder, chips=2, data_dir=str(mnist_dir), progress=False)
+        run_sweep(cfg, ["adc.bits=6"], folder, chips=2, progress=False)
 
 
 def test_sweep_cli_bad_grid_is_one_line(tmp_path):
@@ -78,14 +78,14 @@ def test_sweep_cli_bad_grid_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_explore_runs_and_resumes(tmp_path, mnist_dir):
+def test_explore_runs_and_resumes(tmp_path):
     from reram.dse import run_explore
 
     cfg = load_config(None, SMALL)
     folder = tmp_path / "ex"
     params = ["adc.bits=int:4:8", "device.program_sigma=float:0.01:0.08", "array.rows=cat:64,128"]
     cfg = load_config(None, ["data.val_size=500"], base=cfg.model_dump(mode="json"))
-    res = run_explore(cfg, params, folder, trials=3, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
+    res = run_explore(cfg, params, folder, trials=3, chips=1, progress=False, workers=2)
     assert res["trials"] == 3 and res["pareto"]
     assert "validation split of 500" in res["selection"]
     import optuna
@@ -99,21 +99,21 @@ def test_explore_runs_and_resumes(tmp_path, mnist_dir):
         assert t.values[0] == p["validation_accuracy"]
         assert t.user_attrs["chip_accuracies_validation"] == [p["validation_accuracy"]]
     assert (folder / "study.db").exists() and (folder / "explore.json").exists()
-    res2 = run_explore(cfg, params, folder, trials=4, chips=1, data_dir=str(mnist_dir), progress=False, workers=2)
+    res2 = run_explore(cfg, params, folder, trials=4, chips=1, progress=False, workers=2)
     assert res2["trials"] == 4  # resumed: one more trial, the first three kept
 
 
-def test_validation_split_is_disjoint(mnist_dir):
+def test_validation_split_is_disjoint():
     from reram.data import load_dataset, make_splits
 
-    ds = load_dataset("mnist", mnist_dir, download=False, progress=False)
-    sp = make_splits(ds, seed=0, calib_size=2000, val_size=5000)
-    assert len(sp.val_index) == 5000 and len(sp.train_index) == 60000 - 7000
+    ds = load_dataset("mnist-5k", progress=False)
+    sp = make_splits(ds, seed=0, calib_size=500, val_size=500)
+    assert len(sp.val_index) == 500 and len(sp.train_index) == 4000 - 1000
     idx = [set(sp.train_index), set(sp.calib_index), set(sp.val_index)]
     assert not (idx[0] & idx[1]) and not (idx[0] & idx[2]) and not (idx[1] & idx[2])
     # without a validation split the training and calibration images are those of earlier versions
-    old = make_splits(ds, seed=0, calib_size=2000)
-    new = make_splits(ds, seed=0, calib_size=2000, val_size=0)
+    old = make_splits(ds, seed=0, calib_size=500)
+    new = make_splits(ds, seed=0, calib_size=500, val_size=0)
     assert (old.train_index == new.train_index).all() and new.val_x is None
 
 
@@ -128,22 +128,22 @@ def test_explore_param_validation():
 
 
 @pytest.mark.slow
-def test_ray_backend_gives_identical_results(tmp_path, mnist_dir):
+def test_ray_backend_gives_identical_results(tmp_path):
     try:
         import ray  # noqa: F401
     except ImportError:
         missing("Ray is not installed (pip install -e '.[cluster]')")
     cfg = load_config(None, SMALL)
-    local = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "local", chips=1, data_dir=str(mnist_dir), workers=2,
+    local = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "local", chips=1, workers=2,
                       progress=False)
-    on_ray = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "ray", chips=1, data_dir=str(mnist_dir), workers=2,
+    on_ray = run_sweep(cfg, ["adc.bits=4,8"], tmp_path / "ray", chips=1, workers=2,
                        progress=False, backend="ray")
     key = lambda r: (r["point"], r["chip"])  # noqa: E731
     assert sorted(local, key=key) == sorted(on_ray, key=key)
     from reram.dse import run_explore
 
     params = ["adc.bits=int:4:8"]
-    ex = run_explore(cfg, params, tmp_path / "ex-ray", trials=2, chips=1, data_dir=str(mnist_dir), progress=False,
+    ex = run_explore(cfg, params, tmp_path / "ex-ray", trials=2, chips=1, progress=False,
                      backend="ray", workers=2)
     assert ex["trials"] == 2 and ex["pareto"]
     with pytest.raises(ConfigError, match="backend"):

