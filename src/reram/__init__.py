@@ -18,3 +18,7 @@ def __getattr__(name: str) -> Any:  # lazy: importing reram stays cheap (no torc
 
         return convert
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:  # dir(reram) lists the lazy attributes too
+    return sorted({*globals(), *__all__})

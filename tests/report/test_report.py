@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -90,3 +91,57 @@ def test_report_in_headless_chromium(small_full_run, tmp_path):
                          f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
                         capture_output=True, text=True, timeout=180)
     assert shot.exists() and shot.stat().st_size > 10000, r2.stderr[-1000:]
+
+
+def test_report_figures_have_no_overlaps(small_full_run):
+    """Every figure is checked at save time (reram.report.layout): no text box intersects another, a legend, an
+    error bar or a neighbouring panel."""
+    run_dir = small_full_run.run_dir
+    layout = json.loads((run_dir / "report" / "layout.json").read_text())
+    assert layout == {}, layout
+    assert len(list((run_dir / "report").glob("*.png"))) >= 9
+
+
+def test_layout_checker_finds_overlaps():
+    import matplotlib.pyplot as plt
+
+    from reram.report.layout import layout_problems
+
+    fig, ax = plt.subplots(1, 2, figsize=(4, 2))
+    ax[0].barh([0, 1], [90, 95], xerr=[5, 5])
+    ax[0].text(91, 0, "91.00 %")  # under the error bar
+    ax[0].text(0.5, 0.5, "label", transform=ax[0].transAxes)
+    ax[0].text(0.52, 0.5, "label2", transform=ax[0].transAxes)  # on top of "label"
+    ax[1].set_ylabel("a long y label that runs into the left panel", labelpad=80)
+    problems = " | ".join(layout_problems(fig))
+    plt.close(fig)
+    assert "error bar runs over text '91.00 %'" in problems
+    assert "text 'label' overlaps text 'label2'" in problems
+    assert "runs into another panel" in problems
+
+
+def test_section_screenshots(small_full_run, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        missing("Chromium is not installed (apt-get install chromium)")
+    run_dir = small_full_run.run_dir
+    html = (run_dir / "report.html").read_text()
+    sections = re.findall(r'<h2 id="([a-z-]+)">', html)
+    assert {"summary", "ablation", "sensitivity", "energy", "cosim", "followups"} <= set(sections)
+    out = run_dir / "report" / "screenshots"
+    out.mkdir(exist_ok=True)
+    base = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--hide-scrollbars", "--window-size=1100,900"]
+    digests = set()
+    for sec in sections:
+        shot = out / f"{sec}.png"
+        page = tmp_path / f"{sec}.html"  # the section alone, at the top of the page
+        start = html.index(f'<h2 id="{sec}">')
+        nxt = html.find("<h2 ", start + 1)
+        body = html[start: nxt if nxt > 0 else html.index("</body>")]
+        page.write_text(html[: html.index("<body>") + 6] + body + "</body></html>")
+        r = subprocess.run([*base, f"--user-data-dir={tmp_path / ('p-' + sec)}", f"--screenshot={shot}",
+                            page.as_uri()], capture_output=True, text=True, timeout=180)
+        assert shot.exists() and shot.stat().st_size > 3000, (sec, r.stderr[-500:])
+        digests.add(hashlib.sha256(shot.read_bytes()).hexdigest())
+    assert len(digests) == len(sections)  # one distinct screenshot per section

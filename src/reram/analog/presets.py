@@ -9,7 +9,7 @@ __all__ = ["NEURRAM", "PRESETS", "DeviceParams", "resolve_device", "state_depend
 
 
 def state_dependent_sigma(g: object, p: DeviceParams):  # g: tensor of conductances in S
-    """NeuRRAM-fitted sigma(G) in S: 1.6 uS at 5 uS rising linearly to 2.5 uS at 39 uS, clipped."""
+    """NeuRRAM-fitted sigma(G) in S: 1.6 µS at 5 µS rising linearly to 2.5 µS at 39 µS, clipped."""
     import torch
 
     g = torch.as_tensor(g)

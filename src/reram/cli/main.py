@@ -16,6 +16,7 @@ from rich.table import Table
 
 from reram import __version__
 from reram.errors import ReramError
+from reram.report.fmt import mean_spread, tops_band
 
 try:  # typer >= 0.25 vendors click; older versions use click itself
     from typer._click import exceptions as _click_exc
@@ -29,6 +30,24 @@ app.add_typer(config_app, name="config")
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
+
+def _flags_without_type() -> None:
+    """typer's rich help prints a type beside every option, '<bool>' for flags that take no value; show flags bare
+    (tests/cli/test_cli.py checks the help text)."""
+    option = getattr(getattr(typer, "core", None), "TyperOption", None)
+    original = getattr(option, "display_type_rich", None)
+    if option is None or original is None or getattr(original, "_reram", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return "" if getattr(self, "is_flag", False) else original(self, ctx)
+
+    display_type_rich._reram = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_type()
+
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML configuration file.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Override: section.key=value (repeatable).")]
@@ -104,7 +123,10 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
     meta = metrics.get("meta", {})
     ds = meta.get("dataset", {})
     if ds:
-        label = f"{ds.get('name')} ({ds.get('n_train')} train / {ds.get('n_test')} test)"
+        sp = meta.get("splits") or {}
+        used = " / ".join(f"{v} {k}" for k, v in sp.items()) if sp else \
+            f"{ds.get('n_train')} train / {ds.get('n_test')} test"
+        label = f"{ds.get('name')} ({used})"
         flag = "[bold red]FALLBACK[/] " if ds.get("fallback") else \
             ("[bold red]UNVERIFIED[/] " if ds.get("verified") is False else "")
         t.add_row("data", "dataset", flag + label)
@@ -116,13 +138,14 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
         t.add_row("software", "training time", f"{tm['train_seconds']:.1f} s")
     an = metrics.get("analog", {})
     if "test_accuracy_mean" in an:
-        t.add_row("analog", f"test accuracy ({an['chips']} chips)",
-                  f"{100 * an['test_accuracy_mean']:.2f} ± {100 * an['test_accuracy_std']:.2f} %")
+        t.add_row("analog", f"test accuracy ({an['chips']} chip{'s' if an['chips'] > 1 else ''})",
+                  mean_spread(an["test_accuracy_mean"], an["test_accuracy_std"], an["chips"]))
         sat = max(ly["adc_saturation_mean"] for ly in an["layers"])
         t.add_row("analog", "worst layer ADC saturation", f"{100 * sat:.3f} %")
     cal = metrics.get("calibration", {})
     for row in cal.get("ablation") or []:
-        t.add_row("calibration", row["step"], f"{100 * row['test_accuracy_mean']:.2f} %")
+        t.add_row("calibration", row["step"], mean_spread(row["test_accuracy_mean"], row["test_accuracy_std"],
+                                                           row["chips"]))
     co = metrics.get("cosim", {})
     if "mismatched_codes" in co:
         t.add_row("cosim", f"mismatching codes ({co['samples']} samples)",
@@ -140,11 +163,12 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
         t.add_row("energy", f"energy / inference (system, {en['preset']})",
                   f"{1e9 * en['energy_per_inference_j']:.3g} nJ")
     for b in en.get("boundaries", []):
-        lo, hi = b["tops_per_w_range"]
-        t.add_row("energy", f"TOPS/W ({b['boundary']} boundary, 2 ops/MAC)",
-                  f"{b['tops_per_w']:.3g} (ADC band {lo:.3g}-{hi:.3g})")
+        t.add_row("energy", f"TOPS/W ({b['boundary']} boundary, 2 ops/MAC)", tops_band(b))
     if "area_mm2" in en:
         t.add_row("energy", "area", f"{en['area_mm2']['total']:.3g} mm²")
+    for k, v in (metrics.get("timing") or {}).items():
+        if k.startswith("stage_") and k.endswith("_seconds"):
+            t.add_row("time", f"stage {k[6:-8]}", f"{v:.1f} s")
     report = run_dir / "report.html"
     t.add_row("report", "path", str(report) if report.exists() else "(not written)")
     t.add_row("metrics", "path", str(run_dir / "metrics.json"))
@@ -170,12 +194,8 @@ RunDirArg = Annotated[Path, typer.Argument(help="A run folder written by 'reram 
 def _override(ctx, *sets: str, option: str) -> None:
     """Apply a command-line option to a run's configuration, validated like --set; errors name ``option``."""
     from reram.config import load_config
-    from reram.errors import ConfigError
 
-    try:
-        ctx.cfg = load_config(None, list(sets), base=ctx.cfg.model_dump(mode="json"))
-    except ConfigError as e:
-        raise ConfigError(str(e).replace("--set:", f"{option}:", 1)) from None
+    ctx.cfg = load_config(None, list(sets), base=ctx.cfg.model_dump(mode="json"), option=option)
 
 
 @app.command()
@@ -242,7 +262,7 @@ def ablation(
     t.add_column("step")
     t.add_column("test accuracy (mean ± std over chips)", justify="right")
     for row in rec["results"]["ablation"]:
-        t.add_row(row["step"], f"{100 * row['test_accuracy_mean']:.2f} ± {100 * row['test_accuracy_std']:.2f} %")
+        t.add_row(row["step"], mean_spread(row["test_accuracy_mean"], row["test_accuracy_std"], row["chips"]))
     console.print(t)
 
 
@@ -269,9 +289,7 @@ def energy(
     t.add_column("nJ / inference", justify="right")
     t.add_column("TOPS/W (ADC band)", justify="right")
     for b in e["boundaries"]:
-        lo, hi = b["tops_per_w_range"]
-        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}",
-                  f"{b['tops_per_w']:.3g} ({lo:.3g}-{hi:.3g})")
+        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}", tops_band(b))
     console.print(t)
     console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz "
                   "clock), "
@@ -300,7 +318,8 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
-COMPARE_KEYS = ("software.test_accuracy", "analog.test_accuracy_mean", "analog.test_accuracy_std",
+COMPARE_KEYS = ("meta.dataset.name", "meta.dataset.fallback", "meta.dataset.verified", "meta.splits.train",
+                "meta.splits.test", "software.test_accuracy", "analog.test_accuracy_mean", "analog.test_accuracy_std",
                 "cosim.mismatched_codes", "cosim.hw_accuracy", "cosim.cycles_per_inference", "cosim.latency_s",
                 "energy.energy_per_inference_j", "energy.area_mm2.total", "energy.edp_js", "timing.train_seconds")
 
@@ -376,7 +395,7 @@ def sweep(
         on = ("E" if p["point"] in summary["pareto_energy"] else "") + \
             ("A" if p["point"] in summary["pareto_area"] else "")
         t.add_row(str(p["point"]), ", ".join(f"{k}={v}" for k, v in p["params"].items()),
-                  f"{100 * p['test_accuracy_mean']:.2f} ± {100 * p['test_accuracy_std']:.2f} %",
+                  mean_spread(p["test_accuracy_mean"], p["test_accuracy_std"], chips),
                   f"{1e9 * p['energy_per_inference_j']:.3g}", f"{p['area_mm2']:.3g}", on)
     console.print(t)
 
@@ -423,12 +442,31 @@ def explore(
     console.print(t)
 
 
+@app.command()
+def doctor(
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+) -> None:
+    """Every tool and data source reram would use: version and path, or how to get it (exit 1: one is missing)."""
+    from .doctor import checks
+
+    results = checks(data_dir)
+    for c in results:
+        mark = "[green]ok     [/]" if c.ok else ("[bold red]MISSING[/]" if c.required else "[yellow]missing[/]")
+        console.print(f"{mark} [bold]{c.name}[/] {c.version}  ({c.needed_for})", highlight=False)
+        if c.where:
+            console.print(f"        {c.where}", highlight=False, soft_wrap=True)
+        if not c.ok:
+            console.print(f"        fix: {c.fix}", highlight=False)
+    if any(c.required and not c.ok for c in results):
+        raise typer.Exit(1)
+
+
 @config_app.command("show")
 def config_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
-    """Print the resolved configuration, defaults included."""
-    from reram.config import config_to_toml
+    """Print the effective configuration, device preset values included, each key with where it comes from."""
+    from reram.config.loader import explain_config
 
-    sys.stdout.write(config_to_toml(_load(config, set_)))
+    sys.stdout.write(explain_config(config, set_ or []))
 
 
 @config_app.command("init")

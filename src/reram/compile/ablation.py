@@ -23,7 +23,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
     seeds = [chip_seed(cfg.run.seed, c) for c in range(n)]
     rows: list[dict[str, object]] = []
     for label, spec in ABLATION_STEPS:
-        if spec.finetune and default_summary is not None and default_cm is not None and \
+        if spec.finetune and spec.bias_recal and default_summary is not None and default_cm is not None and \
                 default_summary.get("chips") == n:
             s = default_summary
             passes = list(default_cm.passes)

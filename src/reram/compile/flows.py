@@ -8,7 +8,7 @@
                 hw_aware_finetune (then map_conductances and adc_calibration again), and per programmed
                 chip bias_recalibration.
 
-The ablation (:func:`ablation_steps`) adds passes one at a time.
+The ablation (``ABLATION_STEPS``) adds the passes one at a time, in the order the default flow applies them.
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ FLOW_SPECS = {
     "default": FlowSpec("default", finetune=True, bias_recal=True),
 }
 
-ABLATION_STEPS: list[tuple[str, FlowSpec]] = [
+ABLATION_STEPS: list[tuple[str, FlowSpec]] = [  # in the order the default flow applies them
     ("1 naive mapping", FlowSpec("naive", act_scaling=False, adc_target=None)),
     ("2 + activation-aware scaling", FlowSpec("scaled", adc_target=None)),
     ("3 unipolar ADCs calibrated on post-ReLU targets (hidden layers; logits signed)",
      FlowSpec("post_relu", adc_target="post_relu")),
     ("4 signed ADCs calibrated on pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu")),
-    ("5 + least-squares bias re-calibration", FlowSpec("bias_recal", bias_recal=True)),
-    ("6 + hardware-aware fine-tuning", FlowSpec("default", finetune=True, bias_recal=True)),
+    ("5 + hardware-aware fine-tuning", FlowSpec("finetune", finetune=True)),
+    ("6 + least-squares bias re-calibration per chip", FlowSpec("default", finetune=True, bias_recal=True)),
 ]
 
 

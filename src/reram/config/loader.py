@@ -67,8 +67,10 @@ def load_config(
     path: str | Path | None = None,
     overrides: Iterable[str] = (),
     base: Mapping[str, Any] | None = None,
+    option: str = "--set",
 ) -> ReramConfig:
-    """Resolve a configuration: defaults < ``base`` < TOML file < ``--set`` overrides."""
+    """Resolve a configuration: defaults < ``base`` < TOML file < ``--set`` overrides. Errors in the overrides name
+    ``option``, the command-line option they came from (``--set``, ``--grid``, ``--preset``...)."""
     data: dict[str, Any] = _deep_copy(dict(base or {}))
     origin = "configuration"
     if path is not None:
@@ -86,9 +88,12 @@ def load_config(
             raise ConfigError(f"{p}: not valid TOML ({e})") from None
     override_list = list(overrides)
     for o in override_list:
-        apply_override(data, o)
+        try:
+            apply_override(data, o)
+        except ConfigError as e:
+            raise ConfigError(str(e).replace("--set", option, 1)) from None
     if override_list:
-        origin = "--set" if path is None else f"{origin} with --set"
+        origin = option if path is None else f"{origin} with {option}"
     try:
         cfg = ReramConfig.model_validate(data)
     except ValidationError as e:
@@ -97,6 +102,44 @@ def load_config(
 
     check_effective(cfg, origin)
     return cfg
+
+
+def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> str:
+    """The resolved configuration as TOML with, for every key, where its effective value comes from: the default,
+    the device preset (keys the configuration leaves unset), the file, or ``--set``."""
+    from .presets import PRESETS, resolve_device
+
+    cfg = load_config(path, overrides)
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        from_file = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    from_set: dict[str, Any] = {}
+    for o in overrides:
+        apply_override(from_set, o)
+    dev = resolve_device(cfg).to_dict()
+    preset = PRESETS[cfg.device.preset]
+    dumped = config_to_dict(cfg)
+    lines = [f"# effective configuration; device preset '{cfg.device.preset}'", ""]
+    for section_name in ReramConfig.model_fields:
+        lines.append(f"[{section_name}]")
+        for key, value in dumped[section_name].items():
+            if key in from_set.get(section_name, {}):
+                origin = "--set"
+            elif key in from_file.get(section_name, {}):
+                origin = str(path)
+            elif value is None and key in dev and key in preset:
+                value, origin = dev[key], f"preset {cfg.device.preset}"
+            else:
+                origin = "default"
+            lines.append(f"# {key} = (unset)  # {origin}" if value is None else f"{_toml_line(key, value)}  # {origin}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_line(key: str, value: Any) -> str:
+    if isinstance(value, list) and all(isinstance(v, int | float | str | bool) for v in value):
+        return f"{key} = [{', '.join(tomli_w.dumps({'v': v}).strip()[4:] for v in value)}]"
+    return tomli_w.dumps({key: value}).strip()
 
 
 def _deep_copy(d: dict[str, Any]) -> dict[str, Any]:
@@ -135,13 +178,7 @@ def config_to_toml(cfg: ReramConfig, commented: bool = False) -> str:
             value = dumped[section_name][key]
             if commented and field.description:
                 lines.append(f"# {field.description}")
-            if value is None:
-                lines.append(f"# {key} =  (unset)")
-            elif isinstance(value, list) and all(isinstance(v, int | float | str | bool) for v in value):
-                items = ", ".join(tomli_w.dumps({"v": v}).strip()[4:] for v in value)
-                lines.append(f"{key} = [{items}]")
-            else:
-                lines.append(tomli_w.dumps({key: value}).strip())
+            lines.append(f"# {key} =  (unset)" if value is None else _toml_line(key, value))
         lines.append("")
     return "\n".join(lines)
 

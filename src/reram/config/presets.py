@@ -49,7 +49,7 @@ class DeviceParams:
 
 NEURRAM = (
     "Wan et al., 'A compute-in-memory chip based on resistive random-access memory', Nature 608 (2022): "
-    "programming error about 1.6-2.5 uS over a 5-39 uS window (state dependent)"
+    "programming error about 1.6-2.5 µS over a 5-39 µS window (state dependent)"
 )
 
 PRESETS: dict[str, dict[str, object]] = {
@@ -72,14 +72,15 @@ PRESETS: dict[str, dict[str, object]] = {
         "wire_resistance": 1.0,
         "ir_drop": "approx",
         "citations": {
-            "g_min/g_max": "5-50 uS: the project's default window, close to NeuRRAM's 5-39 uS (" + NEURRAM + ")",
-            "cell_bits": "16 levels (4 bits) per cell; NeuRRAM ran 4-bit weights on chip (" + NEURRAM + ")",
-            "sigma": "state-dependent sigma(G) rising linearly from 1.6 uS at 5 uS to 2.5 uS at 39 uS, clipped "
-            "outside; constant-model equivalent 2 uS / 45 uS (" + NEURRAM + ")",
+            "g_min/g_max": "5-50 µS: the project's default window, close to NeuRRAM's 5-39 µS [NeuRRAM]",
+            "cell_bits": "16 levels (4 bits) per cell; NeuRRAM ran 4-bit weights on chip [NeuRRAM]",
+            "sigma": "state-dependent σ(G) rising linearly from 1.6 µS at 5 µS to 2.5 µS at 39 µS, clipped "
+            "outside; constant-model equivalent 2 µS / 45 µS [NeuRRAM]",
             "read_noise": "1 % of G per read: an assumption (typical 1T1R RRAM read noise), not a NeuRRAM figure",
             "stuck": "0: NeuRRAM reports no stuck-cell rate for its programmed arrays; set stuck_low/high to study it",
             "drift": "0: RRAM conductance relaxation is not modelled by default; set drift_nu to study it",
             "wire_resistance": "1 ohm per cell segment: an assumption for 22-32 nm copper interconnect",
+            "[NeuRRAM]": NEURRAM,
         },
     },
     "ideal": {

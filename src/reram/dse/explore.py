@@ -61,7 +61,7 @@ def parse_param(spec: str, base: ReramConfig) -> ParamRange:
         raise ConfigError(f"--param {spec!r}: unknown kind {kind!r} (int, float, log, cat)")
     base_dump = base.model_dump(mode="json")
     for v in values:
-        load_config(None, [f"{key}={json.dumps(v) if isinstance(v, str) else v}"], base=base_dump)
+        load_config(None, [f"{key}={json.dumps(v) if isinstance(v, str) else v}"], base=base_dump, option="--param")
     return pr
 
 

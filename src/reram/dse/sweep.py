@@ -58,7 +58,7 @@ def parse_grid(grid: list[str], base: ReramConfig) -> dict[str, list[object]]:
             raise ConfigError(f"--grid {g!r}: no values")
         for v in values:  # validated exactly as --set validates
             load_config(None, [f"{key.strip()}={json.dumps(v) if isinstance(v, str) else v}"],
-                        base=base.model_dump(mode="json"))
+                        base=base.model_dump(mode="json"), option="--grid")
         out[key.strip()] = values
     return out
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from reram.fsutil import atomic_write_text
+from reram.fsutil import atomic_write_json, atomic_write_text
 
 from . import plots
+from .fmt import band, mean_spread
 
 log = logging.getLogger("reram")
 
@@ -30,7 +31,7 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
     an = m.get("analog", {})
     if "test_accuracy_mean" in an:
         rows.append(("analog", f"test accuracy, {an['chips']} chips",
-                     f"{100 * an['test_accuracy_mean']:.2f} ± {100 * an['test_accuracy_std']:.2f} %", "analog-acc"))
+                     mean_spread(an["test_accuracy_mean"], an["test_accuracy_std"], an["chips"]), "analog-acc"))
     co = m.get("cosim", {})
     if "mismatched_codes" in co:
         rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
@@ -68,11 +69,15 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
     run_dir = Path(run_dir)
     out_dir = run_dir / "report"
     images: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
 
     def add(name: str, png: bytes | None) -> None:
         if png:
             plots.save_png(out_dir / f"{name}.png", png)
             images[name] = base64.b64encode(png).decode()
+            if plots.LAST_PROBLEMS:
+                problems[name] = list(plots.LAST_PROBLEMS)
+                log.warning("report figure %s: %s", name, "; ".join(plots.LAST_PROBLEMS))
 
     sw = metrics.get("software", {})
     an = metrics.get("analog", {})
@@ -98,6 +103,8 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
     add("area", plots.area_breakdown(en))
     env = jinja2.Environment(loader=jinja2.PackageLoader("reram.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.ChainableUndefined)
+    env.filters["mean_spread"] = lambda r: mean_spread(r["test_accuracy_mean"], r["test_accuracy_std"], r["chips"])
+    env.filters["band"] = band
     html = env.get_template("report.html").render(
         run_name=metrics["meta"].get("run_name", run_dir.name), seed=metrics["meta"].get("seed"),
         versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
@@ -107,4 +114,5 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
     )
     path = run_dir / "report.html"
     atomic_write_text(path, html)
+    atomic_write_json(out_dir / "layout.json", problems)  # overlaps found per figure (the tests require none)
     return path

@@ -2,7 +2,7 @@
 
 For every array read, row i driven at V_i = v_read * x_i / x_max (multi-level) or v_read * bit (bit-serial)
 dissipates V_i^2 * sum_j (G+_ij + G-_ij) * t_read over the row's cells (both devices of every pair).
-At 0.2 V and 10 ns this is 2 fJ (5 uS) to 20 fJ (50 uS) per cell, as in the reference's device figures.
+At 0.2 V and 10 ns this is 2 fJ (5 µS) to 20 fJ (50 µS) per cell, as in the reference's device figures.
 """
 
 from __future__ import annotations
