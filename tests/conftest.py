@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers module reram_testing
 
-from reram_testing import missing  # noqa: E402
+from reram_testing import missing
 
 
 def _mnist_dir() -> Path | None:
-    env = os.environ.get("RERAM_DATA_DIR")
+    env = os.environ.get("RERAM_DATA_DIR")  # the data-directory setting; .ci/run exports it
     cands = [Path(env)] if env else []
-    cands.append(REPO.parent / "shared" / "data" / "mnist")
     for c in cands:
         if (c / "train-images-idx3-ubyte.gz").exists() or (c / "train-images-idx3-ubyte").exists():
             return c

@@ -60,6 +60,9 @@ def test_run_folder_commands(small_full_run, capsys):
     assert main(["compare", d, d]) == 0
     out = capsys.readouterr().out
     assert "analog.test_accuracy_mean" in out and "+0" in out
+    # the dataset and whether it is the fallback lead the table, without --all
+    assert out.index("meta.dataset.fallback") < out.index("software.test_accuracy")
+    assert "mnist-5k" in out
     assert main(["report", d, "--quiet"]) == 0
     assert main(["energy", d, "--quiet", "--preset", "neurosim-22nm"]) == 0
     out = capsys.readouterr().out

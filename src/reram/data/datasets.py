@@ -335,7 +335,10 @@ def load_dataset(
         folder = system  # Debian's package, when the user cache holds no copy
     files = ensure_files(folder, dataset, download=download, progress=progress)
     if files is not None:
-        return load_idx_dataset(folder, dataset, files, verify=verify)
+        ds = load_idx_dataset(folder, dataset, files, verify=verify)
+        for note in ds.notes:  # unverified data: said loudly, once
+            log.warning(note)
+        return ds
     if system is not None and named_by is None:
         searched.append(system)
     where = " or ".join(str(p) for p in searched)

