@@ -145,3 +145,11 @@ def test_section_screenshots(small_full_run, tmp_path):
         assert shot.exists() and shot.stat().st_size > 3000, (sec, r.stderr[-500:])
         digests.add(hashlib.sha256(shot.read_bytes()).hexdigest())
     assert len(digests) == len(sections)  # one distinct screenshot per section
+
+
+def test_citations_once_and_one_microsiemens_spelling(small_full_run):
+    html = (small_full_run.run_dir / "report.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:image/png;base64,[^"]+"', "", html))
+    assert text.count("ISAAC: A Convolutional") == 1
+    assert text.count("Wan et al.") == 1
+    assert not re.search(r"\duS\b|\d uS\b", text) and "µS" in text

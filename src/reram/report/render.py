@@ -105,6 +105,20 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.ChainableUndefined)
     env.filters["mean_spread"] = lambda r: mean_spread(r["test_accuracy_mean"], r["test_accuracy_std"], r["chips"])
     env.filters["band"] = band
+    from reram.energy.components.base import ACCELERGY_ISAAC, ISAAC, MURMANN, NEUROSIM
+
+    refs = {"[ISAAC]": ISAAC, "[NeuroSim]": NEUROSIM, "[Murmann]": MURMANN, "[Accelergy]": ACCELERGY_ISAAC}
+    used: dict[str, str] = {}
+
+    def cite(text: str) -> str:  # a long citation once, under References; its key where it is used
+        for key, full in refs.items():
+            if full in text:
+                used[key] = full
+                text = text.replace(full, key)
+        return text
+
+    env.filters["cite"] = cite
+    env.globals["references"] = used
     html = env.get_template("report.html").render(
         run_name=metrics["meta"].get("run_name", run_dir.name), seed=metrics["meta"].get("seed"),
         versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
