@@ -35,10 +35,16 @@ class CalibratedAnalogModel(AnalogModel):
 
 
 def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.ndarray | None = None,
-            seed: int = 0) -> AnalogModel:
-    """Compile ``model`` (Linear, BatchNorm1d, ReLU, Flatten) for the configured crossbars and program a chip.
+            seed: int = 0, in_shape: tuple[int, ...] | None = None) -> AnalogModel:
+    """Compile ``model`` for the configured crossbars and program a chip.
 
-    With ``calib_x`` (images in [0, 1], shape (N, 784)) the DAC and ADC ranges are calibrated from data
+    ``model`` is any ``nn.Module`` whose forward is a chain of Linear, Conv2d, BatchNorm1d/2d, ReLU,
+    MaxPool2d/AvgPool2d, Flatten and Dropout (traced with ``torch.fx``; see :mod:`reram.compile.lower`);
+    ``in_shape`` is its per-sample input shape, (C, H, W) for images, unless the model starts with
+    ``nn.Unflatten``. The returned model takes images (N, C, H, W) or flat (N, C * H * W) in [0, 1] and returns
+    logits.
+
+    With ``calib_x`` (images in [0, 1], flat or not) the DAC and ADC ranges are calibrated from data
     (activation-aware scaling, pre-ReLU ADC ranges) and every programmed chip gets the per-chip bias
     re-calibration of ``reram run`` (which absorbs IR drop). Without it the ranges are the data-free worst
     case and nothing is calibrated, so a configuration with IR drop is refused rather than silently losing
@@ -50,7 +56,9 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
     dev = resolve_device(cfg)
     if calib_x is None:
         spec = FlowSpec("convert-data-free", act_scaling=False, adc_target=None)
-        cm = compile_flow(model, cfg, dev, spec, np.zeros((1, 784), np.float32), progress=False)
+        size = int(np.prod(in_shape)) if in_shape else None
+        cm = compile_flow(model, cfg, dev, spec, np.zeros((1, size or 1), np.float32), progress=False,
+                          in_shape=list(in_shape) if in_shape else None)
         if dev.ir_drop != "off" and dev.wire_resistance > 0:
             raise ConfigError(f"reram.convert without calib_x cannot calibrate for IR drop (array.ir_drop = "
                               f"'{dev.ir_drop}', {dev.wire_resistance:g} ohm per segment, {cfg.array.rows}x"
@@ -58,5 +66,7 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
                               "array.ir_drop = 'off'")
         return AnalogModel(cm, dev, seed=seed)
     calib = np.asarray(calib_x, np.float32)
-    cm = compile_flow(model, cfg, dev, FlowSpec("convert", bias_recal=True), calib, progress=False)
+    calib = calib.reshape(calib.shape[0], -1)
+    cm = compile_flow(model, cfg, dev, FlowSpec("convert", bias_recal=True), calib, progress=False,
+                      in_shape=list(in_shape) if in_shape else None)
     return CalibratedAnalogModel(cm, dev, calib, cfg.calibration.fit, seed=seed)

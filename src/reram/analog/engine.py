@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from reram.compile.datapath import finish_torch, patches_torch
 from reram.compile.ir import ArchParams, CompiledModel, LayerIR
 
 from .irdrop import approx_factors, array_layout
@@ -151,8 +152,18 @@ class AnalogLayer(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """``x``: input codes (N, in), integer-valued floats. Returns next codes or logits."""
-        return self._digital(self.forward_acc(x, noise_gen))
+        """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
+        (pooled for a conv layer that pools) or the logits."""
+        y = self._digital(self.forward_acc(self.patches(x), noise_gen))
+        return y if self.is_last else self.finish(y, x.shape[0])
+
+    def patches(self, x: torch.Tensor) -> torch.Tensor:
+        """Flat inputs -> MVM rows: (N * positions, in_features) im2col patches of a conv layer."""
+        return patches_torch(self.ir, x)
+
+    def finish(self, y: torch.Tensor, n: int) -> torch.Tensor:
+        """Output codes (N * positions, out) -> flat features (N, out_size), pooled if the layer pools."""
+        return finish_torch(self.ir, y, n, round_fn=ste_round)
 
     def forward_acc(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """The accumulated ADC codes ``acc`` (N, out) before the activation unit."""
@@ -323,7 +334,7 @@ class AnalogModel(nn.Module):
         """Images in [0, 1] -> first-layer DAC codes (negative inputs clamp to code 0)."""
         a = self.compiled.arch
         scale = self.compiled.layers[0].in_scale
-        x = x.reshape(x.shape[0], -1).to(self.dtype)
+        x = x.reshape(x.shape[0], -1).to(self.dtype)  # flat pixels, C-major for images (N, C, H, W)
         return ste_round(x / scale).clamp(0, a.x_max)
 
     def forward(self, x: torch.Tensor, codes: bool = False) -> torch.Tensor:

@@ -36,7 +36,8 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
     h = engine.input_codes(torch.from_numpy(np.asarray(calib_x, np.float32)))
     residuals = {}
     for li, (layer, al) in enumerate(zip(cm.layers, engine.layers, strict=True)):
-        acc = al.forward_acc(h, engine.noise_gen).numpy()
+        n_samples = h.shape[0]
+        acc = al.forward_acc(al.patches(h), engine.noise_gen).numpy()  # (N * positions, out)
         hw = acc * layer.out_scale
         z = soft[li][1].astype(np.float64)
         if target == "post_relu" and layer.relu:
@@ -56,7 +57,8 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
         M, B = requant_ints(layer, gain, offset)
         chip.layers[li].req_mult, chip.layers[li].req_bias = M, B
         al.set_chip(chip.layers[li])
-        h = al._digital(torch.from_numpy(acc))
+        y = al._digital(torch.from_numpy(acc))
+        h = y if al.is_last else al.finish(y, n_samples)
     return residuals
 
 

@@ -78,7 +78,8 @@ def noise_free(dev: DeviceParams) -> DeviceParams:
 
 def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: FlowSpec, calib_x: np.ndarray,
                  train_x: np.ndarray | None = None, train_y: np.ndarray | None = None, seed: int = 0,
-                 progress: bool = True, base: CompiledModel | None = None) -> CompiledModel:
+                 progress: bool = True, base: CompiledModel | None = None,
+                 in_shape: list[int] | None = None) -> CompiledModel:
     """Build the IR of ``model`` with the passes of ``spec`` (chip-independent ones; bias re-calibration
     runs per chip, see :func:`reram.compile.calibrate.bias_recalibration`)."""
     arch = arch_from_config(cfg, dev)
@@ -86,7 +87,7 @@ def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: Fl
     if base is not None:
         cm = copy.deepcopy(base)
     else:
-        cm = fold_batchnorm(model, arch)
+        cm = fold_batchnorm(model, arch, in_shape)
         if spec.act_scaling:
             activation_scaling(cm, calib_x, cal.act_percentile)
         else:

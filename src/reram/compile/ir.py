@@ -15,6 +15,13 @@ Numeric contract of one layer (all integers, see :mod:`reram.golden`):
 * the activation unit computes ``(acc * req_mult + req_bias + 2**(req_shift-1)) >> req_shift``, clamped to
   ``[0, 2**dac_bits - 1]`` (ReLU and requantization) for hidden layers; the last layer's
   ``acc * req_mult + req_bias`` are the logits.
+
+Layer kinds (``LayerIR.kind``): ``dense`` (one MVM per input) and ``conv2d`` (im2col: every output position is one
+MVM of the layer's arrays over the ``C_in * k_h * k_w`` patch; rows of ``in_features`` in C-major order, zero
+padding is input code 0). A layer may end with a digital pooling op on its output codes (``pool``): ``max`` (the
+largest code) or ``avg`` (``floor(sum / k + 1/2)`` over the ``k = k_h * k_w`` window, zero padding counted, i.e.
+round half up of the mean). Between layers, features are flat in C, H, W order (``torch.flatten``).
+:mod:`reram.compile.datapath` implements these shapes once for the golden model, the engine and the passes.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import numpy as np
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
-IR_FORMAT_VERSION = 1
+IR_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -111,8 +118,46 @@ class LayerIR:
     req_bias: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     req_shift: int = 0
     weight_codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))  # (out, in)
+    kind: str = "dense"  # "dense" or "conv2d"
+    # conv2d geometry: in_shape [C, H, W], kernel [kh, kw], stride [sh, sw], padding [ph, pw], out_hw [Ho, Wo]
+    conv: dict[str, list[int]] | None = None
+    # digital pooling of the output codes: kind "max" | "avg", kernel, stride, padding ([h, w] each)
+    pool: dict[str, Any] | None = None
 
     ARRAYS = ("weight", "bias", "gain", "offset", "req_mult", "req_bias", "weight_codes")
+
+    @property
+    def positions(self) -> int:
+        """Output positions: MVMs of this layer's arrays per input sample (1 for dense)."""
+        return self.conv["out_hw"][0] * self.conv["out_hw"][1] if self.conv else 1
+
+    @property
+    def in_size(self) -> int:
+        """Flat input features per sample (the previous layer's out_size)."""
+        if self.conv:
+            c, h, w = self.conv["in_shape"]
+            return c * h * w
+        return self.in_features
+
+    @property
+    def out_maps(self) -> tuple[int, ...]:
+        """Output shape per sample before flattening: (C, H, W) after pooling, or (out,) for dense."""
+        if not self.conv:
+            return (self.out_features,)
+        h, w = self.conv["out_hw"]
+        if self.pool:
+            (kh, kw), (sh, sw), (ph, pw) = self.pool["kernel"], self.pool["stride"], self.pool["padding"]
+            h, w = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        return (self.out_features, h, w)
+
+    @property
+    def out_size(self) -> int:
+        return int(np.prod(self.out_maps))
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per sample."""
+        return self.in_features * self.out_features * self.positions
 
     def row_tiles(self, arch: ArchParams) -> int:
         return -(-self.in_features // arch.rows)
@@ -175,7 +220,8 @@ class CompiledModel:
         if not isinstance(doc, dict) or doc.get("format") != "reram-ir":
             raise IRError(f"{jpath}: not a reram IR file")
         if doc.get("version") != IR_FORMAT_VERSION:
-            raise IRError(f"{jpath}: IR format version {doc.get('version')!r}, this reram reads {IR_FORMAT_VERSION}")
+            raise IRError(f"{jpath}: IR format version {doc.get('version')!r}, this reram reads {IR_FORMAT_VERSION}; "
+                      "re-run the 'compile' stage (reram run --resume NAME --stages compile,...)")
         arrays = read_npz(npath, IRError, "IR arrays", "re-run the 'compile' stage")
         try:
             arch = ArchParams(**doc["arch"])
@@ -197,12 +243,27 @@ class CompiledModel:
         except (KeyError, TypeError, ValueError) as e:
             raise IRError(f"{jpath}: malformed IR ({type(e).__name__}: {e}); re-run the 'compile' stage") from None
         for a, b in zip(model.layers, model.layers[1:], strict=False):
-            if a.out_features != b.in_features:
-                raise IRError(f"{jpath}: layer {a.name} has {a.out_features} outputs, {b.name} {b.in_features} inputs")
+            if a.out_size != b.in_size:
+                raise IRError(f"{jpath}: layer {a.name} has {a.out_size} outputs, {b.name} {b.in_size} inputs")
         return model
 
 
 def _check_layer(layer: LayerIR, where: Path) -> None:
+    if layer.kind not in ("dense", "conv2d") or (layer.kind == "conv2d") != (layer.conv is not None):
+        raise IRError(f"{where}: layer {layer.name} has kind {layer.kind!r} and conv {layer.conv!r}")
+    if layer.conv is not None:
+        c = layer.conv
+        try:
+            ok = all(len(c[k]) == n and all(isinstance(v, int) and v >= lo for v in c[k])
+                     for k, n, lo in (("in_shape", 3, 1), ("kernel", 2, 1), ("stride", 2, 1), ("padding", 2, 0),
+                                      ("out_hw", 2, 1)))
+            ok = ok and c["in_shape"][0] * c["kernel"][0] * c["kernel"][1] == layer.in_features
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise IRError(f"{where}: layer {layer.name} has a malformed conv geometry {c!r}")
+    if layer.pool is not None and (layer.conv is None or layer.pool.get("kind") not in ("max", "avg")):
+        raise IRError(f"{where}: layer {layer.name} has a malformed pool {layer.pool!r}")
     o, i = layer.out_features, layer.in_features
     expect = {
         "weight": (o, i), "bias": (o,), "gain": (o,), "offset": (o,), "req_mult": (o,), "req_bias": (o,),

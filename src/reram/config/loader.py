@@ -136,9 +136,17 @@ def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()
     return "\n".join(lines)
 
 
+def _toml_value(v: Any) -> str:
+    if isinstance(v, dict):  # an inline table, so that it stays inside its section
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return tomli_w.dumps({"v": v}).strip()[4:]
+
+
 def _toml_line(key: str, value: Any) -> str:
-    if isinstance(value, list) and all(isinstance(v, int | float | str | bool) for v in value):
-        return f"{key} = [{', '.join(tomli_w.dumps({'v': v}).strip()[4:] for v in value)}]"
+    if isinstance(value, list | dict):
+        return f"{key} = {_toml_value(value)}"
     return tomli_w.dumps({key: value}).strip()
 
 

@@ -6,7 +6,7 @@ Unknown keys are rejected (``extra="forbid"``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,10 +46,20 @@ class DataConfig(Section):
 
 
 class ModelConfig(Section):
-    """The MLP."""
+    """The network."""
 
+    arch: Literal["mlp", "lenet5", "layers"] = Field(
+        "mlp", description="'mlp' (model.hidden widths), 'lenet5' (conv5x5-6, pool, conv5x5-16, pool, fc120, fc84, "
+        "fc10) or 'layers' (the [[model.layers]] list of this file)."
+    )
     hidden: list[int] = Field([256, 128], description="Hidden layer widths of the MLP.")
-    batchnorm: bool = Field(True, description="BatchNorm1d after each hidden Linear layer (folded at compile time).")
+    batchnorm: bool = Field(True, description="BatchNorm after each hidden Linear/Conv2d layer (folded at compile "
+                            "time; mlp and lenet5).")
+    layers: list[dict[str, Any]] | None = Field(
+        None, description="For arch = 'layers': entries like {op = \"conv2d\", out = 16, kernel = 3, stride = 1, "
+        "padding = 1}; ops conv2d, linear, batchnorm, relu, maxpool2d, avgpool2d, flatten, dropout. The last is a "
+        "linear layer with out = the classes (or \"classes\")."
+    )
 
     @field_validator("hidden")
     @classmethod

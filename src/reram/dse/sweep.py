@@ -138,15 +138,16 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
 def ensure_model(cfg: ReramConfig, cache: Path, data_dir: str | None, progress: bool) -> Path:
     """Train (once per content hash) the model the sweep points share."""
     from reram.data import splits_for_config
-    from reram.models import save_weights, train_mlp
+    from reram.models import save_weights, spec_from_config, train_model
 
     path = cache / f"model-{model_key(cfg)}.safetensors"
     if path.exists():
         return path
-    _, sp = splits_for_config(cfg, data_dir, progress)
-    res = train_mlp(sp.train_x, sp.train_y, sp.test_x, sp.test_y, cfg.model, cfg.train, cfg.run.seed,
-                    progress=progress)
-    save_weights(res.model, path, cfg.model.hidden, cfg.model.batchnorm)
+    ds, sp = splits_for_config(cfg, data_dir, progress)
+    spec = spec_from_config(cfg.model, (1, *ds.train_images.shape[1:]), int(ds.train_labels.max()) + 1)
+    res = train_model(sp.train_x, sp.train_y, sp.test_x, sp.test_y, cfg.model, cfg.train, cfg.run.seed,
+                      progress=progress, spec=spec)
+    save_weights(res.model, path, spec)
     return path
 
 

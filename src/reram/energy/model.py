@@ -60,7 +60,8 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
             "control": cyc_layers[li] * e_ctrl,
         }
         per_layer.append({"layer": layer.name, "energy_j": e, "events_per_inference":
-                          {k: v / n for k, v in ev.items()}, "macs": layer.in_features * layer.out_features})
+                          {k: v / n for k, v in ev.items()}, "macs": layer.macs,
+                          "positions": layer.positions})
     # the FINISH cycle (and any difference between measured and analytic cycles) is control energy too
     extra_cycles = cycles - sum(cyc_layers)
     by_component = {c: sum(pl["energy_j"][c] for pl in per_layer) for c in COMPONENTS}

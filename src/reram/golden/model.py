@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reram.compile.datapath import finish_np, patches_np
 from reram.compile.ir import CompiledModel, LayerIR
 
 
@@ -50,9 +51,12 @@ def input_slices(x: np.ndarray, cm: CompiledModel) -> list[np.ndarray]:
 
 def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
                   events: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One layer: input codes (N, in) int64 -> (acc, output codes or logits)."""
+    """One layer: flat input codes (N, in_size) int64 -> (acc (N * positions, out), output codes (N, out_size) or
+    logits). Conv layers run one MVM per output position on im2col patches (:mod:`reram.compile.datapath`)."""
     a = cm.arch
     layer = cm.layers[li]
+    n_samples = x.shape[0]
+    x = patches_np(layer, x)
     if chip is not None:
         cl = chip.layers[li]
         gp, gn = cl.g_pos.astype(np.int64), cl.g_neg.astype(np.int64)
@@ -82,14 +86,16 @@ def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
     if li == len(cm.layers) - 1:
         out = y
     else:
-        out = np.clip(rshift_round(y, layer.req_shift), 0, a.x_max)
+        out = finish_np(layer, np.clip(rshift_round(y, layer.req_shift), 0, a.x_max), n_samples)
     if events is not None:
         count_events(cm, li, slices, events)
     return acc, out
 
 
 def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[str, int]) -> None:
-    """Data-dependent event counts of one layer (totals over the batch); the RTL counts the same."""
+    """Data-dependent event counts of one layer (totals over the batch); the RTL counts the same. ``slices`` are
+    the layer's MVM rows (for a conv layer one row per sample and output position, so every count is per
+    position)."""
     a = cm.arch
     layer = cm.layers[li]
     T, U = layer.row_tiles(a), layer.col_tiles(a)
@@ -113,7 +119,7 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
 
 def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int | None = None,
                    collect_events: bool = False) -> GoldenResult:
-    """Run input pixel codes (N, 784) through the integer datapath of a programmed chip (or the targets)."""
+    """Run input pixel codes (N, pixels) through the integer datapath of a programmed chip (or the targets)."""
     h = np.asarray(x_codes, dtype=np.int64)
     outs, accs = [], []
     events: dict[str, int] = {}

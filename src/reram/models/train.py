@@ -13,12 +13,14 @@ from torch import nn
 
 from reram.config.schema import ModelConfig, TrainConfig
 
-from .mlp import build_mlp, predict
+from .mlp import predict
+from .nets import build_model, spec_from_config
 
 
 @dataclass
 class TrainResult:
     model: nn.Sequential
+    spec: dict
     test_accuracy: float
     train_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
@@ -41,17 +43,23 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     return float((logits.argmax(1) == y).float().mean())
 
 
-def train_mlp(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-              model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True) -> TrainResult:
-    """Train the MLP on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
-
-
+def train_model(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+                model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True,
+                spec: dict | None = None) -> TrainResult:
+    """Train the configured network (``spec``; default: ``model_cfg`` on square one-channel images, 10 classes)
+    on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
+    if spec is None:
+        side = int(round(np.sqrt(np.asarray(train_x).shape[1])))
+        spec = spec_from_config(model_cfg, (1, side, side), 10)
     with torch_threads(train_cfg.threads):
-        return _train(train_x, train_y, test_x, test_y, model_cfg, train_cfg, seed, progress)
+        return _train(train_x, train_y, test_x, test_y, spec, train_cfg, seed, progress)
+
+
+train_mlp = train_model  # the name of reram 0.1
 
 
 def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-           model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool) -> TrainResult:
+           spec: dict, train_cfg: TrainConfig, seed: int, progress: bool) -> TrainResult:
     from rich.progress import TextColumn
 
     from reram.progress import progress_bar
@@ -61,7 +69,7 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     x = torch.tensor(train_x, dtype=torch.float32).div_(255.0)
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     tx = torch.tensor(test_x, dtype=torch.float32).div_(255.0)
-    model = build_mlp(x.shape[1], model_cfg.hidden, 10, model_cfg.batchnorm)
+    model = build_model(spec)
     opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
     steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
     total = steps_per_epoch * train_cfg.epochs
@@ -95,5 +103,5 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
             bar.update(task, advance=1,
                        info=f"loss {rec['loss']:.4f}  train {rec['train_accuracy']:.4f}  test {test_acc:.4f}")
     model.eval()
-    return TrainResult(model=model, test_accuracy=history[-1]["test_accuracy"],
+    return TrainResult(model=model, spec=spec, test_accuracy=history[-1]["test_accuracy"],
                        train_seconds=time.perf_counter() - t0, history=history)

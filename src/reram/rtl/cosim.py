@@ -12,7 +12,7 @@ import numpy as np
 from reram.analog.program import Chip
 from reram.compile.ir import CompiledModel
 from reram.config.schema import RtlConfig
-from reram.errors import CosimMismatch
+from reram.errors import CompileError, CosimMismatch
 from reram.golden import golden_forward
 
 from .bridge import RtlSim
@@ -100,6 +100,10 @@ def raise_on_mismatch(res: CosimResult) -> None:
 def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, trace_layers: bool) -> dict:
     """What a co-simulation of ``samples`` inputs will do, before any build: the RTL parameters (every width
     checked), the analytic cycles, the watchdog budget, the samples and the layers compared."""
+    conv = [ly.name for ly in cm.layers if ly.kind != "dense"]
+    if conv:
+        raise CompileError(f"the RTL has no convolution or pooling yet (layers {', '.join(conv)}); co-simulate "
+                           "dense networks only")
     p = rtl_params(cm, rcfg)
     expected = analytic_cycles(p)
     n_layers = len(cm.layers)

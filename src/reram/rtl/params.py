@@ -34,6 +34,7 @@ class RtlParams:
     layer_nc: tuple[int, ...]
     layer_t: tuple[int, ...]
     layer_u: tuple[int, ...]
+    layer_pos: tuple[int, ...] = ()  # output positions per layer (conv: H_out * W_out; the analytic model only)
 
     @property
     def n_layers(self) -> int:
@@ -126,6 +127,7 @@ def rtl_params(cm: CompiledModel, rcfg: RtlConfig) -> RtlParams:
         layer_nc=tuple(ly.out_features * a.slices for ly in cm.layers),
         layer_t=tuple(ly.row_tiles(a) for ly in cm.layers),
         layer_u=tuple(ly.col_tiles(a) for ly in cm.layers),
+        layer_pos=tuple(ly.positions for ly in cm.layers),
     )
     check_widths(p)
     return p
@@ -188,15 +190,18 @@ def header(p: RtlParams) -> str:
 
 
 def layer_cycles(p: RtlParams) -> list[int]:
-    """Cycles of each layer, as the controller sequences them (see reram_ctrl.v)."""
+    """Cycles of each layer, as the controller sequences them (see reram_ctrl.v). A conv layer repeats the
+    tiles and the activation unit once per output position (the analytic model of the same time-shared array;
+    the RTL itself has no convolution yet)."""
     out_cycles = []
-    for nc, t, u, out in zip(p.layer_nc, p.layer_t, p.layer_u, p.layer_out, strict=True):
+    pos = p.layer_pos or (1,) * p.n_layers
+    for nc, t, u, out, n_pos in zip(p.layer_nc, p.layer_t, p.layer_u, p.layer_out, pos, strict=True):
         per_tile = 1  # LATCH
         for ui in range(u):
             cols = nc - ui * p.pairs if ui == u - 1 else p.pairs
             rounds = -(-cols // p.n_adc)
             per_tile += p.n_insl * (p.array_lat + rounds * p.adc_lat)
-        out_cycles.append(1 + t * per_tile + 1 + out)  # LAYER, tiles, DRAIN, ACT
+        out_cycles.append(1 + n_pos * (t * per_tile + out) + 1)  # LAYER, (tiles, ACT) per position, DRAIN
     return out_cycles
 
 

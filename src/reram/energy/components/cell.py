@@ -13,10 +13,14 @@ from reram.compile.ir import CompiledModel
 
 
 def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_read: float) -> list[float]:
-    """Per layer, total cell energy (J) over the batch of ``layer_inputs`` (input codes per layer)."""
+    """Per layer, total cell energy (J) over the batch of ``layer_inputs`` (flat input codes per layer; a conv
+    layer reads its arrays once per output position, on that position's patch)."""
+    from reram.compile.datapath import patches_np
+
     a = cm.arch
     out = []
     for li, x in enumerate(layer_inputs):
+        x = patches_np(cm.layers[li], np.asarray(x))
         cl = chip.layers[li]
         g_row = (cl.g_pos.astype(np.float64) + cl.g_neg.astype(np.float64)).sum(axis=(0, 2)) * a.g_lsb  # (in,)
         x = x.astype(np.float64)

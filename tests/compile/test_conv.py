@@ -1,0 +1,158 @@
+"""Convolution and pooling through lowering, the passes, the analog engine and the golden model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reram.analog import AnalogModel
+from reram.compile import FLOW_SPECS, compile_flow, noise_free
+from reram.config import load_config
+from reram.config.presets import resolve_device
+from reram.errors import CompileError
+from reram.golden import golden_forward, pixel_codes
+
+
+def _digits(n: int = 300):
+    from reram.data import load_dataset
+
+    ds = load_dataset("mnist-5k", progress=False)
+    x = ds.train_images[:n].reshape(n, -1)
+    return x, x.astype(np.float32) / 255.0
+
+
+def _net(conv_kw: dict, pool: nn.Module | None, bn: bool = True) -> nn.Sequential:
+    torch.manual_seed(0)
+    c1 = nn.Conv2d(1, 4, **conv_kw)
+    with torch.no_grad():
+        h = c1(torch.zeros(1, 1, 28, 28))
+        if pool is not None:
+            h = pool(h)
+    mods: list[nn.Module] = [nn.Unflatten(1, (1, 28, 28)), c1]
+    if bn:
+        mods.append(nn.BatchNorm2d(4))
+    mods.append(nn.ReLU())
+    if pool is not None:
+        mods.append(pool)
+    mods += [nn.Flatten(), nn.Linear(h.numel(), 10)]
+    net = nn.Sequential(*mods)
+    if bn:  # non-trivial running statistics to fold
+        net.train()
+        with torch.no_grad():
+            net(torch.rand(64, 784))
+    return net.eval()
+
+
+CASES = {
+    "k3-s1-p1-maxpool": ({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2)),
+    "k5-s2-p0": ({"kernel_size": 5, "stride": 2, "padding": 0}, None),
+    "k3-s2-p1-avgpool3": ({"kernel_size": 3, "stride": 2, "padding": 1}, nn.AvgPool2d(3, stride=2, padding=1)),
+    "k4-s1-p2-avgpool2-bitserial": ({"kernel_size": 4, "stride": 1, "padding": 2}, nn.AvgPool2d(2)),
+}
+
+
+def _compile(net, *sets: str):
+    cfg = load_config(None, ["calibration.finetune_iters=0", "array.rows=32", "array.cols=16", *sets])
+    dev = noise_free(resolve_device(cfg))
+    _, calib = _digits(200)
+    return compile_flow(net, cfg, dev, FLOW_SPECS["ideal"], calib, progress=False), dev
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_engine_float64_equals_golden_bit_for_bit(case):
+    conv_kw, pool = CASES[case]
+    sets = ("dac.mode=bit_serial", "dac.bits=4") if "bitserial" in case else ()
+    net = _net(conv_kw, pool)
+    cm, dev = _compile(net, *sets)
+    assert cm.layers[0].kind == "conv2d" and (cm.layers[0].pool is not None) == (pool is not None)
+    px, _ = _digits(64)
+    x = pixel_codes(cm, px)
+    eng = AnalogModel(cm, replace(dev, program_sigma=0.03), seed=3, dtype=torch.float64)  # variation on
+    g = golden_forward(cm, eng.chip, x)
+    with torch.no_grad():
+        h = eng.layers[0](torch.from_numpy(x.astype(np.float64)), eng.noise_gen)  # conv (+ pool) output codes
+        np.testing.assert_array_equal(h.numpy(), g.layer_outputs[0].astype(np.float64))
+        acc = eng.layers[1].forward_acc(eng.layers[1].patches(h), eng.noise_gen).numpy().astype(np.int64)
+    last = cm.layers[-1]
+    np.testing.assert_array_equal(acc * last.req_mult + last.req_bias, g.logits)
+
+
+def test_lowering_folds_like_torch():
+    net = _net({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2))
+    cm, _ = _compile(net)
+    from reram.compile.passes import float_forward
+
+    _, x = _digits(32)
+    z_last = float_forward(cm, x)[-1][1]
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(z_last, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_avgpool_rounding_is_round_half_up_of_the_mean():
+    from reram.compile.datapath import pool_np
+
+    maps = np.array([[[[1, 2], [2, 2]]], [[[1, 0], [0, 0]]], [[[2, 0], [0, 0]]]], np.int64)  # sums 7, 1, 2
+    out = pool_np({"kind": "avg", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0]}, maps)
+    assert out.ravel().tolist() == [2, 0, 1]  # 1.75 -> 2, 0.25 -> 0, 0.5 -> 1 (half up)
+
+
+class LeNetStyle(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.pool2 = nn.AvgPool2d(2)
+        self.drop = nn.Dropout(0.1)
+        self.fc1 = nn.Linear(16 * 5 * 5, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.fc1(self.drop(x))))
+
+
+def vgg_style() -> nn.Sequential:
+    def block(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2))
+
+    return nn.Sequential(block(1, 8), block(8, 16), nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+
+
+@pytest.mark.parametrize("make", [LeNetStyle, vgg_style])
+def test_convert_any_conv_module(make):
+    import reram
+
+    torch.manual_seed(1)
+    net = make().eval()
+    _, x = _digits(200)
+    cfg = load_config(None, ['device.preset="ideal"'])
+    m = reram.convert(net, cfg, calib_x=x, in_shape=(1, 28, 28))
+    with torch.no_grad():
+        soft = net(torch.from_numpy(x).reshape(-1, 1, 28, 28)).argmax(1).numpy()
+        hw = m(torch.from_numpy(x)).argmax(1).numpy()
+    assert (hw == soft).mean() > 0.9  # an untrained net's argmax is fragile; the mapping must still track it
+    assert any(ly.ir.kind == "conv2d" for ly in m.layers)
+
+
+def test_unsupported_op_is_one_line_with_its_path():
+    import reram
+
+    class WithLSTM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(28, 10)
+
+        def forward(self, x):
+            return self.lstm(x)
+
+    with pytest.raises(CompileError, match=r"^model\.lstm: nn\.LSTM is not supported; supported: Linear, Conv2d"):
+        reram.convert(WithLSTM())
