@@ -147,6 +147,8 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
         t.add_row("calibration", row["step"], mean_spread(row["test_accuracy_mean"], row["test_accuracy_std"],
                                                            row["chips"]))
     co = metrics.get("cosim", {})
+    if "skipped" in co:
+        t.add_row("cosim", "co-simulation", co["skipped"])
     if "mismatched_codes" in co:
         t.add_row("cosim", f"mismatching codes ({co['samples']} samples)",
                   f"{co['mismatched_codes']} of {co['compared_codes']}")

@@ -33,6 +33,8 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("analog", f"test accuracy, {an['chips']} chips",
                      mean_spread(an["test_accuracy_mean"], an["test_accuracy_std"], an["chips"]), "analog-acc"))
     co = m.get("cosim", {})
+    if "skipped" in co:
+        rows.append(("cosim", "co-simulation", co["skipped"], "match"))
     if "mismatched_codes" in co:
         rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
                      f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))

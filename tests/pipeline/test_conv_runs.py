@@ -1,0 +1,87 @@
+"""Whole runs of convolutional networks: LeNet-5 and a TOML layer list, every stage, cosim recorded as skipped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from reram.config import load_config
+from reram.pipeline import execute
+
+pytestmark = pytest.mark.slow
+
+SMALL = ['data.dataset="mnist-5k"', "train.epochs=2", "analog.chips=2", "calibration.ablation_chips=1",
+         "calibration.finetune_iters=10", "analog.sensitivity_chips=0", "energy.sensitivity=false",
+         "energy.samples=100", "data.test_subset=400"]
+
+
+def test_lenet5_runs_every_stage(tmp_path):
+    cfg = load_config(None, [*SMALL, 'model.arch="lenet5"'])
+    ctx = execute(cfg, tmp_path, name="lenet", progress=False)
+    m = ctx.metrics
+    assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "sensitivity",
+                                             "cosim", "energy", "report"]
+    assert m["software"]["model"]["arch"] == "lenet5" and m["software"]["test_accuracy"] > 0.8
+    assert m["analog"]["test_accuracy_mean"] > m["software"]["test_accuracy"] - 0.05
+    arch = m["calibration"]["architecture"]
+    assert [a["op"] for a in arch] == ["conv2d", "conv2d", "dense", "dense", "dense"]
+    assert arch[0]["positions"] == 28 * 28 and arch[0]["rows"] == 25 and arch[0]["pool"] == "max"
+    assert arch[1]["positions"] == 10 * 10 and arch[1]["rows"] == 6 * 25
+    assert "convolution" in m["cosim"]["skipped"]  # recorded, never silent
+    by_layer = m["energy"]["by_layer"]
+    # per output position: conv0 converts each of its 6 columns once per position (one row tile)
+    assert by_layer[0]["events_per_inference"]["adc_conversions"] == 784 * 6
+    assert by_layer[0]["macs"] == 784 * 25 * 6
+    html = (ctx.run_dir / "report.html").read_text()
+    assert 'id="network"' in html and "conv2d" in html and "convolution" in html
+
+
+def test_toml_layer_list_runs(tmp_path):
+    conf = tmp_path / "net.toml"
+    conf.write_text('''
+[model]
+arch = "layers"
+
+[[model.layers]]
+op = "conv2d"
+out = 8
+kernel = 3
+stride = 2
+padding = 1
+
+[[model.layers]]
+op = "relu"
+
+[[model.layers]]
+op = "avgpool2d"
+kernel = 2
+
+[[model.layers]]
+op = "linear"
+out = "classes"
+''')
+    args = [sys.executable, "-m", "reram", "run", "--config", str(conf), "--runs-dir", str(tmp_path), "--name", "t",
+            "--quiet", "--stages", "data,train,compile,analog,energy"]
+    for s in SMALL:
+        args += ["--set", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "t" / "metrics.json").read_text())
+    arch = m["calibration"]["architecture"]
+    assert arch[0]["op"] == "conv2d" and arch[0]["positions"] == 14 * 14 and arch[0]["pool"] == "avg"
+    assert arch[1]["in"] == 8 * 7 * 7
+    assert m["analog"]["test_accuracy_mean"] > 0.5
+
+
+def test_bad_layer_entry_is_one_line(tmp_path):
+    conf = tmp_path / "bad.toml"
+    conf.write_text('[model]\narch = "layers"\n[[model.layers]]\nop = "conv2d"\nout = 4\nkernal = 3\n'
+                    '[[model.layers]]\nop = "linear"\nout = 10\n')
+    r = subprocess.run([sys.executable, "-m", "reram", "run", "--config", str(conf), "--runs-dir", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "model.layers[0] (conv2d): unknown key 'kernal'" in lines[0]
