@@ -85,3 +85,28 @@ def test_bad_layer_entry_is_one_line(tmp_path):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "model.layers[0] (conv2d): unknown key 'kernal'" in lines[0]
+
+
+def test_model_file_enters_the_flow(tmp_path):
+    import torch
+
+    from reram.models import build_model, spec_from_config
+
+    cfg = load_config(None, [*SMALL, 'model.arch="lenet5"'])
+    torch.manual_seed(0)
+    net = build_model(spec_from_config(cfg.model, (1, 28, 28), 10))
+    torch.save(net.state_dict(), tmp_path / "mine.pt")
+    ctx = execute(cfg, tmp_path, name="user", stages=["data", "train", "compile", "analog"], progress=False,
+                  model_file=str(tmp_path / "mine.pt"))
+    sw = ctx.metrics["software"]
+    assert "--model-file" in sw["source"] and sw["train_samples"] == 0
+    assert 0 <= sw["test_accuracy"] <= 0.3  # an untrained network: evaluated as given, not trained
+    # weights of another network are one clear error
+    bad = load_config(None, [*SMALL, "model.hidden=[32]"])
+    r = subprocess.run([sys.executable, "-m", "reram", "run", "--runs-dir", str(tmp_path), "--name", "bad",
+                        "--model-file", str(tmp_path / "mine.pt"), "--stages", "data,train", "--quiet",
+                        *sum((["--set", s] for s in [*SMALL, "model.hidden=[32]"]), [])],
+                       capture_output=True, text=True)
+    assert bad.model.arch == "mlp" and r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--model-file" in lines[0] and "do not fit model.arch = 'mlp'" in lines[0]

@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from reram import __version__
@@ -100,6 +101,9 @@ def run(
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout at the end.")] = False,
+    model_file: Annotated[Path | None, typer.Option(
+        "--model-file", help="Trained weights of the configured network (.safetensors or a .pt state_dict): the "
+        "train stage evaluates them instead of training.")] = None,
 ) -> None:
     """Run the whole flow (or --stages) and write a run folder with metrics.json."""
     from reram.pipeline import execute
@@ -108,7 +112,8 @@ def run(
     cfg = None if resume else _load(config, set_)
     stage_list = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     ctx = execute(cfg, runs_dir, name=resume or name, stages=stage_list, force=force, resume=bool(resume),
-                  data_dir=data_dir, progress=not (quiet or json_out))
+                  data_dir=data_dir, progress=not (quiet or json_out),
+                  model_file=str(model_file) if model_file else None)
     if json_out:
         sys.stdout.write(json.dumps(ctx.metrics, indent=2) + "\n")
     else:
@@ -513,15 +518,15 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        err_console.print(f"[bold red]error:[/] {msg}", markup=True, highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(msg)}", markup=True, highlight=False, soft_wrap=True)
         return e.exit_code
     except ValidationError as e:  # a configuration value set in code paths outside load_config
         if debug:
             raise
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        err_console.print(f"[bold red]error:[/] bad value {first.get('input')!r} for '{loc}': {first['msg']}",
-                          highlight=False, soft_wrap=True)
+        text = f"bad value {first.get('input')!r} for '{loc}': {first['msg']}"
+        err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as e:
         return int(e.exit_code)

@@ -61,6 +61,7 @@ class RunContext:
     data_dir: str | None = None
     progress: bool = True
     stages: tuple[str, ...] = ()  # the stages this invocation runs (empty: a follow-up command)
+    model_file: str | None = None  # --model-file: the train stage loads these weights instead of training
     metrics: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 

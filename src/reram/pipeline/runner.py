@@ -100,6 +100,7 @@ def execute(
     resume: bool = False,
     data_dir: str | None = None,
     progress: bool = True,
+    model_file: str | None = None,
 ) -> RunContext:
     """Run the selected stages. With ``resume``, the saved config is used and completed stages are skipped,
     unless ``stages`` names them explicitly (then exactly those run again)."""
@@ -109,7 +110,7 @@ def execute(
     if resume:
         cfg = load_config(folder / "config.toml")
     assert cfg is not None
-    ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress)
+    ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress, model_file=model_file)
     ctx.load_metrics()
     handler = attach_log(folder)
     ACTIVE.clear()

@@ -54,6 +54,21 @@ def stage_train(ctx: RunContext) -> None:
     sp = ctx.splits
     cfg = ctx.cfg
     spec = model_spec(ctx)
+    if ctx.model_file:  # a user's trained network: evaluated, not trained
+        import torch
+
+        from reram.models import accuracy, load_user_weights, predict
+
+        model = load_user_weights(Path(ctx.model_file), spec)
+        acc = accuracy(predict(model, torch.tensor(sp.test_x, dtype=torch.float32) / 255.0), sp.test_y)
+        save_weights(model, ctx.path("model.safetensors"), spec)
+        ctx.cache["model"] = model
+        ctx.metrics["software"] = {"test_accuracy": acc, "test_samples": len(sp.test_y), "train_samples": 0,
+                                   "source": f"--model-file {ctx.model_file} (not trained by reram)",
+                                   "parameters": sum(p.numel() for p in model.parameters()), "model": spec,
+                                   "architecture": None, "history": []}
+        log.info("software test accuracy %.4f of %s", acc, ctx.model_file)
+        return
     res = train_model(sp.train_x, sp.train_y, sp.test_x, sp.test_y, cfg.model, cfg.train, cfg.run.seed,
                       progress=ctx.progress, spec=spec)
     save_weights(res.model, ctx.path("model.safetensors"), spec)
