@@ -156,3 +156,21 @@ def test_unsupported_op_is_one_line_with_its_path():
 
     with pytest.raises(CompileError, match=r"^model\.lstm: nn\.LSTM is not supported; supported: Linear, Conv2d"):
         reram.convert(WithLSTM())
+
+
+def test_older_ir_file_is_a_clear_error(tmp_path):
+    import json
+
+    from reram.compile import CompiledModel
+    from reram.errors import IRError
+
+    net = _net({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2))
+    cm, _ = _compile(net)
+    cm.save(tmp_path)
+    again = CompiledModel.load(tmp_path)  # round trip of the conv geometry and pooling
+    assert again.layers[0].conv == cm.layers[0].conv and again.layers[0].pool == cm.layers[0].pool
+    doc = json.loads((tmp_path / "ir.json").read_text())
+    doc["version"] = 1
+    (tmp_path / "ir.json").write_text(json.dumps(doc))
+    with pytest.raises(IRError, match=r"IR format version 1, this reram reads 2; re-run the 'compile' stage"):
+        CompiledModel.load(tmp_path)

@@ -105,7 +105,7 @@ def test_model_file_enters_the_flow(tmp_path):
     bad = load_config(None, [*SMALL, "model.hidden=[32]"])
     r = subprocess.run([sys.executable, "-m", "reram", "run", "--runs-dir", str(tmp_path), "--name", "bad",
                         "--model-file", str(tmp_path / "mine.pt"), "--stages", "data,train", "--quiet",
-                        *sum((["--set", s] for s in [*SMALL, "model.hidden=[32]"]), [])],
+                        *[a for s in [*SMALL, "model.hidden=[32]"] for a in ("--set", s)]],
                        capture_output=True, text=True)
     assert bad.model.arch == "mlp" and r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
