@@ -23,16 +23,18 @@ from reram.errors import ReramError
 pytestmark = pytest.mark.slow
 
 STAGES = ["data", "train", "compile", "analog", "calibrate", "sensitivity", "energy"]
-BASE = ["data.train_subset=400", "data.test_subset=120", "data.calib_size=100", "model.hidden=[24]",
+BASE = ["data.train_subset=400", "data.test_subset=120", "data.calib_size=100",
         "train.epochs=1", "train.batch_size=64", "calibration.finetune_iters=4", "calibration.finetune_batch=32",
-        "calibration.ablation_chips=1", "analog.chips=1", "analog.sensitivity_chips=1", "energy.samples=20",
+        "calibration.ablation_chips=1", "analog.chips=1", "analog.sensitivity_chips=0", "energy.sensitivity=false",
+        "energy.samples=20",
         "rtl.samples=20", f"run.stages={json.dumps(STAGES)}"]
 
 # a value other than the base configuration's, for every key
 VALUES: dict[str, object] = {
     "data.dataset": "fashion-mnist", "data.dir": "<copy>", "data.download": False, "data.verify": False,
     "data.train_subset": 300, "data.test_subset": 100, "data.calib_size": 80, "data.val_size": 50,
-    "model.hidden": [16], "model.batchnorm": False,
+    "model.arch": "lenet5", "model.hidden": [16], "model.batchnorm": False,
+    "model.layers": [{"op": "linear", "out": 10}],
     "train.epochs": 2, "train.batch_size": 32, "train.lr": 1e-2, "train.weight_decay": 1e-2, "train.threads": 2,
     "device.preset": "ideal", "device.g_min": 4e-6, "device.g_max": 60e-6, "device.cell_bits": 3, "device.slices": 2,
     "device.program_sigma": 0.05, "device.sigma_model": "constant", "device.read_noise": 0.05,
@@ -45,11 +47,11 @@ VALUES: dict[str, object] = {
     "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",
     "calibration.finetune_iters": 2, "calibration.finetune_lr": 1e-2, "calibration.finetune_batch": 16,
     "calibration.ablation": False, "calibration.ablation_chips": 2,
-    "analog.chips": 2, "analog.batch_size": 7, "analog.device": "cuda", "analog.sensitivity_chips": 0,
+    "analog.chips": 2, "analog.batch_size": 7, "analog.device": "cuda", "analog.sensitivity_chips": 1,
     "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
     "rtl.trace_layers": True, "rtl.watchdog_factor": 8.0,
-    "energy.preset": "neurosim-22nm", "energy.samples": 10, "energy.sensitivity": False,
-    "run.seed": 3, "run.stages": ["data", "train"],
+    "energy.preset": "neurosim-22nm", "energy.samples": 10, "energy.sensitivity": True,
+    "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2,
 }
 
 # Keys that change how a run is done, not its figures, and what each must (not) change.
@@ -58,6 +60,7 @@ OPERATIONAL = {
                          "noise realization); with read noise off the figures must be identical",
     "data.download": "only acts when files are missing (checked below with an empty folder)",
     "train.threads": "torch threads for training: recorded in meta.threads",
+    "run.threads": "torch threads of the later stages: the figures must be identical, the count recorded",
 }
 
 
@@ -86,7 +89,7 @@ def fingerprint(tmp_path_factory, mnist_dir):
         for f in ("model.safetensors", "compiled/ir.json", "compiled/ir.npz", "chip0.npz"):
             p = ctx.path(f)
             out[f] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
-        if ctx.path("compiled/ir.json").exists():
+        if ctx.path("compiled/ir.json").exists() and all(ly.kind == "dense" for ly in ctx.compiled.layers):
             n = min(cfg.rtl.samples, len(ctx.splits.test_y))
             out["cosim_plan"] = cosim_plan(ctx.compiled, cfg.rtl, n, cfg.rtl.trace_layers)
         out["_threads"] = ctx.metrics["meta"]["threads"]
@@ -127,6 +130,9 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
                 assert a == b, "the engine's batch size changed noise-free figures"
             if key == "train.threads":
                 assert fp["_threads"]["train"] == 2
+            if key == "run.threads":
+                assert fp["_threads"]["run"] == 2
+                assert fp["cosim_plan"] == ref["cosim_plan"] and fp["chip0.npz"] == ref["chip0.npz"]
             continue
         if same:
             inert.append(key)

@@ -209,6 +209,10 @@ class RunConfig(Section):
     """The run."""
 
     seed: int = Field(0, ge=0, lt=2**31, description="Master seed: training, calibration split, chips.")
+    threads: int = Field(
+        1, ge=0, le=256, description="torch CPU threads of the stages after training (0: all cores). Their results "
+        "do not depend on it; 1 degrades gracefully on a loaded machine, where more threads can stall."
+    )
     stages: list[str] | None = Field(None, description="Stages to run (unset: all). Same as --stages.")
 
 

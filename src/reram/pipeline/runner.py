@@ -22,13 +22,14 @@ RUN_MARKERS = ("config.toml", "metrics.json")
 
 
 def threads_used(cfg: ReramConfig) -> dict[str, int]:
-    """Thread counts of this process: training's setting, torch's intra-op threads for the other stages (their
-    results do not depend on it; tests/hardening/test_threads.py) and the CPU count."""
+    """Thread counts: training's (``train.threads``), the other stages' (``run.threads``; their results do not
+    depend on it, tests/hardening/test_threads.py), torch's intra-op threads they use, and the CPU count."""
     import os
 
     import torch
 
-    return {"train": cfg.train.threads, "torch_intra_op": torch.get_num_threads(), "cpu_count": os.cpu_count() or 1}
+    return {"train": cfg.train.threads, "run": cfg.run.threads,
+            "torch_intra_op": cfg.run.threads or torch.get_num_threads(), "cpu_count": os.cpu_count() or 1}
 
 
 def default_run_name() -> str:
@@ -116,6 +117,8 @@ def execute(
     ACTIVE.clear()
     ACTIVE.update({"folder": str(folder), "name": name, "runs_dir": str(runs_dir), "stage": "setup"})
     completed: list[str] = []
+    from reram.models.train import torch_threads
+
     try:
         ctx.write_config()
         meta = ctx.metrics["meta"]
@@ -125,30 +128,31 @@ def execute(
         ctx.stages = tuple(selected)
         rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
-        for stage in STAGES:
-            if stage.name not in selected or (resume and not rerun and stage.name in completed):
-                continue
-            for need in stage.needs:
-                if not ctx.path(need).exists():
-                    raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
-            log.info("stage %s: start", stage.name)
-            ACTIVE["stage"] = stage.name
-            t0 = time.perf_counter()
-            try:
-                stage.run(ctx)
-            except CosimMismatch:
-                ctx.save_metrics()  # the mismatch counts are on record; the stage is not marked completed
-                raise
-            except KeyboardInterrupt:  # into run.log only: the console gets the CLI's one line
-                handler.handle(log.makeRecord(log.name, logging.WARNING, __file__, 0, "stage %s: interrupted; "
-                                              "continue with 'reram run --resume %s'", (stage.name, name), None))
-                raise
-            ctx.metrics["timing"][f"stage_{stage.name}_seconds"] = round(time.perf_counter() - t0, 3)
-            if stage.name not in completed:
-                completed.append(stage.name)
-            meta["stages_completed"] = [s for s in stage_names() if s in completed]
-            ctx.save_metrics()
-            log.info("stage %s: done", stage.name)
+        with torch_threads(cfg.run.threads):  # results do not depend on it (tests/hardening/test_threads.py)
+            for stage in STAGES:
+                if stage.name not in selected or (resume and not rerun and stage.name in completed):
+                    continue
+                for need in stage.needs:
+                    if not ctx.path(need).exists():
+                        raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
+                log.info("stage %s: start", stage.name)
+                ACTIVE["stage"] = stage.name
+                t0 = time.perf_counter()
+                try:
+                    stage.run(ctx)
+                except CosimMismatch:
+                    ctx.save_metrics()  # the mismatch counts are on record; the stage is not marked completed
+                    raise
+                except KeyboardInterrupt:  # into run.log only: the console gets the CLI's one line
+                    handler.handle(log.makeRecord(log.name, logging.WARNING, __file__, 0, "stage %s: interrupted; "
+                                                  "continue with 'reram run --resume %s'", (stage.name, name), None))
+                    raise
+                ctx.metrics["timing"][f"stage_{stage.name}_seconds"] = round(time.perf_counter() - t0, 3)
+                if stage.name not in completed:
+                    completed.append(stage.name)
+                meta["stages_completed"] = [s for s in stage_names() if s in completed]
+                ctx.save_metrics()
+                log.info("stage %s: done", stage.name)
     except BaseException:
         if created and not completed:  # nothing done: leave no folder that would block a re-run
             logging.getLogger("reram").removeHandler(handler)
