@@ -36,6 +36,8 @@ import numpy as np
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
+from .datapath import OPS, POOLS
+
 IR_FORMAT_VERSION = 2
 
 
@@ -129,26 +131,17 @@ class LayerIR:
     @property
     def positions(self) -> int:
         """Output positions: MVMs of this layer's arrays per input sample (1 for dense)."""
-        return self.conv["out_hw"][0] * self.conv["out_hw"][1] if self.conv else 1
+        return OPS[self.kind].positions(self)
 
     @property
     def in_size(self) -> int:
         """Flat input features per sample (the previous layer's out_size)."""
-        if self.conv:
-            c, h, w = self.conv["in_shape"]
-            return c * h * w
-        return self.in_features
+        return OPS[self.kind].in_size(self)
 
     @property
     def out_maps(self) -> tuple[int, ...]:
         """Output shape per sample before flattening: (C, H, W) after pooling, or (out,) for dense."""
-        if not self.conv:
-            return (self.out_features,)
-        h, w = self.conv["out_hw"]
-        if self.pool:
-            (kh, kw), (sh, sw), (ph, pw) = self.pool["kernel"], self.pool["stride"], self.pool["padding"]
-            h, w = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-        return (self.out_features, h, w)
+        return OPS[self.kind].out_maps(self)
 
     @property
     def out_size(self) -> int:
@@ -249,7 +242,7 @@ class CompiledModel:
 
 
 def _check_layer(layer: LayerIR, where: Path) -> None:
-    if layer.kind not in ("dense", "conv2d") or (layer.kind == "conv2d") != (layer.conv is not None):
+    if layer.kind not in OPS or (layer.kind == "conv2d") != (layer.conv is not None):
         raise IRError(f"{where}: layer {layer.name} has kind {layer.kind!r} and conv {layer.conv!r}")
     if layer.conv is not None:
         c = layer.conv
@@ -258,12 +251,23 @@ def _check_layer(layer: LayerIR, where: Path) -> None:
                      for k, n, lo in (("in_shape", 3, 1), ("kernel", 2, 1), ("stride", 2, 1), ("padding", 2, 0),
                                       ("out_hw", 2, 1)))
             ok = ok and c["in_shape"][0] * c["kernel"][0] * c["kernel"][1] == layer.in_features
+            ok = ok and all((c["in_shape"][1 + d] + 2 * c["padding"][d] - c["kernel"][d]) // c["stride"][d] + 1
+                            == c["out_hw"][d] for d in (0, 1))
         except (KeyError, TypeError):
             ok = False
         if not ok:
             raise IRError(f"{where}: layer {layer.name} has a malformed conv geometry {c!r}")
-    if layer.pool is not None and (layer.conv is None or layer.pool.get("kind") not in ("max", "avg")):
-        raise IRError(f"{where}: layer {layer.name} has a malformed pool {layer.pool!r}")
+    if layer.pool is not None:
+        p = layer.pool
+        try:
+            ok = layer.conv is not None and p["kind"] in POOLS and all(
+                len(p[k]) == 2 and all(isinstance(v, int) and v >= lo for v in p[k])
+                for k, lo in (("kernel", 1), ("stride", 1), ("padding", 0)))
+            ok = ok and min(layer.out_maps[1:]) >= 1
+        except (KeyError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            raise IRError(f"{where}: layer {layer.name} has a malformed pool {p!r}")
     o, i = layer.out_features, layer.in_features
     expect = {
         "weight": (o, i), "bias": (o,), "gain": (o,), "offset": (o,), "req_mult": (o,), "req_bias": (o,),
