@@ -36,10 +36,26 @@ def test_training_learns_and_is_deterministic():
 
 
 def test_weights_roundtrip_without_pickle(tmp_path):
-    m = build_mlp(784, [16], 10, True).eval()
-    p = tmp_path / "w.safetensors"
-    save_weights(m, p, [16], True)
-    m2 = load_weights(p)
+    import json
+
+    from safetensors.torch import save as st_save
+
+    from reram.config import load_config
+    from reram.models import build_model, spec_from_config
+
+    for arch in ("mlp", "lenet5"):
+        spec = spec_from_config(load_config(None, [f'model.arch="{arch}"']).model, (1, 28, 28), 10)
+        m = build_model(spec).eval()
+        p = tmp_path / f"{arch}.safetensors"
+        save_weights(m, p, spec)
+        m2 = load_weights(p)
+        x = torch.rand(3, 784)
+        assert torch.equal(m(x), m2(x))
+        assert p.read_bytes()[:8] != b"\x80\x04\x95"  # not a pickle
+    # a weight file of reram 0.1 (MLP widths in the metadata) still loads
+    old = build_mlp(784, [16], 10, True).eval()
+    state = {k: v.contiguous() for k, v in old.state_dict().items()}
+    p = tmp_path / "old.safetensors"
+    p.write_bytes(st_save(state, metadata={"arch": json.dumps({"hidden": [16], "batchnorm": True})}))
     x = torch.rand(3, 784)
-    assert torch.equal(m(x), m2(x))
-    assert p.read_bytes()[:8] != b"\x80\x04\x95"  # not a pickle
+    assert torch.equal(old(x), load_weights(p)(x))
