@@ -27,19 +27,28 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+def _signal_during_training(runs: Path, name: str, sets: list[str], sig: int, delay: float) -> subprocess.Popen:
+    """Start a real ``reram run``, wait until its training starts, wait ``delay`` s more, send ``sig``."""
+    args = ["run", "--runs-dir", str(runs), "--name", name, "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    proc = _cli(*args)
+    log = runs / name / "run.log"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.exists() and "stage train: start" in log.read_text()):
+        time.sleep(0.2)
+    time.sleep(delay)
+    proc.send_signal(sig)
+    return proc
+
+
 @pytest.mark.slow
 def test_sigkill_during_training_then_resume(tmp_path):
     sets = [*SMALL, "train.epochs=40", 'run.stages=["data", "train", "compile"]']
     args = ["run", "--runs-dir", str(tmp_path), "--name", "k", "--quiet"]
     for s in sets:
         args += ["--set", s]
-    proc = _cli(*args)
-    log = tmp_path / "k" / "run.log"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (log.exists() and "stage train: start" in log.read_text()):
-        time.sleep(0.2)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGKILL)
+    proc = _signal_during_training(tmp_path, "k", sets, signal.SIGKILL, 1.5)
     proc.wait(timeout=30)
     folder = tmp_path / "k"
     visible = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
@@ -108,17 +117,9 @@ def test_run_names_cannot_escape(tmp_path, name):
 
 @pytest.mark.slow
 def test_sigint_during_training_exits_130_with_resume_hint(tmp_path):
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "i", "--quiet",
-            "--set", "train.epochs=300", "--set", 'run.stages=["data", "train"]']
-    for s in SMALL:
-        args += ["--set", s]
-    proc = _cli(*args)
+    sets = [*SMALL, "train.epochs=300", 'run.stages=["data", "train"]']
+    proc = _signal_during_training(tmp_path, "i", sets, signal.SIGINT, 1.0)
     log = tmp_path / "i" / "run.log"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (log.exists() and "stage train: start" in log.read_text()):
-        time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     lines = [ln for ln in err.splitlines() if ln.strip()]
