@@ -123,7 +123,7 @@ def execute(
         ctx.write_config()
         meta = ctx.metrics["meta"]
         meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions(), "threads": threads_used(cfg)})
-        completed: list[str] = list(meta.get("stages_completed", [])) if resume else []
+        completed = list(meta.get("stages_completed", [])) if resume else []
         selected = select_stages(stages or cfg.run.stages)
         ctx.stages = tuple(selected)
         rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
