@@ -186,12 +186,16 @@ class AnalogConfig(Section):
 class RtlConfig(Section):
     """RTL accelerator and co-simulation."""
 
-    adcs_per_array: int = Field(8, ge=1, le=128, description="ADCs per array, shared by cols/2/N columns each.")
+    adcs_per_array: int = Field(8, ge=1, le=128, description="ADC lanes per array, shared by cols/2/N columns each.")
+    act_lanes: int = Field(8, ge=1, le=64, description="Activation-unit lanes per layer (outputs finished per cycle).")
+    array_group: int = Field(0, ge=0, le=4096, description="Arrays of a layer read at once (0: all of them); the "
+                             "others wait their turn.")
+    input_codes_per_cycle: int = Field(32, ge=1, le=256, description="Input codes the input stream port takes per "
+                                       "cycle.")
     adc_latency: int = Field(1, ge=1, le=64, description="ADC conversion latency in cycles.")
     array_latency: int = Field(1, ge=1, le=64, description="Array read (settle + sample) latency in cycles.")
     clock_hz: float = Field(100e6, gt=0, le=10e9, description="Clock frequency for latency and throughput.")
     samples: int = Field(1000, ge=1, le=10000, description="Test images co-simulated by the cosim stage.")
-    trace_layers: bool = Field(False, description="Also compare every hidden layer's output codes.")
     watchdog_factor: float = Field(4.0, ge=1.01, le=1000, description="Cycle budget: factor x analytic cycles.")
 
 

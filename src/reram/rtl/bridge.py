@@ -13,10 +13,15 @@ import numpy as np
 
 from reram.errors import CosimError, ToolchainError
 
-COUNTERS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_adds", "input_buffer_reads",
-            "output_buffer_writes", "busy_cycles")
-STATE_NAMES = {0: "IDLE", 1: "LAYER", 2: "LATCH", 3: "READ", 4: "CONV", 5: "DRAIN", 6: "ACT", 7: "FINISH",
-               8: "DONE"}
+from .addrmap import COUNTERS, REG, addr
+
+STATE_NAMES = {0: "IDLE", 1: "LATCH", 2: "READ", 3: "CONV", 4: "DRAIN", 5: "ACT", 6: "FIN"}
+ABI = 2
+
+
+def layer_states(word: int, n_layers: int) -> list[str]:
+    """The controller state of each layer from the STATES register."""
+    return [STATE_NAMES.get((word >> (4 * li)) & 0xF, "?") for li in range(n_layers)]
 
 _P = ctypes.c_void_p
 
@@ -42,7 +47,7 @@ class RtlSim:
             raise ToolchainError(f"cannot load the RTL library {lib_path}: {e}; delete it to rebuild") from None
         L = self._lib
         L.rs_abi_version.restype = ctypes.c_int
-        if L.rs_abi_version() != 1:
+        if L.rs_abi_version() != ABI:
             raise ToolchainError(f"{lib_path}: bridge ABI mismatch; delete the RTL cache to rebuild")
         L.rs_create.restype = _P
         L.rs_destroy.argtypes = [_P]
@@ -53,8 +58,8 @@ class RtlSim:
         L.rs_read.restype = ctypes.c_uint32
         L.rs_write_block.argtypes = [_P, _P, _P, ctypes.c_int64]
         L.rs_write_block.restype = ctypes.c_int64
-        L.rs_run_batch.argtypes = [_P, _P, ctypes.c_int64, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
-                                   ctypes.c_int32, _P, _P, _P, ctypes.c_uint64, _P]
+        L.rs_run_batch.argtypes = [_P, _P, ctypes.c_int64, ctypes.c_int32, _P, _P, _P, ctypes.c_uint64, _P, _P,
+                                   ctypes.c_int64, _P]
         L.rs_run_batch.restype = ctypes.c_int64
         L.rs_counters.argtypes = [_P, _P, ctypes.c_int32]
         L.rs_trace_open.argtypes = [_P, ctypes.c_char_p]
@@ -73,13 +78,13 @@ class RtlSim:
         """Idle clock cycles (the host does nothing)."""
         self._lib.rs_tick(self._h, int(n))
 
-    def status(self) -> dict[str, int | str]:
-        v = self.read(1)
-        return {"done": v & 1, "busy": (v >> 1) & 1, "protocol_error": (v >> 2) & 1,
-                "state": STATE_NAMES.get((v >> 4) & 0xF, str((v >> 4) & 0xF))}
+    def status(self) -> dict[str, int]:
+        v = self.read(REG["STATUS"])
+        return {"busy": (v >> 1) & 1, "protocol_error": (v >> 2) & 1, "out_ready": (v >> 3) & 1,
+                "in_ready": (v >> 4) & 1}
 
-    def read(self, addr: int) -> int:
-        return int(self._lib.rs_read(self._h, addr & 0xFFFFFFFF))
+    def read(self, address: int) -> int:
+        return int(self._lib.rs_read(self._h, address & 0xFFFFFFFF))
 
     def write_block(self, addrs: np.ndarray, data: np.ndarray) -> None:
         addrs = _check(np.ascontiguousarray(addrs, np.uint32), np.uint32, "addrs", 1)
@@ -90,27 +95,36 @@ class RtlSim:
         if n != len(addrs):
             raise CosimError("write_block: the bridge rejected the image")
 
-    def run_batch(self, inputs: np.ndarray, n_out: int, code_bits: int, max_cycles: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def run_batch(self, inputs: np.ndarray, n_out: int, max_cycles: int, capture_sizes: list[int] | None = None,
+                  n_layers: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Stream ``inputs`` (N, in) uint16 codes through the pipeline. Returns the logits, the predictions, the
+        cycle each sample's logits showed ready (from the first input beat, pipeline idle at the start) and, for
+        ``capture_sizes`` (the hidden layers' output sizes), every hidden layer's output codes (-1 where the RTL
+        never wrote)."""
         inputs = _check(inputs, np.uint16, "inputs", 2)
         n, n_in = inputs.shape
         logits = np.zeros((n, n_out), np.int64)
         preds = np.zeros(n, np.int32)
         cycles = np.zeros(n, np.uint32)
-        hang = np.zeros(1, np.uint32)
-        cpw = 4 if code_bits <= 8 else 2
-        done = self._lib.rs_run_batch(self._h, inputs.ctypes.data, n, n_in, n_out, cpw, code_bits,
-                                      logits.ctypes.data, preds.ctypes.data, cycles.ctypes.data, int(max_cycles),
-                                      hang.ctypes.data)
+        hang = np.zeros(2, np.uint32)
+        sizes = list(capture_sizes or [])
+        stride = max(1, sum(sizes))
+        offs = np.ascontiguousarray(np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else [0], np.int64)
+        cap = np.full((n, stride), -1, np.int64) if sizes else None
+        done = self._lib.rs_run_batch(self._h, inputs.ctypes.data, n, n_in, logits.ctypes.data, preds.ctypes.data,
+                                      cycles.ctypes.data, int(max_cycles), hang.ctypes.data,
+                                      None if cap is None else cap.ctypes.data, stride, offs.ctypes.data)
         if done < 0:
-            raise CosimError("run_batch: the bridge rejected its arguments")
+            raise CosimError("run_batch: the bridge rejected its arguments (input width or capture layout)")
         if done < n:
-            state = STATE_NAMES.get(int(hang[0]), str(int(hang[0])))
-            raise CosimError(f"RTL hang: sample {done} did not finish within {max_cycles} cycles "
-                             f"(watchdog); controller state {state}")
+            states = ", ".join(f"layer {i} {s}" for i, s in enumerate(layer_states(int(hang[1]), n_layers or 8)))
+            raise CosimError(f"RTL hang: sample {done} of the batch had no logits after {int(hang[0])} cycles "
+                             f"(watchdog); controllers: {states}")
         if self.status()["protocol_error"]:
-            raise CosimError("RTL host-bus protocol error: a write reached the accelerator while it was busy")
-        return logits, preds, cycles
+            raise CosimError("RTL protocol error: a host write reached the accelerator while it was busy, or the "
+                             "stream or the ADC lanes broke their protocol")
+        captures = [] if cap is None else [cap[:, o : o + sz] for o, sz in zip(offs, sizes, strict=True)]
+        return logits, preds, cycles, captures
 
     def counters(self) -> dict[str, int]:
         out = np.zeros(len(COUNTERS), np.uint64)
@@ -118,15 +132,11 @@ class RtlSim:
         return {k: int(v) for k, v in zip(COUNTERS, out, strict=True)}
 
     def clear_counters(self) -> None:
-        self.write(0x0, 0b10)
+        self.write(addr("REG", REG["CTRL"]), 0b10)
 
     def set_stall(self, on: bool) -> None:
-        """Test hook: freeze the controller (the watchdog must catch it)."""
-        self.write(0x6, 1 if on else 0)
-
-    def read_buffer(self, which: int, n: int) -> np.ndarray:
-        region = 0x09 if which == 0 else 0x0A
-        return np.array([self.read((region << 24) | i) for i in range(n)], np.int64)
+        """Test hook: freeze every layer controller (the watchdog must catch it)."""
+        self.write(addr("REG", REG["DEBUG"]), 1 if on else 0)
 
     def trace_open(self, path: Path) -> None:
         if self._lib.rs_trace_open(self._h, str(path).encode()) != 0:

@@ -24,12 +24,19 @@ import platformdirs
 from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json, atomic_write_text
 
-from .params import RtlParams, header
+from reram.compile.machine import Machine
+
+from .addrmap import header_cpp, header_v
+from .params import header
+from .params import header_cpp as params_cpp
 
 log = logging.getLogger("reram")
 
-HDL_FILES = ("reram_adc.v", "reram_accum.v", "reram_act.v", "reram_argmax.v", "reram_dac.v",
-             "reram_xbar_macro.v", "reram_ctrl.v", "reram_top.v")
+HDL_FILES = ("reram_adc.v", "reram_act.v", "reram_argmax.v", "reram_dac.v", "reram_pool.v", "reram_colacc.v",
+             "reram_addrgen.v", "reram_layer_ctrl.v", "reram_fbuf.v", "reram_xbar_macro.v", "reram_layer.v",
+             "reram_top.v")
+# behavioural models of analog / memory macros: simulated, never synthesized
+BEHAVIOURAL = ("reram_xbar_macro.v", "reram_fbuf.v")
 
 
 def hdl_dir() -> Path:
@@ -90,15 +97,26 @@ def cache_root() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl"
 
 
-def build_key(params: RtlParams, tc: Toolchain, trace: str | None) -> str:
+def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
     h = hashlib.sha256()
     for name in HDL_FILES:
         h.update(name.encode())
         h.update((hdl_dir() / name).read_bytes())
     h.update(bridge_source().read_bytes())
     h.update(header(params).encode())
-    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=1".encode())
+    h.update(header_v().encode())
+    h.update(header_cpp().encode())
+    h.update(params_cpp(params).encode())
+    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=2".encode())
     return h.hexdigest()[:20]
+
+
+def write_headers(folder: Path, params: Machine) -> None:
+    """The generated headers: machine parameters (Verilog), host address map (Verilog and C++)."""
+    atomic_write_text(folder / "reram_params.vh", header(params))
+    atomic_write_text(folder / "reram_addrmap.vh", header_v())
+    atomic_write_text(folder / "reram_addrmap.h", header_cpp())
+    atomic_write_text(folder / "reram_params.h", params_cpp(params))
 
 
 def _sha256(path: Path) -> str:
@@ -116,7 +134,7 @@ def _run(cmd: list[str], cwd: Path, what: str) -> None:
         raise ToolchainError(f"{what} failed: {first.strip()} (full log: {cwd / (what + '.log')})")
 
 
-def build_library(params: RtlParams, trace: str | None = None, progress: bool = True,
+def build_library(params: Machine, trace: str | None = None, progress: bool = True,
                   force: bool = False) -> tuple[Path, dict]:
     """Return the path of a shared library for ``params`` (building it if needed) and its manifest.
 
@@ -146,7 +164,7 @@ def build_library(params: RtlParams, trace: str | None = None, progress: bool = 
     if work.exists():
         shutil.rmtree(work)
     (work / "obj").mkdir(parents=True)
-    atomic_write_text(work / "reram_params.vh", header(params))
+    write_headers(work, params)
     t0 = time.perf_counter()
     from reram.progress import spinner
 
@@ -166,7 +184,7 @@ def build_library(params: RtlParams, trace: str | None = None, progress: bool = 
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
             support.append(tc.include / ("verilated_fst_c.cpp" if trace == "fst" else "verilated_vcd_c.cpp"))
-        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work / "obj"), "-I" + str(tc.include),
+        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"), "-I" + str(tc.include),
                  "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
                  f"-DVM_TRACE_FST={int(trace == 'fst')}", f"-DVM_TRACE_VCD={int(trace == 'vcd')}",
                  f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}"]

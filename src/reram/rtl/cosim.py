@@ -12,13 +12,13 @@ import numpy as np
 from reram.analog.program import Chip
 from reram.compile.ir import CompiledModel
 from reram.config.schema import RtlConfig
-from reram.errors import CompileError, CosimMismatch
+from reram.errors import CosimMismatch
 from reram.golden import golden_forward
 
 from .bridge import RtlSim
 from .build import build_library
 from .images import build_image
-from .params import analytic_cycles, rtl_params
+from .params import rtl_params, rtl_supported
 
 log = logging.getLogger("reram")
 
@@ -37,35 +37,50 @@ class CosimResult:
     matched_codes: int
     hw_accuracy: float
     golden_accuracy: float
-    cycles_per_inference: float
-    analytic_cycles: int
-    latency_s: float
-    throughput_per_s: float
+    latency_cycles: int  # measured: first input beat to logits, idle pipeline (each batch's first sample)
+    ii_cycles: int  # measured: cycles between the last two inferences of the longest batch (steady state)
+    analytic_latency_cycles: int
+    analytic_ii_cycles: int
+    cycles_match: bool  # every sample's completion cycle equals the analytic schedule's
+    clock_hz: float
     events: dict[str, int]
     golden_events: dict[str, int]
     build: dict
     sim_seconds: float
     load_seconds: float
     layers_compared: list[str] = field(default_factory=list)
-
+    codes_per_layer: dict[str, int] = field(default_factory=dict)
     mismatches: list[str] = field(default_factory=list)  # the first few, "sample s, layer L, index j: RTL a, golden b"
     mismatched_predictions: int = 0
+    first_cycle_mismatch: str = ""
 
     @property
     def mismatched_codes(self) -> int:
         return self.compared_codes - self.matched_codes
 
+    @property
+    def latency_s(self) -> float:
+        return self.latency_cycles / self.clock_hz
+
+    @property
+    def throughput_per_s(self) -> float:
+        return self.clock_hz / self.ii_cycles
+
     def to_metrics(self) -> dict:
         return {
             "samples": self.samples, "compared_codes": self.compared_codes,
             "mismatched_codes": self.mismatched_codes, "mismatched_predictions": self.mismatched_predictions,
-            "first_mismatches": self.mismatches,
+            "first_mismatches": self.mismatches, "codes_per_layer": self.codes_per_layer,
             "hw_accuracy": self.hw_accuracy, "golden_accuracy": self.golden_accuracy,
-            "cycles_per_inference": self.cycles_per_inference, "analytic_cycles_per_inference": self.analytic_cycles,
+            "latency_cycles": self.latency_cycles, "analytic_latency_cycles": self.analytic_latency_cycles,
+            "ii_cycles": self.ii_cycles, "analytic_ii_cycles": self.analytic_ii_cycles,
+            "cycles_match_analytic": self.cycles_match,
             "latency_s": self.latency_s, "throughput_per_s": self.throughput_per_s, "events": self.events,
             "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
             "layers_compared": self.layers_compared,
-            "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
+            "sim_seconds": self.sim_seconds,
+            "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes",
+                                                                   "build_seconds", "cached")},
         }
 
 
@@ -87,97 +102,111 @@ def compare_codes(layer: str, got: np.ndarray, want: np.ndarray, first: list[str
 
 def raise_on_mismatch(res: CosimResult) -> None:
     """:class:`CosimMismatch` with the counts and the first differing code, if anything differed, or if the RTL's
-    cycles per inference differ from the analytic model."""
-    if res.cycles_per_inference != res.analytic_cycles:
-        raise CosimMismatch(f"the RTL took {res.cycles_per_inference:g} cycles per inference on average; the analytic "
-                            f"model says {res.analytic_cycles}")
+    cycles differ from the analytic schedule."""
+    if not res.cycles_match:
+        raise CosimMismatch(f"the RTL's cycles differ from the analytic schedule: {res.first_cycle_mismatch}")
     if res.mismatched_codes or res.mismatched_predictions:
         first = res.mismatches[0] if res.mismatches else "argmax only"
         raise CosimMismatch(f"RTL differs from the golden model in {res.mismatched_codes} of {res.compared_codes} "
                             f"codes and {res.mismatched_predictions} of {res.samples} predictions; first: {first}")
 
 
-def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, trace_layers: bool) -> dict:
-    """What a co-simulation of ``samples`` inputs will do, before any build: the RTL parameters (every width
-    checked), the analytic cycles, the watchdog budget, the samples and the layers compared."""
-    conv = [ly.name for ly in cm.layers if ly.kind != "dense"]
-    if conv:
-        raise CompileError(f"the RTL has no convolution or pooling yet (layers {', '.join(conv)}); co-simulate "
-                           "dense networks only")
-    p = rtl_params(cm, rcfg)
-    expected = analytic_cycles(p)
-    n_layers = len(cm.layers)
-    traced = [cm.layers[li].name for li in range(max(0, n_layers - 3), n_layers - 1)] if trace_layers else []
-    return {"params": p.to_dict(), "analytic_cycles": expected, "budget": int(expected * rcfg.watchdog_factor) + 16,
-            "samples": samples, "layers_compared": [*traced, cm.layers[-1].name], "clock_hz": rcfg.clock_hz}
+def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, batch: int = 100) -> dict:
+    """What a co-simulation of ``samples`` inputs will do, before any build: the machine (every RTL limit checked),
+    the analytic latency and initiation interval, the watchdog budget per batch and the layers compared."""
+    m = rtl_params(cm, rcfg)
+    rtl_supported(m)
+    n_batch = min(batch, samples)
+    expected = m.schedule(n_batch)
+    return {"machine": m.to_dict(), "latency_cycles": m.latency_cycles, "ii_cycles": m.ii_cycles,
+            "budget": int(expected[-1] * rcfg.watchdog_factor) + 16, "samples": samples, "batch": n_batch,
+            "layers_compared": [ly.name for ly in cm.layers], "clock_hz": rcfg.clock_hz}
 
 
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
-              trace_layers: bool = False, waves: Path | None = None, progress: bool = True,
-              batch: int = 100, image: tuple[np.ndarray, np.ndarray] | None = None) -> CosimResult:
-    """Run ``x_codes`` (N, in) through the RTL and the golden model and count every differing code and prediction
-    over the whole batch (:func:`raise_on_mismatch` turns a non-zero count into :class:`CosimMismatch`).
-    ``image`` replaces the memory image built from ``cm`` and ``chip`` (e.g. one read by ``load_image``)."""
+              waves: Path | None = None, progress: bool = True, batch: int = 100,
+              image: tuple[np.ndarray, np.ndarray] | None = None) -> CosimResult:
+    """Stream ``x_codes`` (N, in) through the RTL in batches and compare every layer's output codes of every sample
+    with the golden model, and every sample's completion cycle with the analytic schedule
+    (:func:`raise_on_mismatch` turns a difference into :class:`CosimMismatch`). ``image`` replaces the memory image
+    built from ``cm`` and ``chip`` (e.g. one read by ``load_image``)."""
     from reram.progress import progress_bar
 
-    plan = cosim_plan(cm, rcfg, len(x_codes), trace_layers)
-    p = rtl_params(cm, rcfg)
+    plan = cosim_plan(cm, rcfg, len(x_codes), batch)
+    m = rtl_params(cm, rcfg)
     fmt = None if waves is None else ("vcd" if Path(waves).suffix.lower() == ".vcd" else "fst")
-    lib, manifest = build_library(p, trace=fmt, progress=progress)
-    expected, budget = plan["analytic_cycles"], plan["budget"]
+    lib, manifest = build_library(m, trace=fmt, progress=progress)
     x_codes = np.ascontiguousarray(x_codes, dtype=np.uint16)
     n = len(x_codes)
     golden = golden_forward(cm, chip, x_codes.astype(np.int64), collect_events=True)
+    n_layers = len(cm.layers)
+    sizes = [ly.out_size for ly in cm.layers[:-1]]
     logits = np.zeros((n, cm.layers[-1].out_features), np.int64)
     preds = np.zeros(n, np.int32)
-    cycles = np.zeros(n, np.uint32)
-    n_layers = len(cm.layers)
-    compared = mismatched = 0
+    caps = [np.zeros((n, s), np.int64) for s in sizes]
     first: list[str] = []
+    cycle_note = ""
+    latency = ii = 0
     with RtlSim(lib) as sim:
         t0 = time.perf_counter()
-        addrs, data = build_image(cm, chip, p) if image is None else image
+        addrs, data = build_image(cm, chip, m) if image is None else image
         sim.write_block(addrs, data)
         load_s = time.perf_counter() - t0
         sim.clear_counters()
         if waves is not None:
             sim.trace_open(waves)
         t0 = time.perf_counter()
-        step = 1 if trace_layers else batch
+        step = plan["batch"]
         bounds = list(range(0, n, step))
-        if waves is not None and not trace_layers and n > 4:  # trace only the first few samples
+        if waves is not None and n > 4:  # trace only the first few samples
             bounds = [0, *range(4, n, step)]
         with progress_bar("co-simulation", progress, transient=True) as bar:
             task = bar.add_task("cosim", total=n)
             for k, i in enumerate(bounds):
                 sl = slice(i, bounds[k + 1] if k + 1 < len(bounds) else n)
-                logits[sl], preds[sl], cycles[sl] = sim.run_batch(x_codes[sl], logits.shape[1], cm.arch.dac_bits,
-                                                                  budget)
-                if trace_layers:
-                    # the ping-pong activation buffers still hold the last two hidden layers' outputs
-                    for li in range(max(0, n_layers - 3), n_layers - 1):
-                        got = sim.read_buffer((li + 1) % 2, cm.layers[li].out_features)
-                        want = golden.layer_outputs[li][i]
-                        compared += got.size
-                        mismatched += compare_codes(cm.layers[li].name, got, want, first, sample0=i)
-                bar.advance(task, sl.stop - sl.start)
+                nb = sl.stop - sl.start
+                want = m.schedule(nb)
+                logits[sl], preds[sl], got, cap = sim.run_batch(x_codes[sl], logits.shape[1],
+                                                                int(want[-1] * rcfg.watchdog_factor) + 16, sizes,
+                                                                n_layers)
+                for c, arr in zip(caps, cap, strict=True):
+                    c[sl] = arr
+                bad = np.nonzero(got.astype(np.int64) != np.asarray(want, np.int64))[0]
+                if len(bad) and not cycle_note:
+                    j = int(bad[0])
+                    cycle_note = (f"sample {sl.start + j} of a batch of {nb} finished at cycle {int(got[j])}, the "
+                                  f"analytic schedule says {want[j]}")
+                if k == 0:
+                    latency = int(got[0])
+                if nb >= 2 and (ii == 0 or nb >= step):
+                    ii = int(got[-1]) - int(got[-2])
+                bar.advance(task, nb)
                 if waves is not None and sl.stop >= min(4, n):
                     sim.trace_close()
                     waves = None
         sim_s = time.perf_counter() - t0
         events = sim.counters()
-    layers_compared = plan["layers_compared"]
+    compared = mismatched = 0
+    per_layer: dict[str, int] = {}
+    for li in range(n_layers - 1):
+        name = cm.layers[li].name
+        compared += caps[li].size
+        per_layer[name] = caps[li].size
+        mismatched += compare_codes(name, caps[li], golden.layer_outputs[li], first)
     compared += logits.size
+    per_layer[cm.layers[-1].name] = logits.size
     mismatched += compare_codes(cm.layers[-1].name, logits, golden.logits, first)
-    cyc = float(cycles.mean())
-    latency = cyc / rcfg.clock_hz
+    if ii == 0:
+        ii = m.ii_cycles if n < 2 else ii
     return CosimResult(
         samples=n, compared_codes=compared, matched_codes=compared - mismatched, mismatches=first,
         mismatched_predictions=int((preds != golden.predictions).sum()),
         hw_accuracy=float((preds == labels[:n]).mean()),
         golden_accuracy=float((golden.predictions == labels[:n]).mean()),
-        cycles_per_inference=cyc, analytic_cycles=expected, latency_s=latency, throughput_per_s=1.0 / latency,
+        latency_cycles=latency, ii_cycles=ii, analytic_latency_cycles=m.latency_cycles,
+        analytic_ii_cycles=m.ii_cycles, cycles_match=not cycle_note, first_cycle_mismatch=cycle_note,
+        clock_hz=rcfg.clock_hz,
         events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
         golden_events={k: golden.events[k] for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
-        load_seconds=load_s, layers_compared=layers_compared,
+        load_seconds=load_s, layers_compared=[ly.name for ly in cm.layers], codes_per_layer=per_layer,
     )

@@ -1,6 +1,6 @@
 """Memory images for the RTL: the host-bus writes that load a compiled model and a programmed chip.
 
-Images are (address, data) word pairs in the host address map of ``reram_top.v``. They can be saved to and
+Images are (address, data) word pairs in the host address map (:mod:`reram.rtl.addrmap`). They can be saved to and
 loaded from an npz file (``rtl_image.npz`` in a run folder); the loader validates them.
 """
 
@@ -15,9 +15,12 @@ from reram.compile.ir import CompiledModel
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, read_npz
 
-from .params import RtlParams
+from reram.compile.machine import Machine
 
-REGION_GPOS, REGION_GNEG, REGION_ADC, REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER = 1, 2, 3, 4, 5, 6, 7
+from .addrmap import R
+
+REGION_GPOS, REGION_GNEG, REGION_ADC = R["GPOS"], R["GNEG"], R["ADC"]
+REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER = R["RMULT"], R["RBLO"], R["RBHI"], R["LAYER"]
 VALID_REGIONS = {REGION_GPOS, REGION_GNEG, REGION_ADC, REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER}
 
 
@@ -25,12 +28,12 @@ def _addr(region: int, idx: np.ndarray) -> np.ndarray:
     return (np.uint32(region) << np.uint32(24)) | idx.astype(np.uint32)
 
 
-def build_image(cm: CompiledModel, chip: Chip, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
+def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, np.ndarray]:
     a = cm.arch
     addrs, data = [], []
     R = p.rows
     for li, (layer, cl) in enumerate(zip(cm.layers, chip.layers, strict=True)):
-        T, S, out = p.layer_t[li], a.slices, layer.out_features
+        T, S, out = p.layers[li].row_tiles, a.slices, layer.out_features
         for g, region in ((cl.g_pos, REGION_GPOS), (cl.g_neg, REGION_GNEG)):
             # (S, in, out) -> padded (S, T*R, out) -> (T, out*S [o-major], R)
             pad = np.full((S, T * R, out), a.gmin_code, np.int64)
@@ -56,7 +59,7 @@ def save_image(path: Path, addrs: np.ndarray, data: np.ndarray) -> None:
     atomic_save_npz(path, {"addrs": addrs.astype(np.uint32), "data": data.astype(np.uint32)})
 
 
-def load_image(path: Path, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
+def load_image(path: Path, p: Machine) -> tuple[np.ndarray, np.ndarray]:
     """Read and validate a memory image: regions, address ranges and value widths."""
     path = Path(path)
     arrays = read_npz(path, IRError, "RTL memory image", "re-run the 'cosim' stage")
@@ -70,8 +73,9 @@ def load_image(path: Path, p: RtlParams) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isin(region, list(VALID_REGIONS))
     if bad.any():
         raise IRError(f"{path}: word {int(np.argmax(bad))} addresses unknown region {int(region[bad][0])}")
-    limits = {REGION_GPOS: p.gdepth, REGION_GNEG: p.gdepth, REGION_ADC: sum(p.layer_t),
-              REGION_RMULT: sum(p.layer_out), REGION_RBLO: sum(p.layer_out), REGION_RBHI: sum(p.layer_out),
+    n_t, n_out = sum(ly.row_tiles for ly in p.layers), sum(ly.out_features for ly in p.layers)
+    limits = {REGION_GPOS: p.gdepth, REGION_GNEG: p.gdepth, REGION_ADC: n_t,
+              REGION_RMULT: n_out, REGION_RBLO: n_out, REGION_RBHI: n_out,
               REGION_LAYER: 4 * p.n_layers}
     for reg, lim in limits.items():
         sel = region == reg

@@ -4,6 +4,8 @@
 #include <cstring>
 #include "Vreram_top.h"
 #include "verilated.h"
+#include "reram_addrmap.h"
+#include "reram_params.h"
 #if VM_TRACE
 #if RERAM_TRACE_VCD
 #include "verilated_vcd_c.h"
@@ -52,11 +54,19 @@ uint32_t read_word(Sim* s, uint32_t addr) {
     s->top->eval();
     return s->top->host_rdata;
 }
+// Signals of any width: Verilator maps <= 64-bit ports to integers and wider ones to VlWide word arrays.
+template <typename T> inline uint32_t word32(const T& v, int i) { return i >= 2 ? 0u : (uint32_t)((uint64_t)v >> (32 * i)); }
+template <std::size_t N> inline uint32_t word32(const VlWide<N>& v, int i) { return v[i]; }
+template <typename T> inline bool bit_of(const T& v, int i) { return ((uint64_t)v >> i) & 1u; }
+template <std::size_t N> inline bool bit_of(const VlWide<N>& v, int i) { return (v[i / 32] >> (i % 32)) & 1u; }
+template <typename T> inline void set_words(T& v, const uint32_t* w) { v = (T)((uint64_t)w[0] | ((uint64_t)w[1] << 32)); }
+template <std::size_t N> inline void set_words(VlWide<N>& v, const uint32_t* w) { for (std::size_t i = 0; i < N; i++) v[i] = w[i]; }
+
 }  // namespace
 
 extern "C" {
 
-int rs_abi_version() { return 1; }
+int rs_abi_version() { return 2; }
 
 void* rs_create() {
     Sim* s = new Sim();
@@ -109,6 +119,8 @@ void rs_reset(void* h) {
     s->top->host_we = 0;
     s->top->host_addr = 0;
     s->top->host_wdata = 0;
+    s->top->in_valid = 0;
+    s->top->out_ack = 0;
     s->top->rst = 1;
     for (int i = 0; i < 4; i++) tick(s);
     s->top->rst = 0;
@@ -131,43 +143,78 @@ int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int
     return n;
 }
 
-// Run n samples. inputs: n x n_in codes (uint16). logits: n x n_out (int64). preds, cycles: n.
-// Returns the number of samples completed; on a watchdog timeout it stops there and stores the controller
-// state in *hang_state.
-int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int32_t n_out, int32_t codes_per_word,
-                     int32_t code_bits, int64_t* logits, int32_t* preds, uint32_t* cycles, uint64_t max_cycles,
-                     uint32_t* hang_state) {
-    if (!h || !inputs || !logits || !preds || !cycles || !hang_state || n < 0 || n_in <= 0 || n_out <= 0 ||
-        codes_per_word <= 0 || code_bits <= 0)
-        return -1;
+// Stream n samples through the pipeline: the input port takes one beat (IN_CODES codes) per cycle while it is
+// ready, the host reads each inference's logits the cycle they show ready and acknowledges them in that cycle.
+// inputs: n x n_in codes (uint16). logits: n x N_LOGITS (int64). preds: n. done_cycle: the cycle (from the first
+// beat) each sample's logits showed ready. capture: n x capture_stride codes of the hidden layers' outputs (every
+// output-buffer write of hidden layer l lands at capture_off[l] + address; the last write wins), or null.
+// Returns the number of samples finished; on a watchdog timeout it stops there and stores the cycle and the
+// layer controllers' states in hang[0], hang[1].
+int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int64_t* logits, int32_t* preds,
+                     uint32_t* done_cycle, uint64_t max_cycles, uint32_t* hang, int64_t* capture,
+                     int64_t capture_stride, const int64_t* capture_off) {
+    if (!h || !inputs || !logits || !preds || !done_cycle || !hang || n < 0 || n_in != RERAM_IN_SIZE) return -1;
+    if (capture && (!capture_off || capture_stride <= 0)) return -1;
     Sim* s = static_cast<Sim*>(h);
-    const uint32_t field = 32u / (uint32_t)codes_per_word;
-    for (int64_t i = 0; i < n; i++) {
-        const uint16_t* x = inputs + i * n_in;
-        for (int32_t w = 0; w * codes_per_word < n_in; w++) {
-            uint32_t word = 0;
-            for (int32_t c = 0; c < codes_per_word; c++) {
-                int32_t idx = w * codes_per_word + c;
-                if (idx < n_in) word |= ((uint32_t)x[idx] & ((1u << code_bits) - 1u)) << (field * (uint32_t)c);
+    Vreram_top* top = s->top;
+    const int32_t xmask = (1 << RERAM_XW) - 1;
+    uint32_t words[RERAM_IN_WORDS + 2];
+    int64_t next_in = 0, next_out = 0, lsample[RERAM_N_LAYERS];
+    int32_t beat = 0;
+    for (int l = 0; l < RERAM_N_LAYERS; l++) lsample[l] = 0;
+    for (uint64_t t = 0; next_out < n; t++) {
+        if (t >= max_cycles) {
+            hang[0] = (uint32_t)t;
+            hang[1] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES));
+            return next_out;
+        }
+        const bool send = next_in < n && top->in_ready;
+        top->in_valid = send;
+        if (send) {
+            for (int i = 0; i < RERAM_IN_WORDS + 2; i++) words[i] = 0;
+            const uint16_t* x = inputs + next_in * n_in;
+            for (int c = 0; c < RERAM_IN_CODES; c++) {
+                const int idx = beat * RERAM_IN_CODES + c;
+                if (idx >= n_in) break;
+                const uint32_t v = (uint32_t)(x[idx] & xmask);
+                const int b = c * RERAM_XW;
+                words[b / 32] |= v << (b % 32);
+                if (b % 32 + RERAM_XW > 32) words[b / 32 + 1] |= v >> (32 - b % 32);
             }
-            write_word(s, 0x08000000u | (uint32_t)w, word);
+            set_words(top->in_data, words);
         }
-        write_word(s, 0x00000000u, 1u);  // start
-        uint64_t waited = 0;
-        while (!(read_word(s, 0x00000001u) & 1u)) {
-            if (waited++ >= max_cycles) {
-                *hang_state = (read_word(s, 0x00000001u) >> 4) & 0xFu;
-                return i;
+        top->out_ack = 0;
+        top->eval();
+        if (capture) {
+            for (int l = 0; l + 1 < RERAM_N_LAYERS; l++) {
+                if (lsample[l] >= n) continue;
+                for (int k = 0; k < RERAM_ACT_LANES; k++) {
+                    const int lane = l * RERAM_ACT_LANES + k;
+                    if (!bit_of(top->dbg_we, lane)) continue;
+                    const uint32_t a = word32(top->dbg_addr, lane);
+                    capture[lsample[l] * capture_stride + capture_off[l] + a] = (int64_t)word32(top->dbg_data, lane);
+                }
+                if (bit_of(top->dbg_fin, l)) lsample[l]++;
             }
-            tick(s);
         }
-        for (int32_t j = 0; j < n_out; j++) {
-            uint64_t lo = read_word(s, 0x00000100u + 2u * (uint32_t)j);
-            uint64_t hi = read_word(s, 0x00000101u + 2u * (uint32_t)j);
-            logits[i * n_out + j] = (int64_t)((hi << 32) | lo);
+        if (top->out_ready) {
+            for (int32_t j = 0; j < RERAM_N_LOGITS; j++) {
+                uint64_t lo = read_word(s, reram_addr(RERAM_R_LOGIT, 2u * (uint32_t)j));
+                uint64_t hi = read_word(s, reram_addr(RERAM_R_LOGIT, 2u * (uint32_t)j + 1u));
+                logits[next_out * RERAM_N_LOGITS + j] = (int64_t)((hi << 32) | lo);
+            }
+            preds[next_out] = (int32_t)read_word(s, reram_addr(RERAM_R_REG, RERAM_A_PRED));
+            done_cycle[next_out] = (uint32_t)t;
+            next_out++;
+            top->out_ack = 1;
         }
-        preds[i] = (int32_t)read_word(s, 0x00000003u);
-        cycles[i] = read_word(s, 0x00000002u);
+        tick(s);
+        top->out_ack = 0;
+        top->in_valid = 0;
+        if (send && ++beat == RERAM_IN_BEATS) {
+            beat = 0;
+            next_in++;
+        }
     }
     return n;
 }
@@ -175,8 +222,8 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
 void rs_counters(void* h, uint64_t* out, int32_t n) {
     Sim* s = static_cast<Sim*>(h);
     for (int32_t k = 0; k < n; k++) {
-        uint64_t lo = read_word(s, 0x00000010u + 2u * (uint32_t)k);
-        uint64_t hi = read_word(s, 0x00000011u + 2u * (uint32_t)k);
+        uint64_t lo = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_COUNT + 2u * (uint32_t)k));
+        uint64_t hi = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_COUNT + 2u * (uint32_t)k + 1u));
         out[k] = (hi << 32) | lo;
     }
 }

@@ -1,0 +1,251 @@
+"""The machine description: one typed object derived from the compiled IR and the configuration.
+
+It says what the spatial accelerator is made of -- arrays per layer (every row and column tile of a layer is its own
+array, all programmed once), ADC lanes per array, activation lanes, the double-buffered feature maps between the
+layers and their sizes, the clock -- and how long it takes. The RTL header (:mod:`reram.rtl.params`), the analytic
+cycle model (:meth:`Machine.schedule`), the area and the latency of the energy report all read this object, so they
+describe one machine.
+
+Timing (the RTL's ``reram_layer_ctrl.v`` sequences exactly this):
+
+* every layer has its own controller and works on one inference at a time; per output position (1 for a dense
+  layer) it latches the position's im2col row vector into the DACs of all its arrays (1 cycle), reads its arrays
+  group by group (all at once by default) and input slice by input slice -- ``ARRAY_LAT`` cycles for the read, then
+  ``rounds x ADC_LAT`` cycles in which every array's ADC lanes convert its columns -- drains the ADC pipeline
+  (1 cycle) and runs the activation lanes over the outputs (``ceil(out / act_lanes)`` cycles); then 1 cycle commits
+  its output buffer and releases its input buffer;
+* the layers form a pipeline over double-buffered feature maps: a layer starts an inference one cycle after it sees
+  its input bank full and its output bank free (``go``), so inference i+1 runs in layer 1 while inference i runs in
+  layer 2;
+* the input streamer takes ``ceil(in / input_codes_per_cycle)`` cycles per image; the host reads the logits the
+  cycle the last layer's bank shows full and frees it in that cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from reram.compile.ir import CompiledModel
+from reram.errors import CompileError
+
+POOL_CODES = {None: 0, "max": 1, "avg": 2}
+
+
+def _clog2(n: int) -> int:
+    return max(1, math.ceil(math.log2(max(n, 2))))
+
+
+@dataclass(frozen=True)
+class LayerMachine:
+    """One layer of the spatial accelerator."""
+
+    name: str
+    kind: str  # "dense" | "conv2d"
+    in_features: int  # MVM rows used (C * kh * kw for conv)
+    out_features: int  # outputs (channels for conv)
+    in_size: int  # words of one input-buffer bank (flat input features per sample)
+    out_size: int  # flat output features per sample (after pooling)
+    positions: int  # output positions per sample (1 for dense)
+    row_tiles: int
+    col_tiles: int
+    cols: tuple[int, ...]  # columns used in each column tile
+    groups: int  # array groups read one after the other (1: all arrays at once)
+    rounds: int  # ADC rounds per array read: ceil(columns of the widest array / ADC lanes)
+    act_steps: int  # activation-unit cycles per position: ceil(out / act_lanes)
+    in_bw: int  # input-buffer word width (bits; wider than the code when the previous layer average-pools)
+    acc_w: int  # column-accumulator width (bits)
+    conv: dict[str, list[int]] | None = None
+    pool: dict | None = None
+    cycles: int = 0  # cycles per inference: LATCH .. FIN
+
+    @property
+    def arrays(self) -> int:
+        return self.row_tiles * self.col_tiles
+
+    @property
+    def nc(self) -> int:
+        return sum(self.cols)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The spatial accelerator of one compiled model (see the module docstring for its timing)."""
+
+    rows: int
+    pairs: int
+    n_adc: int  # ADC lanes per array
+    adc_lat: int
+    array_lat: int
+    xw: int  # DAC / input-code bits
+    bit_serial: int
+    n_insl: int  # input slices per array read sequence
+    adc_bits: int
+    cell_bits: int
+    slices: int
+    gw: int  # conductance code width
+    sw: int  # signed column-sum width
+    mw: int  # ADC multiplier width
+    act_lanes: int
+    array_group: int  # arrays read at once per layer (0: all)
+    in_codes: int  # input codes per cycle of the input stream port
+    clock_hz: float
+    layers: tuple[LayerMachine, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def in_beats(self) -> int:
+        """Input-stream cycles per image."""
+        return -(-self.layers[0].in_size // self.in_codes)
+
+    @property
+    def total_arrays(self) -> int:
+        return sum(ly.arrays for ly in self.layers)
+
+    @property
+    def total_adcs(self) -> int:
+        return self.total_arrays * self.n_adc
+
+    @property
+    def buffer_bits(self) -> int:
+        """Feature-buffer bits: two banks per layer input, plus the two 64-bit logit banks."""
+        return sum(2 * ly.in_size * ly.in_bw for ly in self.layers) + 2 * self.layers[-1].out_features * 64
+
+    @property
+    def layer_gbase(self) -> tuple[int, ...]:
+        out, base = [], 0
+        for ly in self.layers:
+            out.append(base)
+            base += ly.row_tiles * ly.nc * self.rows
+        return tuple(out)
+
+    @property
+    def gdepth(self) -> int:
+        return sum(ly.row_tiles * ly.nc * self.rows for ly in self.layers)
+
+    @property
+    def layer_tbase(self) -> tuple[int, ...]:
+        return tuple(sum(ly.row_tiles for ly in self.layers[:i]) for i in range(self.n_layers))
+
+    @property
+    def layer_cbase(self) -> tuple[int, ...]:
+        return tuple(sum(ly.out_features for ly in self.layers[:i]) for i in range(self.n_layers))
+
+    # ------------------------------------------------------------------ timing
+    def schedule(self, n: int) -> list[int]:
+        """The cycle (counted from the first input beat of a batch entering an idle pipeline) at which the host
+        sees each of ``n`` inferences' logits. Mirrors the RTL's handshakes exactly (see the module docstring)."""
+        L = self.n_layers
+        nb = self.in_beats
+        a = [0] * n  # first input beat
+        fin = [[0] * n for _ in range(L)]  # FIN cycle of each layer
+        host = [0] * n  # cycle the host sees the logits (and frees the bank in the same cycle)
+        for i in range(n):
+            # the input streamer writes bank i % 2 of layer 0's buffer once layer 0 has released it (inference i-2)
+            a[i] = max(a[i - 1] + nb if i else 0, fin[0][i - 2] + 1 if i >= 2 else 0)
+            for li in range(L):
+                ready_in = a[i] + nb if li == 0 else fin[li - 1][i] + 1
+                if li < L - 1:
+                    free_out = fin[li + 1][i - 2] + 1 if i >= 2 else 0
+                else:
+                    free_out = host[i - 2] + 1 if i >= 2 else 0
+                idle = fin[li][i - 1] + 1 if i else 0
+                start = max(idle, ready_in, free_out) + 1  # the LATCH cycle
+                fin[li][i] = start + self.layers[li].cycles - 1
+            # the logit bank shows full one cycle after FIN (the argmax settles), i.e. two cycles after it
+            host[i] = max(fin[L - 1][i] + 2, host[i - 1] + 1 if i else 0)
+        return host
+
+    @property
+    def latency_cycles(self) -> int:
+        """Cycles from an image's first input beat to its logits, through an idle pipeline."""
+        return self.schedule(1)[0]
+
+    @property
+    def ii_cycles(self) -> int:
+        """Initiation interval: cycles between consecutive inferences of a long stream (steady state)."""
+        h = self.schedule(8)
+        return h[-1] - h[-2]
+
+    @property
+    def stage_cycles(self) -> dict[str, int]:
+        """Cycles each pipeline stage is busy per inference (the input stream, then the layers)."""
+        return {"input": self.in_beats, **{ly.name: ly.cycles for ly in self.layers}}
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = [asdict(ly) | {"arrays": ly.arrays} for ly in self.layers]
+        d |= {"latency_cycles": self.latency_cycles, "ii_cycles": self.ii_cycles, "total_arrays": self.total_arrays,
+              "total_adcs": self.total_adcs, "buffer_bits": self.buffer_bits, "in_beats": self.in_beats}
+        return d
+
+
+def layer_cycles(ly: LayerMachine, m: Machine) -> int:
+    """Cycles of one inference in one layer, LATCH through FIN (``reram_layer_ctrl.v``)."""
+    read = m.array_lat + ly.rounds * m.adc_lat
+    return ly.positions * (1 + ly.groups * m.n_insl * read + 1 + ly.act_steps) + 1
+
+
+def machine(cm: CompiledModel, rcfg) -> Machine:
+    """The machine of a compiled model under the ``[rtl]`` configuration (``rcfg``)."""
+    a = cm.arch
+    pairs = a.cols // 2
+    n_adc = min(rcfg.adcs_per_array, pairs)
+    gw = max(1, math.ceil(math.log2(a.gmax_code + 1)))
+    xs = a.slice_input_max
+    sw = 2 + math.ceil(math.log2(a.rows * max(xs, 1) * (a.gmax_code + 1) + 1))
+    act_lanes = rcfg.act_lanes
+    base = Machine(rows=a.rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=rcfg.array_latency,
+                   xw=a.dac_bits, bit_serial=int(a.dac_mode == "bit_serial"), n_insl=a.input_slices,
+                   adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=20,
+                   act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,
+                   clock_hz=rcfg.clock_hz)
+    layers = []
+    prev_avg_k = 0
+    for layer in cm.layers:
+        T, U = layer.row_tiles(a), layer.col_tiles(a)
+        nc = layer.out_features * a.slices
+        cols = tuple(min(pairs, nc - u * pairs) for u in range(U))
+        arrays = T * U
+        group = arrays if rcfg.array_group in (0, None) else min(rcfg.array_group, arrays)
+        groups = -(-arrays // group)
+        rounds = -(-max(cols) // n_adc)
+        # |column accumulator| <= T * 2^(ADC_BITS-1) * (2^n_insl - 1 or 1) (+ sign)
+        acc_w = a.adc_bits + 1 + _clog2(T + 1) + (a.input_slices if a.input_slices > 1 else 0) + 1
+        in_bw = a.dac_bits + (_clog2(prev_avg_k) if prev_avg_k > 1 else 0)
+        ly = LayerMachine(
+            name=layer.name, kind=layer.kind, in_features=layer.in_features, out_features=layer.out_features,
+            in_size=layer.in_size, out_size=layer.out_size, positions=layer.positions, row_tiles=T, col_tiles=U,
+            cols=cols, groups=groups, rounds=rounds, act_steps=-(-layer.out_features // act_lanes), in_bw=in_bw,
+            acc_w=acc_w, conv=layer.conv, pool=layer.pool)
+        layers.append(ly)
+        pool = layer.pool
+        prev_avg_k = pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0
+    m = Machine(**{**asdict(base), "layers": ()})
+    m = Machine(**{**{k: getattr(m, k) for k in m.__dataclass_fields__ if k != "layers"},
+                   "layers": tuple(_with_cycles(ly, m) for ly in layers)})
+    return m
+
+
+def _with_cycles(ly: LayerMachine, m: Machine) -> LayerMachine:
+    from dataclasses import replace
+
+    return replace(ly, cycles=layer_cycles(ly, m))
+
+
+def check_rtl_support(m: Machine) -> None:
+    """Raise :class:`CompileError` for what the RTL cannot run: pooling with overlapping windows or padding, or a
+    convolution as the last layer."""
+    for ly in m.layers:
+        p = ly.pool
+        if p is not None and (list(p["stride"]) != list(p["kernel"]) or any(p["padding"])):
+            raise CompileError(f"layer {ly.name}: the RTL pools non-overlapping windows without padding (stride = "
+                               f"kernel, padding 0); got kernel {p['kernel']}, stride {p['stride']}, padding "
+                               f"{p['padding']}")
+    if m.layers[-1].kind != "dense":
+        raise CompileError(f"the RTL's last layer must be dense (it writes the logits); {m.layers[-1].name} is "
+                           f"{m.layers[-1].kind}")
