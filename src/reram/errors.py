@@ -41,7 +41,17 @@ class CosimError(ReramError):
     """The RTL co-simulation failed (hang, bad image, bridge error)."""
 
 
-class CosimMismatch(CosimError):
+class CheckFailed(ReramError):
+    """A check of the design failed after its figures were recorded (exit status 1)."""
+
+    exit_code = 1
+
+
+class CosimMismatch(CosimError, CheckFailed):
     """The RTL output differs from the bit-exact golden model."""
 
     exit_code = 1
+
+
+class SynthCheckFailed(CheckFailed):
+    """Synthesis found latches or combinational loops in the digital periphery."""

@@ -160,9 +160,15 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
         t.add_row("cosim", "RTL accuracy (ideal integer crossbar)", f"{100 * co['hw_accuracy']:.2f} %")
         if "engine_accuracy" in co:
             t.add_row("cosim", "engine accuracy (same chip and samples)", f"{100 * co['engine_accuracy']:.2f} %")
-        t.add_row("cosim", "cycles / inference (analytic)",
-                  f"{co['cycles_per_inference']:.0f} ({co['analytic_cycles_per_inference']})")
+        t.add_row("cosim", "latency, cycles (analytic)",
+                  f"{co['latency_cycles']} ({co['analytic_latency_cycles']})")
+        t.add_row("cosim", "initiation interval, cycles (analytic)",
+                  f"{co['ii_cycles']} ({co['analytic_ii_cycles']})")
         t.add_row("cosim", "latency", f"{1e6 * co['latency_s']:.2f} µs at {co['clock_hz'] / 1e6:.4g} MHz (assumed)")
+    sy = metrics.get("synth", {})
+    if "cells" in sy:
+        t.add_row("synth", "cells (digital periphery)", f"{sy['cells']:,}, {sy['area_mm2']:.3g} mm²")
+        t.add_row("synth", "latches / combinational loops", f"{sy['latches']} / {sy['combinational_loops']}")
     for key, rec in (metrics.get("followups") or {}).items():
         t.add_row("follow-up", key, f"{rec['at']}" + (" FAILED" if rec.get("error") else ""))
     en = metrics.get("energy", {})
@@ -209,12 +215,14 @@ def _override(ctx, *sets: str, option: str) -> None:
 def cosim(
     run_dir: RunDirArg,
     samples: Annotated[int | None, typer.Option("--samples", min=1, help="Test images to co-simulate.")] = None,
-    trace: Annotated[bool, typer.Option("--trace", help="Also compare hidden layers' output codes.")] = False,
     waves: Annotated[Path | None, typer.Option("--waves", help="Waveform of the first samples (.fst or .vcd).")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch).
+
+    Every layer's output codes of every sample are compared, and every sample's completion cycle with the
+    analytic schedule of the machine description.
 
     Results are recorded under followups["cosim ..."] in metrics.json; the run's own cosim figures stay.
     """
@@ -223,24 +231,52 @@ def cosim(
 
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
-    opts = {"samples": samples, "trace": trace or None, "waves": str(waves) if waves else None}
+    opts = {"samples": samples, "waves": str(waves) if waves else None}
     rec = run_followup(ctx, "cosim", "cosim", opts,
-                       lambda c: stage_cosim(c, samples=samples, trace_layers=trace or None,
-                                             waves=str(waves) if waves else None))
+                       lambda c: stage_cosim(c, samples=samples, waves=str(waves) if waves else None))
     c = rec["results"]
     t = Table(title=f"co-simulation: {run_dir} (recorded as followups['{_key(rec)}'])")
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_row("samples", f"{c['samples']}" + (f" (of {c['samples_requested']} requested; the test split holds "
                                               f"{c['samples']})" if c["samples_requested"] != c["samples"] else ""))
-    t.add_row("mismatching codes", f"{c['mismatched_codes']} of {c['compared_codes']}")
+    t.add_row("mismatching codes (every layer)", f"{c['mismatched_codes']} of {c['compared_codes']}")
     t.add_row("RTL accuracy (ideal integer crossbar)", f"{100 * c['hw_accuracy']:.2f} %")
-    t.add_row("engine accuracy (same chip and samples)", f"{100 * c['engine_accuracy']:.2f} %")
-    t.add_row("cycles / inference (analytic)",
-              f"{c['cycles_per_inference']:.0f} ({c['analytic_cycles_per_inference']})")
+    if "engine_accuracy" in c:
+        t.add_row("engine accuracy (same chip and samples)", f"{100 * c['engine_accuracy']:.2f} %")
+    t.add_row("latency, cycles (analytic)", f"{c['latency_cycles']} ({c['analytic_latency_cycles']})")
+    t.add_row("initiation interval, cycles (analytic)", f"{c['ii_cycles']} ({c['analytic_ii_cycles']})")
     t.add_row("latency", f"{1e6 * c['latency_s']:.3g} µs at {c['clock_hz'] / 1e6:.4g} MHz (assumed clock)")
     t.add_row("throughput", f"{c['throughput_per_s']:.4g} inferences/s")
     console.print(t)
+
+
+@app.command()
+def synth(run_dir: RunDirArg, quiet: QuietOpt = False) -> None:
+    """Synthesize the run's digital periphery with Yosys (exit 1 on a latch or a combinational loop).
+
+    Prints cells and area per module and in total; the behavioural crossbar and feature-buffer macros are black
+    boxes. Results are recorded under followups["synth"] in metrics.json.
+    """
+    from reram.pipeline.followup import run_followup
+    from reram.pipeline.stages import stage_synth
+
+    ctx = _open_run(run_dir, quiet)
+    rec = run_followup(ctx, "synth", "synth", {}, stage_synth)
+    console.print(synth_table(rec["results"], f"synthesis: {run_dir} (recorded as followups['{_key(rec)}'])"))
+
+
+def synth_table(r: dict, title: str) -> Table:
+    t = Table(title=title)
+    for c in ("module", "instances", "cells", "flip-flops", "area mm²"):
+        t.add_column(c, justify="left" if c == "module" else "right")
+    for name, v in sorted(r["per_module"].items(), key=lambda kv: -kv[1]["cells"]):
+        t.add_row(name, str(v["instances"]), f"{v['cells']:,}", f"{v['flops']:,}", f"{v['area_mm2']:.4g}")
+    t.add_row("total", "", f"{r['cells']:,}", "", f"{r['area_mm2']:.4g}")
+    t.caption = (f"{r['latches']} latches, {r['combinational_loops']} combinational loops; black boxes: "
+                 f"{', '.join(r['black_boxes'])}; {r['gate_area']['value']} {r['gate_area']['unit']}; "
+                 f"{r['yosys']}, {r['seconds']:.1f} s")
+    return t
 
 
 def _key(rec: dict) -> str:
@@ -298,8 +334,8 @@ def energy(
     for b in e["boundaries"]:
         t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}", tops_band(b))
     console.print(t)
-    console.print(f"latency {1e6 * e['latency_s']:.3g} µs ({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz "
-                  "clock), "
+    console.print(f"latency {1e6 * e['latency_s']:.3g} µs, {e['throughput_per_s']:.4g} inferences/s "
+                  f"({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz clock), "
                   f"area {e['area_mm2']['total']:.3g} mm²")
 
 

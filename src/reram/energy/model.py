@@ -31,17 +31,20 @@ OPS_PER_MAC = 2
 
 
 def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPreset, rcfg: RtlConfig,
-                  rtl_cycles: float | None = None) -> dict:
-    from reram.rtl.params import ASSUMPTIONS, analytic_cycles, layer_cycles, rtl_params
+                  rtl_cycles: tuple[int, int] | None = None) -> dict:
+    """``rtl_cycles``: the co-simulation's measured (latency, initiation interval) in cycles, when it ran and
+    matched the analytic schedule; otherwise the machine description's analytic figures are used."""
+    from reram.compile.machine import machine
+    from reram.rtl.params import ASSUMPTIONS
 
     a = cm.arch
     n = len(x_codes)
     g = golden_forward(cm, chip, x_codes, collect_events=True)
     inputs = [np.asarray(x_codes), *g.layer_outputs[:-1]]
     cells = cell_read_energy(cm, chip, inputs, preset.t_read.value)
-    p = rtl_params(cm, rcfg)
-    cyc_layers = layer_cycles(p)
-    cycles = float(rtl_cycles) if rtl_cycles is not None else float(analytic_cycles(p))
+    m = machine(cm, rcfg)
+    cyc_layers = [ly.cycles for ly in m.layers]  # each layer's controller is busy this long per inference
+    lat_cycles, ii_cycles = rtl_cycles if rtl_cycles is not None else (m.latency_cycles, m.ii_cycles)
     bits_per_pulse = 1 if a.dac_mode == "bit_serial" else a.dac_bits
     e_dac = dac_energy(preset.dac_1bit.value, bits_per_pulse)
     e_adc = preset.adc_energy(a.adc_bits).value
@@ -62,13 +65,10 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         per_layer.append({"layer": layer.name, "energy_j": e, "events_per_inference":
                           {k: v / n for k, v in ev.items()}, "macs": layer.macs,
                           "positions": layer.positions})
-    # the FINISH cycle (and any difference between measured and analytic cycles) is control energy too
-    extra_cycles = cycles - sum(cyc_layers)
     by_component = {c: sum(pl["energy_j"][c] for pl in per_layer) for c in COMPONENTS}
-    by_component["control"] += extra_cycles * e_ctrl
     macs = sum(pl["macs"] for pl in per_layer)
     conversions = sum(ev["adc_conversions"] for ev in g.layer_events) / n
-    latency = cycles / rcfg.clock_hz
+    latency = lat_cycles / rcfg.clock_hz
     boundaries = []
     for name, comps in BOUNDARIES.items():
         e = sum(by_component[c] for c in comps)
@@ -87,10 +87,13 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         "energy_per_inference_j": system, "energy_per_mac_j": system / macs,
         "by_component_j": by_component, "by_layer": per_layer, "boundaries": boundaries,
         "adc_energy_per_conversion_j": {"low": lo_adc, "nominal": e_adc, "high": hi_adc},
-        "cycles_per_inference": cycles, "cycles_source": "RTL co-simulation" if rtl_cycles is not None
-        else "analytic cycle model", "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
-        "throughput_per_s": 1.0 / latency, "edp_js": system * latency,
-        "area_mm2": area_breakdown(cm, preset, p),
+        "latency_cycles": lat_cycles, "ii_cycles": ii_cycles, "layer_cycles": cyc_layers,
+        "cycles_source": "RTL co-simulation" if rtl_cycles is not None else "analytic cycle model (machine "
+        "description)", "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
+        "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency,
+        "area_mm2": area_breakdown(m, preset),
+        "machine": {"arrays": m.total_arrays, "adcs": m.total_adcs, "act_lanes_per_layer": m.act_lanes,
+                    "buffer_bits": m.buffer_bits, "controllers": m.n_layers},
         "figures": {k: getattr(preset, k).to_dict() for k in (
             "dac_1bit", "sample_hold", "shift_add", "in_buffer", "out_buffer", "control_power_w", "t_read")}
         | {"adc": preset.adc_energy(a.adc_bits).to_dict()},
@@ -99,19 +102,21 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     }
 
 
-def area_breakdown(cm: CompiledModel, preset: EnergyPreset, p) -> dict[str, float]:
-    a = cm.arch
-    arrays = cm.total_arrays()
-    feat = max(max(p.layer_in), max(p.layer_out))
+def area_breakdown(m, preset: EnergyPreset) -> dict[str, float]:
+    """Area of the machine description ``m`` (:class:`reram.compile.machine.Machine`): every array of every layer
+    with its DACs, ADC lanes, sample-and-holds and shift-adders, the double-buffered feature maps and logits, and
+    one controller per layer."""
+    arrays = m.total_arrays
+    logit_bits = 2 * m.layers[-1].out_features * 64
     out = {
-        "arrays": arrays * preset.array_area.value * (a.rows * a.cols) / (128 * 128),
-        "dacs": arrays * a.rows * preset.dac_area.value,
-        "adcs": arrays * p.n_adc * preset.adc_area.value,
-        "sample_hold": arrays * p.pairs * preset.sample_hold_area.value,
-        "shift_add": arrays * p.n_adc * preset.shift_add_area.value,
-        "buffers": 2 * feat * a.dac_bits / 8 * preset.in_buffer_area.value
-        + max(p.layer_out) * 8 * preset.out_buffer_area.value,
-        "control": preset.control_area.value,
+        "arrays": arrays * preset.array_area.value * (m.rows * 2 * m.pairs) / (128 * 128),
+        "dacs": arrays * m.rows * preset.dac_area.value,
+        "adcs": m.total_adcs * preset.adc_area.value,
+        "sample_hold": arrays * m.pairs * preset.sample_hold_area.value,
+        "shift_add": m.total_adcs * preset.shift_add_area.value,
+        "buffers": (m.buffer_bits - logit_bits) / 8 * preset.in_buffer_area.value
+        + logit_bits / 8 * preset.out_buffer_area.value,
+        "control": m.n_layers * preset.control_area.value,
     }
     out["total"] = sum(out.values())
     return out

@@ -1,4 +1,4 @@
-"""Follow-up commands on a finished run (``reram cosim``, ``reram energy``, ``reram ablation``).
+"""Follow-up commands on a finished run (``reram cosim``, ``reram synth``, ``reram energy``, ``reram ablation``).
 
 A follow-up never rewrites what ``reram run`` recorded: its results go to ``metrics.json`` under
 ``followups["<command> <options>"]`` with the command's options, the time and the stage's timing, and a line in
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from reram.errors import CosimMismatch
+from reram.errors import CheckFailed
 
 from .context import RunContext
 from .runner import attach_log
@@ -36,10 +36,10 @@ def run_followup(ctx: RunContext, command: str, section: str, options: dict[str,
     handler = attach_log(ctx.run_dir)
     try:
         log.info("follow-up '%s': start (options %s)", command, options)
-        error: CosimMismatch | None = None
+        error: CheckFailed | None = None
         try:
             fn(ctx)
-        except CosimMismatch as e:  # the counts are recorded, then the command fails
+        except CheckFailed as e:  # the counts are recorded, then the command fails
             error = e
         results = ctx.metrics.get(section, {})
         timing = {k: v for k, v in ctx.metrics.get("timing", {}).items() if saved["timing"].get(k) != v}

@@ -110,12 +110,12 @@ def stage_compile(ctx: RunContext) -> None:
                  "positions": ly.positions, "pool": ly.pool["kind"] if ly.pool else None, "relu": ly.relu,
                  "macs": ly.macs, "arrays": ly.row_tiles(cm.arch) * ly.col_tiles(cm.arch)} for ly in cm.layers]
     ctx.metrics["calibration"]["architecture"] = cal_arch
-    if "cosim" in ctx.stages and not has_conv(cm):  # every width limit of the RTL, before the long stages run
+    if "cosim" in ctx.stages or "synth" in ctx.stages:  # every RTL limit, before the long stages run
         from reram.errors import CompileError
-        from reram.rtl.params import rtl_params
+        from reram.rtl.params import rtl_params, rtl_supported
 
         try:
-            rtl_params(cm, cfg.rtl)
+            rtl_supported(rtl_params(cm, cfg.rtl))
         except CompileError as e:
             raise CompileError(f"RTL: {e} (or leave out the cosim stage with --stages)") from None
     cm.save(ctx.path("compiled"))
@@ -194,19 +194,10 @@ def stage_sensitivity(ctx: RunContext) -> None:
     atomic_write_json(ctx.path("sensitivity.json"), res)
 
 
-def has_conv(cm) -> bool:
-    """A layer the RTL cannot run yet (anything but dense: convolution, with its pooling)."""
-    return any(ly.kind != "dense" for ly in cm.layers)
-
-
-CONV_SKIP = ("skipped: the RTL has no convolution or pooling yet (the spatial-RTL issue adds them); the golden model "
-             "and the analog engine cover this network")
-
-
-def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool | None = None,
-                waves: str | None = None) -> None:
-    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model. Every code of
-    the batch is compared; the counts are recorded, then any mismatch fails the stage (exit status 1)."""
+def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None) -> None:
+    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model. Every layer's
+    codes of every sample are compared, and every sample's completion cycle with the analytic schedule; the counts
+    are recorded, then any difference fails the stage (exit status 1)."""
     from reram.analog.program import load_chip
     from reram.errors import ConfigError
     from reram.golden import pixel_codes
@@ -215,10 +206,6 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool 
 
     cfg = ctx.cfg
     cm = ctx.compiled
-    if has_conv(cm):  # recorded, never silent
-        ctx.metrics["cosim"] = {"skipped": CONV_SKIP}
-        log.warning("cosim %s", CONV_SKIP)
-        return
     chip = load_chip(ctx.path("chip0.npz"), cm)
     sp = ctx.splits
     requested = cfg.rtl.samples if samples is None else samples
@@ -228,9 +215,8 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool 
     if n < requested:
         log.warning("co-simulating %d samples: %d were requested, the test split holds %d", n, requested, n)
     x = pixel_codes(cm, sp.test_x[:n])
-    res = run_cosim(cm, chip, x, sp.test_y[:n], cfg.rtl,
-                    trace_layers=cfg.rtl.trace_layers if trace_layers is None else trace_layers,
-                    waves=Path(waves) if waves else None, progress=ctx.progress)
+    res = run_cosim(cm, chip, x, sp.test_y[:n], cfg.rtl, waves=Path(waves) if waves else None,
+                    progress=ctx.progress)
     m = res.to_metrics()
     m["samples_requested"] = requested
     m["clock_hz"] = cfg.rtl.clock_hz
@@ -246,10 +232,36 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, trace_layers: bool 
     t["cosim_sim_seconds"] = res.sim_seconds
     t["cosim_load_seconds"] = res.load_seconds
     t["rtl_build_seconds"] = 0.0 if res.build.get("cached") else res.build.get("build_seconds", 0.0)
-    log.info("co-simulation: %d samples, %d of %d codes differ, %d cycles per inference (analytic %d), %.1f s",
-             res.samples, res.mismatched_codes, res.compared_codes, res.cycles_per_inference, res.analytic_cycles,
-             res.sim_seconds)
+    log.info("co-simulation: %d samples, %d of %d codes (every layer) differ, latency %d cycles (analytic %d), "
+             "initiation interval %d (analytic %d), %.1f s", res.samples, res.mismatched_codes, res.compared_codes,
+             res.latency_cycles, res.analytic_latency_cycles, res.ii_cycles, res.analytic_ii_cycles, res.sim_seconds)
     raise_on_mismatch(res)  # after the counts are in the metrics (the runner saves them before it fails)
+
+
+def stage_synth(ctx: RunContext) -> None:
+    """Synthesize the digital periphery of the run's machine with Yosys: cells and area per module, latches and
+    combinational loops (any of either fails the stage after the figures are recorded), and the area compared
+    with the energy model's figures for the same parts."""
+    from reram.energy import get_preset
+    from reram.energy.model import area_breakdown
+    from reram.errors import SynthCheckFailed
+    from reram.rtl.params import rtl_params, rtl_supported
+    from reram.rtl.synth import compare_area, synthesize
+
+    cfg = ctx.cfg
+    m = rtl_params(ctx.compiled, cfg.rtl)
+    rtl_supported(m)
+    res = synthesize(m)
+    res["area_vs_energy_model"] = compare_area(res, area_breakdown(m, get_preset(cfg.energy.preset)),
+                                               cfg.energy.preset)
+    ctx.metrics["synth"] = res
+    ctx.metrics["timing"]["synth_seconds"] = res["seconds"]
+    log.info("synthesis: %d cells (%.4g mm2 at %.2g um2/GE), %d latches, %d combinational loops, %.1f s",
+             res["cells"], res["area_mm2"], res["gate_area"]["value"], res["latches"], res["combinational_loops"],
+             res["seconds"])
+    if res["latches"] or res["combinational_loops"]:
+        raise SynthCheckFailed(f"synthesis found {res['latches']} latches and {res['combinational_loops']} "
+                               "combinational loops in the digital periphery (see metrics.json synth)")
 
 
 def stage_energy(ctx: RunContext) -> None:
@@ -266,8 +278,8 @@ def stage_energy(ctx: RunContext) -> None:
     n = min(cfg.energy.samples, len(sp.test_y))
     preset = get_preset(cfg.energy.preset)
     cos = ctx.metrics.get("cosim") or {}
-    rep = energy_report(cm, chip, pixel_codes(cm, sp.test_x[:n]), preset, cfg.rtl,
-                        rtl_cycles=cos.get("cycles_per_inference"))
+    measured = (cos["latency_cycles"], cos["ii_cycles"]) if cos.get("cycles_match_analytic") else None
+    rep = energy_report(cm, chip, pixel_codes(cm, sp.test_x[:n]), preset, cfg.rtl, rtl_cycles=measured)
     rep["rtl_counts_match_golden"] = cos.get("events_match_golden")
     if cfg.energy.sensitivity:
         t0 = time.perf_counter()
@@ -300,6 +312,8 @@ STAGES: list[Stage] = [
           help="accuracy against programming sigma, ADC bits and cell bits"),
     Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
           help="Verilator co-simulation of the RTL against the bit-exact golden model"),
+    Stage("synth", stage_synth, needs=("compiled/ir.json",),
+          help="Yosys synthesis of the digital periphery: cells, area, no latches or loops"),
     Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
           help="energy, area and latency from event counts and cited per-action energies"),
     Stage("report", stage_report, help="the self-contained HTML report"),

@@ -38,7 +38,8 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
     if "mismatched_codes" in co:
         rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
                      f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))
-        rows.append(("cosim", "cycles per inference", f"{co['cycles_per_inference']:.0f}", "cycles"))
+        rows.append(("cosim", "latency / initiation interval", f"{co['latency_cycles']} / {co['ii_cycles']} cycles",
+                     "cycles"))
     en = m.get("energy", {})
     for b in en.get("boundaries", []):
         rows.append(("energy", f"TOPS/W, {b['boundary']} boundary, 2 ops/MAC", f"{b['tops_per_w']:.3g}",

@@ -122,7 +122,7 @@ class RtlSim:
                              f"(watchdog); controllers: {states}")
         if self.status()["protocol_error"]:
             raise CosimError("RTL protocol error: a host write reached the accelerator while it was busy, or the "
-                             "stream or the ADC lanes broke their protocol")
+                             "host broke the stream handshake")
         captures = [] if cap is None else [cap[:, o : o + sz] for o, sz in zip(offs, sizes, strict=True)]
         return logits, preds, cycles, captures
 

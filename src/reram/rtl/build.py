@@ -21,10 +21,9 @@ from pathlib import Path
 
 import platformdirs
 
+from reram.compile.machine import Machine
 from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json, atomic_write_text
-
-from reram.compile.machine import Machine
 
 from .addrmap import header_cpp, header_v
 from .params import header
@@ -184,8 +183,8 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
             support.append(tc.include / ("verilated_fst_c.cpp" if trace == "fst" else "verilated_vcd_c.cpp"))
-        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"), "-I" + str(tc.include),
-                 "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
+        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"),
+                 "-I" + str(tc.include), "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
                  f"-DVM_TRACE_FST={int(trace == 'fst')}", f"-DVM_TRACE_VCD={int(trace == 'vcd')}",
                  f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}"]
         units = [*cpp, *(str(p) for p in support), str(bridge_source())]

@@ -12,10 +12,9 @@ import numpy as np
 
 from reram.analog.program import Chip
 from reram.compile.ir import CompiledModel
+from reram.compile.machine import Machine
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, read_npz
-
-from reram.compile.machine import Machine
 
 from .addrmap import R
 

@@ -1,53 +1,48 @@
-// reram_colacc: the column accumulators of one layer. Each of LANES add ports adds a signed value to one column
-// per cycle; the lanes of one cycle address distinct columns (each ADC lane owns its columns), which the
-// `collision` output checks. RDP read ports read any column. clear zeroes every column. Synthesizable.
+// reram_colacc: the column accumulators of one layer. Each ADC lane owns a bank of DEPTH accumulators, one per ADC
+// round: lane L = u * N_ADC + k (column tile u, ADC k) converts column u * PAIRS + r * N_ADC + k in round r, and
+// adds its value (the sum over the row tiles' codes, shifted by the input bit) to entry r of its bank. RDP read
+// ports read any column of the layer. clear zeroes every bank. Synthesizable.
 `default_nettype none
 
 module reram_colacc #(
-    parameter CAW = 6,         // column index width (2**CAW columns)
+    parameter LANES = 8,       // ADC lanes (add ports), U * N_ADC
+    parameter N_ADC = 8,       // ADC lanes per array
+    parameter PAIRS = 64,      // columns per array
+    parameter DEPTH = 8,       // entries per lane: ADC rounds per array read
+    parameter RW = 3,          // round index width
+    parameter CAW = 6,         // column index width of the read ports
     parameter ACW = 16,        // accumulator width
-    parameter LANES = 8,       // add ports
     parameter RDP = 8          // read ports
 ) (
     input  wire                 clk,
     input  wire                 rst,
     input  wire                 clear,
     input  wire [LANES-1:0]     add_en,
-    input  wire [LANES*CAW-1:0] add_idx,
+    input  wire [RW-1:0]        add_round,
     input  wire [LANES*ACW-1:0] add_val,
-    input  wire [RDP*CAW-1:0]   rd_idx,
-    output wire [RDP*ACW-1:0]   rd_data,
-    output reg                  collision
+    input  wire [RDP*CAW-1:0]   rd_col,
+    output wire [RDP*ACW-1:0]   rd_data
 );
 
-    reg [ACW-1:0] acc_reg [0:(1<<CAW)-1];
-
-    integer i;
-    integer k;
-    integer j;
-    always @(posedge clk) begin
-        if (rst || clear) begin
-            for (i = 0; i < (1 << CAW); i = i + 1) acc_reg[i] <= {ACW{1'b0}};
-        end else begin
-            for (k = 0; k < LANES; k = k + 1) begin
-                if (add_en[k]) acc_reg[add_idx[k*CAW +: CAW]] <= acc_reg[add_idx[k*CAW +: CAW]] + add_val[k*ACW +: ACW];
-            end
-        end
-    end
-
-    always @(*) begin
-        collision = 1'b0;
-        for (k = 0; k < LANES; k = k + 1) begin
-            for (j = k + 1; j < LANES; j = j + 1) begin
-                if (add_en[k] && add_en[j] && add_idx[k*CAW +: CAW] == add_idx[j*CAW +: CAW]) collision = 1'b1;
-            end
-        end
-    end
+    wire [LANES*DEPTH*ACW-1:0] flat;
 
     genvar g;
     generate
+        for (g = 0; g < LANES; g = g + 1) begin : g_lane
+            reg [DEPTH*ACW-1:0] bank_reg;
+            always @(posedge clk) begin
+                if (rst || clear) bank_reg <= {DEPTH*ACW{1'b0}};
+                else if (add_en[g]) bank_reg[add_round*ACW +: ACW] <= bank_reg[add_round*ACW +: ACW] + add_val[g*ACW +: ACW];
+            end
+            assign flat[g*DEPTH*ACW +: DEPTH*ACW] = bank_reg;
+        end
         for (g = 0; g < RDP; g = g + 1) begin : g_rd
-            assign rd_data[g*ACW +: ACW] = acc_reg[rd_idx[g*CAW +: CAW]];
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] c = {{(32-CAW){1'b0}}, rd_col[g*CAW +: CAW]};
+            wire [31:0] rem = c % PAIRS;
+            wire [31:0] idx = ((c / PAIRS) * N_ADC + rem % N_ADC) * DEPTH + rem / N_ADC;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign rd_data[g*ACW +: ACW] = (idx < LANES * DEPTH) ? flat[idx*ACW +: ACW] : {ACW{1'b0}};
         end
     endgenerate
 

@@ -91,8 +91,7 @@ module reram_layer #(
     output wire [31:0]               ev_convs,
     output wire [31:0]               ev_adds,
     output wire [31:0]               ev_inreads,
-    output wire [31:0]               ev_outwrites,
-    output wire                      collision
+    output wire [31:0]               ev_outwrites
 );
 
     /* verilator lint_off UNUSEDPARAM */
@@ -276,7 +275,6 @@ module reram_layer #(
 
     // ---------------------------------------------------------------- partial sums of the row tiles -> columns
     wire [NLANE-1:0]     add_en;
-    wire [NLANE*CAW-1:0] add_idx;
     wire [NLANE*ACW-1:0] add_val;
     generate
         for (u = 0; u < U; u = u + 1) begin : g_sum_u
@@ -295,11 +293,7 @@ module reram_layer #(
                         end
                     end
                 end
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [31:0] cidx = u * PAIRS + {{(32-KRW){1'b0}}, round_out} * N_ADC + k;
-                /* verilator lint_on UNUSEDSIGNAL */
                 assign add_en[u*N_ADC + k] = any;
-                assign add_idx[(u*N_ADC + k)*CAW +: CAW] = cidx[CAW-1:0];
                 assign add_val[(u*N_ADC + k)*ACW +: ACW] = (BIT_SERIAL != 0) ? (s <<< bit_out) : s;
             end
         end
@@ -308,9 +302,10 @@ module reram_layer #(
     // ---------------------------------------------------------------- column accumulators
     wire [RDP*CAW-1:0] rd_idx;
     wire [RDP*ACW-1:0] rd_data;
-    reram_colacc #(.CAW(CAW), .ACW(ACW), .LANES(NLANE), .RDP(RDP)) u_acc (
-        .clk(clk), .rst(rst), .clear(latch), .add_en(add_en), .add_idx(add_idx), .add_val(add_val),
-        .rd_idx(rd_idx), .rd_data(rd_data), .collision(collision)
+    reram_colacc #(.LANES(NLANE), .N_ADC(N_ADC), .PAIRS(PAIRS), .DEPTH(ROUNDS), .RW(KRW), .CAW(CAW), .ACW(ACW),
+                   .RDP(RDP)) u_acc (
+        .clk(clk), .rst(rst), .clear(latch), .add_en(add_en), .add_round(round_out), .add_val(add_val),
+        .rd_col(rd_idx), .rd_data(rd_data)
     );
 
     // ---------------------------------------------------------------- activation and pooling lanes

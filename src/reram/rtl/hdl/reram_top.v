@@ -45,7 +45,6 @@ module reram_top (
     wire [N_LAYERS-1:0]    l_busy;
     wire [N_LAYERS*4-1:0]  l_state;
     wire [N_LAYERS*32-1:0] l_ev_rows, l_ev_reads, l_ev_convs, l_ev_adds, l_ev_inreads, l_ev_outwrites;
-    wire [N_LAYERS-1:0]    l_collision;
     wire [N_LAYERS-1:0]    l_in_free;
 
     // ---------------------------------------------------------------- input stream -> layer 0's buffer
@@ -154,8 +153,7 @@ module reram_top (
                 .out_commit(o_commit[l]), .out_free(o_free[l]), .busy(l_busy[l]), .state(l_state[l*4 +: 4]),
                 .ev_rows(l_ev_rows[l*32 +: 32]), .ev_reads(l_ev_reads[l*32 +: 32]),
                 .ev_convs(l_ev_convs[l*32 +: 32]), .ev_adds(l_ev_adds[l*32 +: 32]),
-                .ev_inreads(l_ev_inreads[l*32 +: 32]), .ev_outwrites(l_ev_outwrites[l*32 +: 32]),
-                .collision(l_collision[l])
+                .ev_inreads(l_ev_inreads[l*32 +: 32]), .ev_outwrites(l_ev_outwrites[l*32 +: 32])
             );
             for (k = 0; k < ACT_LANES; k = k + 1) begin : g_out
                 assign o_we[l*ACT_LANES + k] = out_we[k];
@@ -260,10 +258,8 @@ module reram_top (
             for (c = 0; c < NCNT; c = c + 1) count_reg[c] <= 64'd0;
         end else begin
             if (host_we && region == R_REG && waddr == A_DEBUG) stall_reg <= host_wdata[0];
-            // protocol checker: no memory writes while busy, no beat without in_ready, no ack without out_ready,
-            // and the ADC lanes never write one column twice in a cycle
-            if ((host_we && busy && region != R_REG) || (in_valid && !in_ready) || (out_ack && !out_ready)
-                    || (|l_collision))
+            // protocol checker: no memory writes while busy, no beat without in_ready, no ack without out_ready
+            if ((host_we && busy && region != R_REG) || (in_valid && !in_ready) || (out_ack && !out_ready))
                 proto_err_reg <= 1'b1;
             else if (clear_counts) proto_err_reg <= 1'b0;
             if (clear_counts) begin
