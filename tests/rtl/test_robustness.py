@@ -1,4 +1,5 @@
-"""Top-level RTL robustness: idle cycles on the host bus, reset in the middle of an inference, protocol checks."""
+"""Top-level RTL robustness: an irregular host (idle cycles between input beats, late logit reads: back-pressure
+through every double buffer), reset in the middle of a stream, protocol checks."""
 
 from __future__ import annotations
 
@@ -8,83 +9,95 @@ import pytest
 from reram.config.schema import RtlConfig
 from reram.errors import CosimError
 from reram.golden import golden_forward
+from reram.rtl.addrmap import addr
 from reram.rtl.bridge import RtlSim
 from reram.rtl.build import build_library
+from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
-from reram.rtl.params import analytic_cycles, rtl_params
+from reram.rtl.params import rtl_params
 
 pytestmark = pytest.mark.rtl
-SETS, RCFG = ("array.rows=32", "array.cols=16", "dac.bits=6"), RtlConfig(adcs_per_array=1)
+SETS, RCFG = ("array.rows=256", "array.cols=256", "dac.bits=6"), RtlConfig(adcs_per_array=1)  # as test_cosim
 
 
 @pytest.fixture(scope="module")
 def design(rtl_case):
     cm, chip, x, _ = rtl_case(*SETS)
-    p = rtl_params(cm, RCFG)
-    lib, _ = build_library(p, progress=False)
-    return cm, chip, x, p, lib
+    m = rtl_params(cm, RCFG)
+    lib, _ = build_library(m, progress=False)
+    return cm, chip, x, m, lib
 
 
-def _run_slow_host(sim: RtlSim, cm, x_row: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Drive one sample word by word with random idle cycles between bus operations."""
-    cpw = 4 if cm.arch.dac_bits <= 8 else 2
-    field = 32 // cpw
-    for w in range(0, len(x_row), cpw):
-        sim.tick(int(rng.integers(0, 4)))
-        sim.write((0x08 << 24) | (w // cpw), sum(int(v) << (field * i) for i, v in enumerate(x_row[w : w + cpw])))
-    sim.tick(int(rng.integers(0, 10)))
-    sim.write(0, 1)
-    while not sim.status()["done"]:
-        sim.tick(int(rng.integers(1, 7)))  # a host that polls slowly (back-pressure on the status reads)
-    n_out = cm.layers[-1].out_features
-    logits = np.array([(sim.read(0x101 + 2 * j) << 32) | sim.read(0x100 + 2 * j) for j in range(n_out)],
-                      dtype=np.uint64).astype(np.int64)
-    return logits, sim.read(3)
+def _sizes(cm):
+    return [ly.out_size for ly in cm.layers[:-1]]
 
 
-def test_random_idle_cycles_and_slow_polling(design):
-    cm, chip, x, p, lib = design
-    rng = np.random.default_rng(0)
-    g = golden_forward(cm, chip, x[:6])
+@pytest.mark.parametrize("seed", [1, 7, 1234])
+def test_irregular_host_back_pressure(design, seed):
+    cm, chip, x, m, lib = design
+    g = golden_forward(cm, chip, x[:12])
     with RtlSim(lib) as sim:
-        sim.write_block(*build_image(cm, chip, p))
-        for s in range(6):
-            logits, pred = _run_slow_host(sim, cm, x[s], rng)
-            np.testing.assert_array_equal(logits, g.logits[s])
-            assert pred == g.predictions[s]
-            assert sim.read(2) == analytic_cycles(p)  # idle host cycles do not count
+        sim.write_block(*build_image(cm, chip, m))
+        logits, preds, cycles, caps = sim.run_batch(np.ascontiguousarray(x[:12], np.uint16), 10, 10**6, _sizes(cm),
+                                                    len(cm.layers), jitter_seed=seed)
+        np.testing.assert_array_equal(logits, g.logits)
+        np.testing.assert_array_equal(preds, g.predictions)
+        for li, c in enumerate(caps):
+            np.testing.assert_array_equal(c, g.layer_outputs[li])
+        assert (np.asarray(cycles, np.int64) >= np.asarray(m.schedule(12))).all()  # a slow host never speeds it up
         assert sim.status()["protocol_error"] == 0
 
 
-def test_reset_mid_inference_then_clean_run(design):
-    cm, chip, x, p, lib = design
+def test_irregular_host_on_a_conv_pipeline():
+    cm, chip, x, cfg = tiny_design(conv=True, pool="avg", n_samples=6)
+    m = rtl_params(cm, cfg.rtl)
+    lib, _ = build_library(m, progress=False)
+    g = golden_forward(cm, chip, x)
+    with RtlSim(lib) as sim:
+        sim.write_block(*build_image(cm, chip, m))
+        logits, _, _, caps = sim.run_batch(np.ascontiguousarray(x, np.uint16), 5, 10**6, _sizes(cm), 3,
+                                           jitter_seed=5)
+        np.testing.assert_array_equal(logits, g.logits)
+        for li, c in enumerate(caps):
+            np.testing.assert_array_equal(c, g.layer_outputs[li])
+
+
+def test_reset_mid_stream_then_clean_run(design):
+    cm, chip, x, m, lib = design
     g = golden_forward(cm, chip, x[:4])
     with RtlSim(lib) as sim:
-        sim.write_block(*build_image(cm, chip, p))
-        sim.write((0x08 << 24), 0xFFFFFFFF)
-        sim.write(0, 1)
-        sim.tick(analytic_cycles(p) // 2)
+        sim.write_block(*build_image(cm, chip, m))
+        with pytest.raises(CosimError, match="hang"):  # stop the stream half-way through the first inference
+            sim.run_batch(np.ascontiguousarray(x[:4], np.uint16), 10, m.latency_cycles // 2)
         assert sim.status()["busy"] == 1
         sim.reset()
         st = sim.status()
-        assert st["busy"] == 0 and st["done"] == 0 and st["state"] == "IDLE"
+        assert st["busy"] == 0 and st["out_ready"] == 0 and st["in_ready"] == 1
         # memories keep their contents through reset; run cleanly
-        logits, preds, cycles = sim.run_batch(np.ascontiguousarray(x[:4], np.uint16), 10, cm.arch.dac_bits, 10**6)
+        logits, preds, cycles, _ = sim.run_batch(np.ascontiguousarray(x[:4], np.uint16), 10, 10**6)
         np.testing.assert_array_equal(logits, g.logits)
         np.testing.assert_array_equal(preds, g.predictions)
-        assert (cycles == analytic_cycles(p)).all()
+        assert cycles.tolist() == m.schedule(4)
 
 
 def test_writes_while_busy_are_protocol_errors(design):
-    cm, chip, x, p, lib = design
+    cm, chip, x, m, lib = design
     with RtlSim(lib) as sim:
-        sim.write_block(*build_image(cm, chip, p))
-        sim.write(0, 1)
-        sim.tick(3)
-        sim.write((0x08 << 24), 0)  # input write during an inference
+        sim.write_block(*build_image(cm, chip, m))
+        with pytest.raises(CosimError, match="hang"):
+            sim.run_batch(np.ascontiguousarray(x[:2], np.uint16), 10, m.latency_cycles // 2)
+        sim.write(addr("RMULT", 0), 0)  # a constant written during an inference
         assert sim.status()["protocol_error"] == 1
-        sim.tick(analytic_cycles(p))
+        sim.reset()
+        sim.write_block(*build_image(cm, chip, m))
+        sim.set_stall(False)
+        sim.write(addr("REG", 0), 0)
+        assert sim.status()["protocol_error"] == 0  # reset clears it
+        sim.tick(3)
+        with pytest.raises(CosimError, match="hang"):
+            sim.run_batch(np.ascontiguousarray(x[:2], np.uint16), 10, m.latency_cycles // 2)
+        sim.write(addr("GPOS", 0), 1)
         with pytest.raises(CosimError, match="protocol error"):
-            sim.run_batch(np.ascontiguousarray(x[:1], np.uint16), 10, cm.arch.dac_bits, 10**6)
+            sim.run_batch(np.ascontiguousarray(x[:1], np.uint16), 10, 10**6)
         sim.clear_counters()  # clears the sticky flag
         assert sim.status()["protocol_error"] == 0

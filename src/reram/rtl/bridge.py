@@ -59,7 +59,7 @@ class RtlSim:
         L.rs_write_block.argtypes = [_P, _P, _P, ctypes.c_int64]
         L.rs_write_block.restype = ctypes.c_int64
         L.rs_run_batch.argtypes = [_P, _P, ctypes.c_int64, ctypes.c_int32, _P, _P, _P, ctypes.c_uint64, _P, _P,
-                                   ctypes.c_int64, _P]
+                                   ctypes.c_int64, _P, ctypes.c_uint64]
         L.rs_run_batch.restype = ctypes.c_int64
         L.rs_counters.argtypes = [_P, _P, ctypes.c_int32]
         L.rs_trace_open.argtypes = [_P, ctypes.c_char_p]
@@ -96,11 +96,13 @@ class RtlSim:
             raise CosimError("write_block: the bridge rejected the image")
 
     def run_batch(self, inputs: np.ndarray, n_out: int, max_cycles: int, capture_sizes: list[int] | None = None,
-                  n_layers: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+                  n_layers: int = 0, jitter_seed: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Stream ``inputs`` (N, in) uint16 codes through the pipeline. Returns the logits, the predictions, the
         cycle each sample's logits showed ready (from the first input beat, pipeline idle at the start) and, for
         ``capture_sizes`` (the hidden layers' output sizes), every hidden layer's output codes (-1 where the RTL
-        never wrote)."""
+        never wrote). ``jitter_seed`` (non-zero): an irregular host that idles between input beats and reads the
+        logits late, so the pipeline stalls on full buffers (the cycles then differ from the schedule)."""
         inputs = _check(inputs, np.uint16, "inputs", 2)
         n, n_in = inputs.shape
         logits = np.zeros((n, n_out), np.int64)
@@ -113,7 +115,8 @@ class RtlSim:
         cap = np.full((n, stride), -1, np.int64) if sizes else None
         done = self._lib.rs_run_batch(self._h, inputs.ctypes.data, n, n_in, logits.ctypes.data, preds.ctypes.data,
                                       cycles.ctypes.data, int(max_cycles), hang.ctypes.data,
-                                      None if cap is None else cap.ctypes.data, stride, offs.ctypes.data)
+                                      None if cap is None else cap.ctypes.data, stride, offs.ctypes.data,
+                                      int(jitter_seed))
         if done < 0:
             raise CosimError("run_batch: the bridge rejected its arguments (input width or capture layout)")
         if done < n:

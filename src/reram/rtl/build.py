@@ -183,7 +183,7 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
             support.append(tc.include / ("verilated_fst_c.cpp" if trace == "fst" else "verilated_vcd_c.cpp"))
-        flags = ["-O2", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"),
+        flags = ["-O1", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"),
                  "-I" + str(tc.include), "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
                  f"-DVM_TRACE_FST={int(trace == 'fst')}", f"-DVM_TRACE_VCD={int(trace == 'vcd')}",
                  f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}"]

@@ -148,11 +148,13 @@ int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int
 // inputs: n x n_in codes (uint16). logits: n x N_LOGITS (int64). preds: n. done_cycle: the cycle (from the first
 // beat) each sample's logits showed ready. capture: n x capture_stride codes of the hidden layers' outputs (every
 // output-buffer write of hidden layer l lands at capture_off[l] + address; the last write wins), or null.
+// jitter_seed != 0: a slow, irregular host -- pseudo-random idle cycles (0-2) before every input beat and a
+// pseudo-random delay (0-5 cycles) before it reads ready logits (back-pressure on the pipeline).
 // Returns the number of samples finished; on a watchdog timeout it stops there and stores the cycle and the
 // layer controllers' states in hang[0], hang[1].
 int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int64_t* logits, int32_t* preds,
                      uint32_t* done_cycle, uint64_t max_cycles, uint32_t* hang, int64_t* capture,
-                     int64_t capture_stride, const int64_t* capture_off) {
+                     int64_t capture_stride, const int64_t* capture_off, uint64_t jitter_seed) {
     if (!h || !inputs || !logits || !preds || !done_cycle || !hang || n < 0 || n_in != RERAM_IN_SIZE) return -1;
     if (capture && (!capture_off || capture_stride <= 0)) return -1;
     Sim* s = static_cast<Sim*>(h);
@@ -161,6 +163,13 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
     uint32_t words[RERAM_IN_WORDS + 2];
     int64_t next_in = 0, next_out = 0, lsample[RERAM_N_LAYERS];
     int32_t beat = 0;
+    uint64_t rng = jitter_seed;
+    auto jitter = [&](uint32_t m) -> int32_t {
+        if (!jitter_seed) return 0;
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (int32_t)((rng >> 33) % m);
+    };
+    int32_t in_wait = jitter(3), out_wait = -1;
     for (int l = 0; l < RERAM_N_LAYERS; l++) lsample[l] = 0;
     for (uint64_t t = 0; next_out < n; t++) {
         if (t >= max_cycles) {
@@ -168,7 +177,8 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
             hang[1] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES));
             return next_out;
         }
-        const bool send = next_in < n && top->in_ready;
+        const bool send = next_in < n && top->in_ready && in_wait == 0;
+        if (in_wait > 0) in_wait--;
         top->in_valid = send;
         if (send) {
             for (int i = 0; i < RERAM_IN_WORDS + 2; i++) words[i] = 0;
@@ -197,7 +207,14 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
                 if (bit_of(top->dbg_fin, l)) lsample[l]++;
             }
         }
+        bool take = false;
         if (top->out_ready) {
+            if (out_wait < 0) out_wait = jitter(6);
+            take = out_wait == 0;
+            if (out_wait > 0) out_wait--;
+        }
+        if (take) {
+            out_wait = -1;
             for (int32_t j = 0; j < RERAM_N_LOGITS; j++) {
                 uint64_t lo = read_word(s, reram_addr(RERAM_R_LOGIT, 2u * (uint32_t)j));
                 uint64_t hi = read_word(s, reram_addr(RERAM_R_LOGIT, 2u * (uint32_t)j + 1u));
@@ -211,9 +228,12 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
         tick(s);
         top->out_ack = 0;
         top->in_valid = 0;
-        if (send && ++beat == RERAM_IN_BEATS) {
-            beat = 0;
-            next_in++;
+        if (send) {
+            in_wait = jitter(3);
+            if (++beat == RERAM_IN_BEATS) {
+                beat = 0;
+                next_in++;
+            }
         }
     }
     return n;

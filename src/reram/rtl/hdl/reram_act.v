@@ -19,6 +19,8 @@ module reram_act #(
     output reg  signed [63:0]      out_logit
 );
 
+    /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
+
     wire signed [63:0] acc64 = {{(64-ACC_W){acc[ACC_W-1]}}, acc};
     wire signed [63:0] mult64 = {{48{mult[15]}}, mult};
     wire signed [63:0] y = acc64 * mult64 + bias;

@@ -24,6 +24,8 @@ module reram_adc #(
     output wire [TAGW-1:0]          out_tag
 );
 
+    /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
+
     localparam PW = SW + MW + 1;  // product width
 
     wire signed [PW-1:0] product = in_value * $signed({1'b0, mult});

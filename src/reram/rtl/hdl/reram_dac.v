@@ -22,6 +22,8 @@ module reram_dac #(
     output reg  [CNTW-1:0]    active_rows
 );
 
+    /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
+
     reg [ROWS*XW-1:0] codes_reg;
 
     integer r;

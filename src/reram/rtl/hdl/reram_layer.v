@@ -102,8 +102,7 @@ module reram_layer #(
     localparam GRW = $clog2(N_GROUPS + 1);               // group index width
     localparam KRW = $clog2(ROUNDS + 1);                 // round index width
     localparam STW = $clog2(ASTEPS + 1);                 // activation step width
-    localparam CAW = $clog2(NC + 1);                     // column index width
-    localparam OAW = $clog2(ASTEPS * ACT_LANES + 1);     // output index width
+    localparam SIW = (ASTEPS > 1) ? $clog2(ASTEPS) : 1;  // index width of a lane's constants
     localparam TAW = $clog2(T + 1);                      // row tile index width
     localparam CODEW = ADC_BITS + 1;                     // signed ADC code width
     localparam AACW = ACW + CELL_BITS * (SLICES - 1) + 1;  // accumulator width of one output (slices combined)
@@ -154,9 +153,8 @@ module reram_layer #(
     assign out_commit = fin;
 
     // ---------------------------------------------------------------- host-loaded constants
+    // (the activation constants sit in the activation lanes: lane a holds those of outputs j * ACT_LANES + a)
     reg [MW-1:0]  adc_mult_mem [0:(1<<TAW)-1];
-    reg [15:0]    req_mult_mem [0:(1<<OAW)-1];
-    reg [63:0]    req_bias_mem [0:(1<<OAW)-1];
     reg [5:0]     adc_shift_reg;
     reg           adc_signed_reg;
     reg [5:0]     req_shift_reg;
@@ -170,9 +168,6 @@ module reram_layer #(
     always @(posedge clk) begin
         if (host_we) begin
             if (host_region == R_ADC && t_hit) adc_mult_mem[t_off[TAW-1:0]] <= host_wdata[MW-1:0];
-            if (host_region == R_RMULT && c_hit) req_mult_mem[c_off[OAW-1:0]] <= host_wdata[15:0];
-            if (host_region == R_RBLO && c_hit) req_bias_mem[c_off[OAW-1:0]][31:0] <= host_wdata;
-            if (host_region == R_RBHI && c_hit) req_bias_mem[c_off[OAW-1:0]][63:32] <= host_wdata;
             if (host_region == R_LAYER && hw32 == 4 * LI + 0) adc_shift_reg <= host_wdata[5:0];
             if (host_region == R_LAYER && hw32 == 4 * LI + 1) adc_signed_reg <= host_wdata[0];
             if (host_region == R_LAYER && hw32 == 4 * LI + 2) req_shift_reg <= host_wdata[5:0];
@@ -222,7 +217,7 @@ module reram_layer #(
                 wire [31:0] woff = hw32 - ABASE;
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire        whit = host_we && woff < COLS * ROWS;
-                wire [PAIRS*SUMW-1:0] sums;
+                wire [N_ADC*SUMW-1:0] lane_sums;
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire xbar_valid;
                 /* verilator lint_on UNUSEDSIGNAL */
@@ -230,18 +225,20 @@ module reram_layer #(
                 localparam [31:0] COLS32 = COLS;
                 localparam [7:0] NCOLS8 = COLS32[7:0];
                 reram_xbar_macro #(.ROWS(ROWS), .PAIRS(PAIRS), .XW(XW), .GW(GW), .SW(SUMW), .GDEPTH(ROWS * PAIRS),
-                                   .GAW(GAW), .LAT(ARRAY_LAT)) u_xbar (
+                                   .GAW(GAW), .LAT(ARRAY_LAT), .N_ADC(N_ADC), .RW(KRW)) u_xbar (
                     .clk(clk), .rst(rst), .wr_pos(whit && host_region == R_GPOS),
                     .wr_neg(whit && host_region == R_GNEG), .wr_addr(woff[GAW-1:0]), .wr_data(host_wdata[GW-1:0]),
                     .start(started[A]), .base({GAW{1'b0}}), .ncols(NCOLS8), .drive(drive), .valid(xbar_valid),
-                    .sums(sums)
+                    .round(round_idx), .lane_sums(lane_sums)
                 );
                 for (k = 0; k < N_ADC; k = k + 1) begin : g_adc
+                    // ADC k converts column r * N_ADC + k of the array in round r (the macro's column mux)
                     /* verilator lint_off UNUSEDSIGNAL */
-                    wire [31:0] col = {{(32-KRW){1'b0}}, round_idx} * N_ADC + k;   // column within the array
+                    wire [31:0] col = {{(32-KRW){1'b0}}, round_idx} * N_ADC + k;
                     /* verilator lint_on UNUSEDSIGNAL */
-                    wire [SUMW-1:0] value = (col < PAIRS) ? sums[col[7:0]*SUMW +: SUMW] : {SUMW{1'b0}};
-                    assign lane_on[A*N_ADC + k] = adc_issue && in_group && (col < COLS);
+                    wire col_used = col < COLS;
+                    wire [SUMW-1:0] value = lane_sums[k*SUMW +: SUMW];
+                    assign lane_on[A*N_ADC + k] = adc_issue && in_group && col_used;
                     /* verilator lint_off UNUSEDSIGNAL */
                     wire unused_tag;
                     /* verilator lint_on UNUSEDSIGNAL */
@@ -300,12 +297,11 @@ module reram_layer #(
     endgenerate
 
     // ---------------------------------------------------------------- column accumulators
-    wire [RDP*CAW-1:0] rd_idx;
     wire [RDP*ACW-1:0] rd_data;
-    reram_colacc #(.LANES(NLANE), .N_ADC(N_ADC), .PAIRS(PAIRS), .DEPTH(ROUNDS), .RW(KRW), .CAW(CAW), .ACW(ACW),
-                   .RDP(RDP)) u_acc (
+    reram_colacc #(.LANES(NLANE), .N_ADC(N_ADC), .PAIRS(PAIRS), .DEPTH(ROUNDS), .RW(KRW), .ACW(ACW),
+                   .ACT_LANES(ACT_LANES), .SLICES(SLICES), .ASTEPS(ASTEPS), .STW(STW)) u_acc (
         .clk(clk), .rst(rst), .clear(latch), .add_en(add_en), .add_round(round_out), .add_val(add_val),
-        .rd_col(rd_idx), .rd_data(rd_data)
+        .rd_step(step), .rd_data(rd_data)
     );
 
     // ---------------------------------------------------------------- activation and pooling lanes
@@ -338,7 +334,7 @@ module reram_layer #(
     end
     wire [ACT_LANES-1:0] act_out_valid;
 
-    genvar a, s;
+    genvar a;
     generate
         for (a = 0; a < ACT_LANES; a = a + 1) begin : g_act
             /* verilator lint_off UNUSEDSIGNAL */
@@ -347,12 +343,21 @@ module reram_layer #(
             /* verilator lint_on UNUSEDSIGNAL */
             reg signed [AACW-1:0] acc_o;
             integer q;
-            for (s = 0; s < SLICES; s = s + 1) begin : g_rd
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [31:0] ci = o * SLICES + s;
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign rd_idx[(a*SLICES + s)*CAW +: CAW] = (o < OUT_FEAT) ? ci[CAW-1:0] : {CAW{1'b0}};
+            // this lane's activation constants: entry j belongs to output j * ACT_LANES + a
+            reg [15:0] mult_mem [0:ASTEPS-1];
+            reg [63:0] bias_mem [0:ASTEPS-1];
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] lane_of = c_off % ACT_LANES;
+            wire [31:0] step_of = c_off / ACT_LANES;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire c_mine = host_we && c_hit && lane_of == a && step_of < ASTEPS;
+            always @(posedge clk) begin
+                if (c_mine && host_region == R_RMULT) mult_mem[step_of[SIW-1:0]] <= host_wdata[15:0];
+                if (c_mine && host_region == R_RBLO) bias_mem[step_of[SIW-1:0]][31:0] <= host_wdata;
+                if (c_mine && host_region == R_RBHI) bias_mem[step_of[SIW-1:0]][63:32] <= host_wdata;
             end
+            wire [15:0] mult_now = mult_mem[step[SIW-1:0]];
+            wire [63:0] bias_now = bias_mem[step[SIW-1:0]];
             always @(*) begin
                 acc_o = {AACW{1'b0}};
                 for (q = 0; q < SLICES; q = q + 1) begin
@@ -366,8 +371,8 @@ module reram_layer #(
             wire signed [63:0] logit;      // the last layer
             /* verilator lint_on UNUSEDSIGNAL */
             reram_act #(.ACC_W(AACW), .XW(XW)) u_act (
-                .clk(clk), .rst(rst), .in_valid(v), .acc(acc_o), .mult(req_mult_mem[o[OAW-1:0]]),
-                .bias(req_bias_mem[o[OAW-1:0]]), .shift(req_shift_reg), .out_valid(act_out_valid[a]),
+                .clk(clk), .rst(rst), .in_valid(v), .acc(acc_o), .mult(mult_now),
+                .bias(bias_now), .shift(req_shift_reg), .out_valid(act_out_valid[a]),
                 .out_code(code), .out_logit(logit)
             );
             /* verilator lint_off UNUSEDSIGNAL */
@@ -387,28 +392,31 @@ module reram_layer #(
     endgenerate
 
     // ---------------------------------------------------------------- event counts (this cycle)
-    reg [31:0] n_rows, n_reads, n_convs, n_adds;
+    localparam EW = $clog2(NARR * N_ADC + 1);            // width of a per-cycle lane count
+    localparam RWW = $clog2(NARR * ROWS + 1);            // width of a per-cycle row count
+    reg [RWW-1:0] n_rows;
+    reg [EW-1:0]  n_reads, n_convs, n_adds;
     integer e;
     always @(*) begin
-        n_rows = 32'd0;
-        n_reads = 32'd0;
-        n_convs = 32'd0;
-        n_adds = 32'd0;
+        n_rows = {RWW{1'b0}};
+        n_reads = {EW{1'b0}};
+        n_convs = {EW{1'b0}};
+        n_adds = {EW{1'b0}};
         for (e = 0; e < NARR; e = e + 1) begin
             if (started[e]) begin
-                n_reads = n_reads + 32'd1;
-                n_rows = n_rows + {{(32-CNTW){1'b0}}, active_rows[e*CNTW +: CNTW]};
+                n_reads = n_reads + 1'b1;
+                n_rows = n_rows + {{(RWW-CNTW){1'b0}}, active_rows[e*CNTW +: CNTW]};
             end
         end
         for (e = 0; e < NARR * N_ADC; e = e + 1) begin
-            n_convs = n_convs + {31'd0, lane_on[e]};
-            n_adds = n_adds + {31'd0, adc_valid[e]};
+            n_convs = n_convs + {{(EW-1){1'b0}}, lane_on[e]};
+            n_adds = n_adds + {{(EW-1){1'b0}}, adc_valid[e]};
         end
     end
-    assign ev_rows = n_rows;
-    assign ev_reads = n_reads;
-    assign ev_convs = n_convs;
-    assign ev_adds = n_adds;
+    assign ev_rows = {{(32-RWW){1'b0}}, n_rows};
+    assign ev_reads = {{(32-EW){1'b0}}, n_reads};
+    assign ev_convs = {{(32-EW){1'b0}}, n_convs};
+    assign ev_adds = {{(32-EW){1'b0}}, n_adds};
     assign ev_inreads = latch ? IN_FEAT : 32'd0;
     assign ev_outwrites = {26'd0, cnt_outw};
 

@@ -18,6 +18,8 @@ module reram_pool #(
     output wire [BW-1:0] out
 );
 
+    /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
+
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] code32 = {{(32-XW){1'b0}}, code};
     wire [31:0] kept32 = {{(32-BW){1'b0}}, kept};

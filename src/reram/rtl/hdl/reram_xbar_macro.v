@@ -3,7 +3,9 @@
 // it computes, for each signed column pair c of the selected array,
 //     S[c] = sum_r drive[r] * (gpos[base + c*ROWS + r] - gneg[base + c*ROWS + r])
 // over the programmed integer conductance codes, holds the sums (sample and hold) and raises valid after
-// LAT cycles. The conductance codes are loaded at run time through the write port, never compiled in.
+// LAT cycles. The analog column multiplexer in front of the ADCs gives ADC lane k the held sum of column
+// round * N_ADC + k (zero beyond the array's columns). The conductance codes are loaded at run time through the
+// write port, never compiled in.
 `default_nettype none
 
 module reram_xbar_macro #(
@@ -14,7 +16,9 @@ module reram_xbar_macro #(
     parameter SW = 40,        // width of a signed column sum
     parameter GDEPTH = 1024,  // conductance memory depth (cells of every array of every layer)
     parameter GAW = 10,       // conductance memory address width
-    parameter LAT = 1         // array read latency in cycles (>= 1)
+    parameter LAT = 1,        // array read latency in cycles (>= 1)
+    parameter N_ADC = 8,      // ADC lanes behind the column multiplexer
+    parameter RW = 8          // width of the multiplexer's round select
 ) (
     input  wire                clk,
     input  wire                rst,
@@ -27,8 +31,13 @@ module reram_xbar_macro #(
     input  wire [7:0]          ncols,
     input  wire [ROWS*XW-1:0]  drive,
     output wire                valid,
-    output reg  [PAIRS*SW-1:0] sums
+    input  wire [RW-1:0]       round,
+    output wire [N_ADC*SW-1:0] lane_sums
 );
+
+    /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
+
+    reg [PAIRS*SW-1:0] sums;
 
     reg [GW-1:0] gpos_mem [0:GDEPTH-1];
     reg [GW-1:0] gneg_mem [0:GDEPTH-1];
@@ -46,6 +55,7 @@ module reram_xbar_macro #(
     integer i;
     reg signed [SW-1:0] acc;
     reg [GAW-1:0] addr;
+    reg [PAIRS*SW-1:0] sums_next;
     always @(posedge clk) begin
         if (rst) begin
             valid_reg <= {LAT{1'b0}};
@@ -54,17 +64,18 @@ module reram_xbar_macro #(
             valid_reg[0] <= start;
             for (i = 1; i < LAT; i = i + 1) valid_reg[i] <= valid_reg[i-1];
             if (start) begin
-                for (c = 0; c < PAIRS; c = c + 1) begin
+                // loops bounded by the run-time column count: compact simulator code for many instances
+                sums_next = {PAIRS*SW{1'b0}};
+                for (c = 0; c < {24'd0, ncols}; c = c + 1) begin
                     acc = {SW{1'b0}};
-                    if (c < ncols) begin
-                        for (r = 0; r < ROWS; r = r + 1) begin
-                            addr = base + c[GAW-1:0] * ROWS[GAW-1:0] + r[GAW-1:0];
-                            acc = acc + $signed({{(SW-XW){1'b0}}, drive[r*XW +: XW]})
-                                * ($signed({{(SW-GW){1'b0}}, gpos_mem[addr]}) - $signed({{(SW-GW){1'b0}}, gneg_mem[addr]}));
-                        end
+                    for (r = 0; r < ROWS; r = r + 1) begin
+                        addr = base + c[GAW-1:0] * ROWS[GAW-1:0] + r[GAW-1:0];
+                        acc = acc + $signed({{(SW-XW){1'b0}}, drive[r*XW +: XW]})
+                            * ($signed({{(SW-GW){1'b0}}, gpos_mem[addr]}) - $signed({{(SW-GW){1'b0}}, gneg_mem[addr]}));
                     end
-                    sums[c*SW +: SW] <= acc;
+                    sums_next[c*SW +: SW] = acc;
                 end
+                sums <= sums_next;
             end
         end
     end
@@ -72,6 +83,16 @@ module reram_xbar_macro #(
     /* verilator lint_on BLKSEQ */
 
     assign valid = valid_reg[LAT-1];
+
+    genvar k;
+    generate
+        for (k = 0; k < N_ADC; k = k + 1) begin : g_mux
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] col = {{(32-RW){1'b0}}, round} * N_ADC + k;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign lane_sums[k*SW +: SW] = (col < PAIRS) ? sums[col*SW +: SW] : {SW{1'b0}};
+        end
+    endgenerate
 
 endmodule
 
