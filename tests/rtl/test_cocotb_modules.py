@@ -46,10 +46,59 @@ def test_adc(toolchain, tmp_path_factory, monkeypatch, params):
     run_module(toolchain, tmp_path_factory, monkeypatch, "reram_adc", "cocotb_adc", {**params, "TAGW": 1})
 
 
-@pytest.mark.parametrize("params", [{"AW": 4, "LANES": 8, "CW": 9}, {"AW": 6, "LANES": 3, "CW": 7}])
-def test_accum(toolchain, tmp_path_factory, monkeypatch, params):
-    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_accum", "cocotb_accum",
-               {**params, "ACC_W": 48, "SHW": 6})
+@pytest.mark.parametrize("params", [
+    {"LANES": 8, "N_ADC": 4, "PAIRS": 8, "DEPTH": 2, "RW": 2, "ACW": 14, "ACT_LANES": 4, "SLICES": 1, "ASTEPS": 4,
+     "STW": 3},
+    {"LANES": 6, "N_ADC": 3, "PAIRS": 8, "DEPTH": 3, "RW": 2, "ACW": 12, "ACT_LANES": 3, "SLICES": 2, "ASTEPS": 3,
+     "STW": 2},
+])
+def test_colacc(toolchain, tmp_path_factory, monkeypatch, params):
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_colacc", "cocotb_colacc", params)
+
+
+@pytest.mark.parametrize("params", [{"POOL": 0, "PK": 1, "XW": 8, "BW": 8}, {"POOL": 1, "PK": 4, "XW": 8, "BW": 8},
+                                    {"POOL": 2, "PK": 4, "XW": 8, "BW": 10}, {"POOL": 2, "PK": 9, "XW": 6, "BW": 10}])
+def test_pool(toolchain, tmp_path_factory, monkeypatch, params):
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_pool", "cocotb_pool", params)
+
+
+@pytest.mark.parametrize("geom", [
+    {"C": 1, "H": 8, "W": 8, "KH": 3, "KW": 3, "SH": 1, "SWD": 1, "PH": 1, "PW": 1, "ROWS": 16, "TI": 0},
+    {"C": 3, "H": 7, "W": 6, "KH": 3, "KW": 2, "SH": 2, "SWD": 1, "PH": 1, "PW": 0, "ROWS": 8, "TI": 2},
+    {"C": 2, "H": 5, "W": 5, "KH": 5, "KW": 5, "SH": 1, "SWD": 1, "PH": 2, "PW": 2, "ROWS": 32, "TI": 1},
+    {"C": 40, "H": 1, "W": 1, "KH": 1, "KW": 1, "SH": 1, "SWD": 1, "PH": 0, "PW": 0, "ROWS": 16, "TI": 2, "DENSE": 1},
+])
+def test_addrgen(toolchain, tmp_path_factory, monkeypatch, geom):
+    import json
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from reram.compile.datapath import patches_np
+
+    g = dict(geom)
+    dense = g.pop("DENSE", 0)
+    C, H, W, kh, kw = g["C"], g["H"], g["W"], g["KH"], g["KW"]
+    ho, wo = (H + 2 * g["PH"] - kh) // g["SH"] + 1, (W + 2 * g["PW"] - kw) // g["SWD"] + 1
+    layer = SimpleNamespace(kind="dense" if dense else "conv2d", conv={
+        "in_shape": [C, H, W], "kernel": [kh, kw], "stride": [g["SH"], g["SWD"]], "padding": [g["PH"], g["PW"]],
+        "out_hw": [ho, wo]})
+    x = np.arange(1, C * H * W + 1, dtype=np.int64)[None]  # value = address + 1; padding reads 0
+    rows = patches_np(layer, x)
+    in_feat = rows.shape[1]
+    expect = []
+    for p in range(rows.shape[0]):
+        oy, ox = divmod(p, wo) if not dense else (0, 0)
+        addrs = []
+        for r in range(g["ROWS"]):
+            j = g["TI"] * g["ROWS"] + r
+            addrs.append(int(rows[p, j]) - 1 if j < in_feat else -1)
+        expect.append([oy, ox, addrs])
+    aw = max(1, (C * H * W - 1).bit_length())
+    params = {**{k: v for k, v in g.items() if k != "C"}, "IN_FEAT": in_feat, "CONV": 0 if dense else 1, "AW": aw,
+              "CW": 8}
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_addrgen", "cocotb_addrgen", params,
+               extra_env={"RERAM_ADDRGEN_EXPECT": json.dumps(expect)}, tag=f"ag{g['C']}_{g['H']}_{g['TI']}_{dense}")
 
 
 @pytest.mark.parametrize("params", [{"ACC_W": 48, "XW": 8}, {"ACC_W": 40, "XW": 6}])
@@ -57,37 +106,31 @@ def test_act(toolchain, tmp_path_factory, monkeypatch, params):
     run_module(toolchain, tmp_path_factory, monkeypatch, "reram_act", "cocotb_act", params)
 
 
-@pytest.mark.parametrize("iw", [4, 8])
-def test_argmax(toolchain, tmp_path_factory, monkeypatch, iw):
-    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_argmax", "cocotb_argmax", {"IW": iw})
+@pytest.mark.parametrize("iw, lanes", [(4, 1), (8, 3), (5, 8)])
+def test_argmax(toolchain, tmp_path_factory, monkeypatch, iw, lanes):
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_argmax", "cocotb_argmax", {"IW": iw, "LANES": lanes})
 
 
-@pytest.mark.parametrize("arch", [
-    {"rows": 32, "pairs": 8, "n_adc": 3, "adc_lat": 2, "array_lat": 1, "n_insl": 1, "slices": 1},
-    {"rows": 16, "pairs": 4, "n_adc": 4, "adc_lat": 1, "array_lat": 3, "n_insl": 4, "slices": 2},
+@pytest.mark.parametrize("p", [
+    {"P": 1, "WO": 1, "N_GROUPS": 1, "N_INSL": 1, "ARRAY_LAT": 1, "ADC_LAT": 1, "ROUNDS": 8, "ASTEPS": 32},
+    {"P": 6, "WO": 3, "N_GROUPS": 2, "N_INSL": 4, "ARRAY_LAT": 3, "ADC_LAT": 2, "ROUNDS": 3, "ASTEPS": 2},
+    {"P": 9, "WO": 3, "N_GROUPS": 1, "N_INSL": 1, "ARRAY_LAT": 2, "ADC_LAT": 1, "ROUNDS": 1, "ASTEPS": 1},
 ])
-def test_controller(toolchain, tmp_path_factory, monkeypatch, arch):
+def test_controller(toolchain, tmp_path_factory, monkeypatch, p):
     import json
 
-    from reram.rtl.params import RtlParams, analytic_cycles, header, layer_cycles
+    from reram.compile.machine import LayerMachine, Machine, layer_cycles
 
-    layer_in, layer_out = (40, 12, 6), (12, 6, 5)
-    nc = tuple(o * arch["slices"] for o in layer_out)
-    p = RtlParams(rows=arch["rows"], pairs=arch["pairs"], n_adc=arch["n_adc"], adc_lat=arch["adc_lat"],
-                  array_lat=arch["array_lat"], xw=8, bit_serial=int(arch["n_insl"] > 1), n_insl=arch["n_insl"],
-                  adc_bits=8, cell_bits=2, slices=arch["slices"], gw=12, sw=32, mw=20, acc_w=48, layer_in=layer_in,
-                  layer_out=layer_out, layer_nc=nc, layer_t=tuple(-(-i // arch["rows"]) for i in layer_in),
-                  layer_u=tuple(-(-c // arch["pairs"]) for c in nc))
-    inc = tmp_path_factory.mktemp("ctrl_inc")
-    (inc / "reram_params.vh").write_text(header(p))
-    reads = sum(t * u * p.n_insl for t, u in zip(p.layer_t, p.layer_u, strict=True))
-    rounds = 0
-    for t, u, c in zip(p.layer_t, p.layer_u, nc, strict=True):
-        for ui in range(u):
-            cols = c - ui * p.pairs if ui == u - 1 else p.pairs
-            rounds += t * p.n_insl * -(-cols // p.n_adc)
-    expect = {"cycles": analytic_cycles(p), "xbar_start": reads, "adc_issue": rounds,
-              "act_valid": sum(layer_out), "latch": sum(p.layer_t), "clr_acc": len(layer_in)}
-    assert sum(layer_cycles(p)) + 1 == expect["cycles"]
-    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_ctrl", "cocotb_ctrl", {}, includes=[inc],
-               extra_env={"RERAM_CTRL_EXPECT": json.dumps(expect)}, tag=f"{arch['rows']}_{arch['n_insl']}")
+    m = Machine(rows=16, pairs=8, n_adc=1, adc_lat=p["ADC_LAT"], array_lat=p["ARRAY_LAT"], xw=8, bit_serial=0,
+                n_insl=p["N_INSL"], adc_bits=8, cell_bits=4, slices=1, gw=12, sw=30, mw=20, act_lanes=1, array_group=0,
+                in_codes=8, clock_hz=1e8)
+    ly = LayerMachine(name="l", kind="conv2d", in_features=1, out_features=1, in_size=1, out_size=1,
+                      positions=p["P"], row_tiles=1, col_tiles=1, cols=(1,), groups=p["N_GROUPS"],
+                      rounds=p["ROUNDS"], act_steps=p["ASTEPS"], in_bw=8, acc_w=8)
+    reads = p["P"] * p["N_GROUPS"] * p["N_INSL"]
+    expect = {"cycles": layer_cycles(ly, m), "latch": p["P"], "xbar_start": reads, "adc_issue": reads * p["ROUNDS"],
+              "act_valid": p["P"] * p["ASTEPS"], "fin": 1,
+              "positions": [list(divmod(i, p["WO"])) for i in range(p["P"])]}
+    params = {**p, "CW": 8, "GRW": 2, "KW": 4, "STW": 6}
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_layer_ctrl", "cocotb_ctrl", params,
+               extra_env={"RERAM_CTRL_EXPECT": json.dumps(expect)})

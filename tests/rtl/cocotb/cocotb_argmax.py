@@ -1,4 +1,5 @@
-"""cocotb test of reram_argmax: the first index of the largest logit, with idle cycles between values."""
+"""cocotb test of reram_argmax: the first index of the largest logit, LANES logits per cycle in increasing index
+order, with idle cycles and partly valid lane groups."""
 
 import random
 
@@ -10,6 +11,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 @cocotb.test()
 async def argmax_keeps_first_maximum(dut):
     iw = int(dut.IW.value)
+    lanes = int(dut.LANES.value)
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
     dut.clear.value = 0
@@ -26,10 +28,17 @@ async def argmax_keeps_first_maximum(dut):
         dut.clear.value = 1
         await FallingEdge(dut.clk)
         dut.clear.value = 0
-        for i, v in enumerate(vals):
-            dut.in_valid.value = 1
-            dut.in_idx.value = i
-            dut.in_value.value = v & ((1 << 64) - 1)
+        for start in range(0, n, lanes):
+            valid = idx = value = 0
+            for k in range(lanes):
+                i = start + k
+                if i < n:
+                    valid |= 1 << k
+                    idx |= i << (k * iw)
+                    value |= (vals[i] & ((1 << 64) - 1)) << (k * 64)
+            dut.in_valid.value = valid
+            dut.in_idx.value = idx
+            dut.in_value.value = value
             await FallingEdge(dut.clk)
             if rng.random() < 0.3:  # idle cycles
                 dut.in_valid.value = 0

@@ -1,5 +1,5 @@
-"""cocotb test of reram_ctrl against the analytic cycle model: strobe counts and cycles per inference, with
-back-to-back starts and a stall (watchdog hook) in the middle."""
+"""cocotb test of reram_layer_ctrl against the analytic cycle model (reram.compile.machine.layer_cycles): strobe
+counts and cycles per inference, back-to-back inferences, positions in row-major order, and a stall in the middle."""
 
 import json
 import os
@@ -8,21 +8,26 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
+STROBES = ("latch", "xbar_start", "adc_issue", "act_valid", "fin")
 
-async def run_once(dut, counts):
-    """Start one inference; sample every cycle in its middle (falling edge) until done."""
+
+async def run_once(dut, counts, positions):
+    """Raise go for one inference; sample every cycle (falling edge) until FIN; count strobes and the cycles from
+    LATCH through FIN."""
     await FallingEdge(dut.clk)
-    dut.start.value = 1
+    dut.go.value = 1
     cycles = 0
     while True:
         await FallingEdge(dut.clk)
-        dut.start.value = 0
-        if int(dut.done.value):
-            return cycles
+        dut.go.value = 0
         if int(dut.busy.value):
             cycles += 1
             for name in counts:
                 counts[name] += int(getattr(dut, name).value)
+            if int(dut.latch.value):
+                positions.append((int(dut.oy.value), int(dut.ox.value)))
+            if int(dut.fin.value):
+                return cycles
         assert cycles < 10**6
 
 
@@ -31,29 +36,31 @@ async def controller_matches_cycle_model(dut):
     expect = json.loads(os.environ["RERAM_CTRL_EXPECT"])
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
-    dut.start.value = 0
+    dut.go.value = 0
     dut.stall.value = 0
     await RisingEdge(dut.clk)
     await RisingEdge(dut.clk)
     dut.rst.value = 0
     for _ in range(2):  # back to back
-        counts = {"xbar_start": 0, "adc_issue": 0, "act_valid": 0, "latch": 0, "clr_acc": 0}
-        cycles = await run_once(dut, counts)
+        counts = dict.fromkeys(STROBES, 0)
+        positions: list[tuple[int, int]] = []
+        cycles = await run_once(dut, counts, positions)
         assert cycles == expect["cycles"], (cycles, expect["cycles"])
-        for k, v in counts.items():
-            assert v == expect[k], (k, v, expect[k])
-    # a stall freezes a running inference; releasing it lets it finish with the stalled cycles added
+        for k in STROBES:
+            assert counts[k] == expect[k], (k, counts[k], expect[k])
+        assert positions == [tuple(p) for p in expect["positions"]]
+    # a stall freezes a running inference; releasing it lets it finish
     await FallingEdge(dut.clk)
-    dut.start.value = 1
+    dut.go.value = 1
     await FallingEdge(dut.clk)
-    dut.start.value = 0
-    for _ in range(5):
-        await FallingEdge(dut.clk)
+    dut.go.value = 0
+    await FallingEdge(dut.clk)
     dut.stall.value = 1
     state = int(dut.state.value)
     for _ in range(50):
         await FallingEdge(dut.clk)
         assert int(dut.state.value) == state and int(dut.busy.value) == 1
+        assert not any(int(getattr(dut, s).value) for s in STROBES)
     dut.stall.value = 0
-    while not int(dut.done.value):
+    while not int(dut.fin.value):
         await FallingEdge(dut.clk)
