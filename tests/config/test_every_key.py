@@ -49,7 +49,7 @@ VALUES: dict[str, object] = {
     "calibration.ablation": False, "calibration.ablation_chips": 2,
     "analog.chips": 2, "analog.batch_size": 7, "analog.device": "cuda", "analog.sensitivity_chips": 1,
     "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
-    "rtl.trace_layers": True, "rtl.watchdog_factor": 8.0,
+    "rtl.act_lanes": 3, "rtl.array_group": 2, "rtl.input_codes_per_cycle": 16, "rtl.watchdog_factor": 8.0,
     "energy.preset": "neurosim-22nm", "energy.samples": 10, "energy.sensitivity": True,
     "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2,
 }
@@ -89,9 +89,9 @@ def fingerprint(tmp_path_factory, mnist_dir):
         for f in ("model.safetensors", "compiled/ir.json", "compiled/ir.npz", "chip0.npz"):
             p = ctx.path(f)
             out[f] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
-        if ctx.path("compiled/ir.json").exists() and all(ly.kind == "dense" for ly in ctx.compiled.layers):
+        if ctx.path("compiled/ir.json").exists():
             n = min(cfg.rtl.samples, len(ctx.splits.test_y))
-            out["cosim_plan"] = cosim_plan(ctx.compiled, cfg.rtl, n, cfg.rtl.trace_layers)
+            out["cosim_plan"] = cosim_plan(ctx.compiled, cfg.rtl, n)
         out["_threads"] = ctx.metrics["meta"]["threads"]
         return out
 

@@ -82,8 +82,15 @@ def test_report_accounting(compiled_default, mnist_small):
     assert rep["by_component_j"]["adc"] == pytest.approx(2058 * 1.67e-12)
     # 64 signed pairs per array: 7 row x 4 column tiles + 2 x 2 + 1 x 1 = 33 array reads (the 33 arrays)
     assert rep["events_per_inference"]["array_reads"] == 7 * 4 + 2 * 2 + 1 * 1
-    # the single-array RTL takes 702 cycles for this network (counted from reram_ctrl.v; the RTL tests check it)
-    assert rep["cycles_per_inference"] == 702
+    # the spatial machine, counted by hand (reram_layer_ctrl.v; the RTL tests check the model): 25 input beats of 32
+    # codes; layer cycles P * (1 LATCH + ARRAY_LAT + rounds * ADC_LAT + 1 DRAIN + outputs / 8 lanes) + 1 FIN with
+    # rounds = 64 pairs / 8 ADCs = 8, 8, 2: 44, 28, 8; each layer starts one cycle after it sees its input, and the
+    # host sees the logits two cycles after the last FIN: 25 + (1 + 44) + (1 + 28) + (1 + 8) + 1 = 109 cycles.
+    # The interval is the slowest stage: 44 cycles + its IDLE cycle = 45.
+    assert [ly for ly in rep["layer_cycles"]] == [44, 28, 8]
+    assert rep["latency_cycles"] == 109 and rep["ii_cycles"] == 45
+    assert rep["throughput_per_s"] == pytest.approx(100e6 / 45)
+    assert rep["machine"]["arrays"] == 33 and rep["machine"]["adcs"] == 33 * 8
 
 
 def test_bit_serial_changes_driver_and_adc_counts(build, mnist_small):

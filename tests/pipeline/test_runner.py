@@ -83,10 +83,12 @@ def test_full_small_run_cosim(small_full_run):
     m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
     c = m["cosim"]
     assert c["samples"] == c["samples_requested"] == 1000
-    assert c["compared_codes"] == 1000 * 10 and c["mismatched_codes"] == 0
-    assert c["cycles_per_inference"] == c["analytic_cycles_per_inference"]
+    assert c["compared_codes"] == 1000 * (256 + 128 + 10) and c["mismatched_codes"] == 0  # every layer
+    assert c["codes_per_layer"] == {"fc0": 256000, "fc1": 128000, "fc2": 10000}
+    assert c["latency_cycles"] == c["analytic_latency_cycles"] == 109
+    assert c["ii_cycles"] == c["analytic_ii_cycles"] == 45 and c["cycles_match_analytic"] is True
     assert c["events_match_golden"] is True
-    assert c["latency_s"] == pytest.approx(c["cycles_per_inference"] / 100e6)
+    assert c["latency_s"] == pytest.approx(109 / 100e6) and c["throughput_per_s"] == pytest.approx(100e6 / 45)
     # the RTL's ideal integer crossbar against the engine (IR drop, read noise) on the same chip and samples
     assert "ideal integer crossbar" in c["rtl_model"] and "clock" in c["assumptions"]["clock_hz"]
     assert abs(c["hw_accuracy"] - c["engine_accuracy"]) < 0.03

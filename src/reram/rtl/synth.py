@@ -127,7 +127,7 @@ def synthesize(m: Machine, timeout_s: float = 600.0, work: Path | None = None) -
         lib = [str(hdl_dir() / f) for f in BEHAVIOURAL]
         script = "\n".join([
             f"read_verilog -DSYNTHESIS -I{tmp} -I{hdl_dir()} {' '.join(src)}",
-            f"read_verilog -lib -I{tmp} -I{hdl_dir()} {' '.join(lib)}",
+            f"read_verilog -lib -DSYNTHESIS -I{tmp} -I{hdl_dir()} {' '.join(lib)}",
             "hierarchy -check -top reram_top",
             "synth -top reram_top",
             "check",

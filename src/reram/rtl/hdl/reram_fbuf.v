@@ -22,6 +22,7 @@ module reram_fbuf #(
     output wire [RP*XW-1:0]   rdata
 );
 
+`ifndef SYNTHESIS  // behavioural body: synthesis reads this module as a black box
     reg [BW-1:0] mem [0:(2 << AW)-1];
 
     integer k;
@@ -43,6 +44,8 @@ module reram_fbuf #(
             assign rdata[g*XW +: XW] = word[XW-1:0];
         end
     endgenerate
+
+`endif
 
 endmodule
 

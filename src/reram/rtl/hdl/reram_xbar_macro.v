@@ -37,6 +37,7 @@ module reram_xbar_macro #(
 
     /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
 
+`ifndef SYNTHESIS  // behavioural body: synthesis reads this module as a black box
     reg [PAIRS*SW-1:0] sums;
 
     reg [GW-1:0] gpos_mem [0:GDEPTH-1];
@@ -93,6 +94,8 @@ module reram_xbar_macro #(
             assign lane_sums[k*SW +: SW] = (col < PAIRS) ? sums[col*SW +: SW] : {SW{1'b0}};
         end
     endgenerate
+
+`endif
 
 endmodule
 
