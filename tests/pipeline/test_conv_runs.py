@@ -1,4 +1,5 @@
-"""Whole runs of convolutional networks: LeNet-5 and a TOML layer list, every stage, cosim recorded as skipped."""
+"""Whole runs of convolutional networks: LeNet-5 and a TOML layer list, every stage, co-simulation and synthesis
+of the convolutional RTL included."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 SMALL = ['data.dataset="mnist-5k"', "train.epochs=2", "analog.chips=2", "calibration.ablation_chips=1",
          "calibration.finetune_iters=10", "analog.sensitivity_chips=0", "energy.sensitivity=false",
-         "energy.samples=100", "data.test_subset=400"]
+         "energy.samples=100", "data.test_subset=400", "rtl.samples=20"]
 
 
 def test_lenet5_runs_every_stage(tmp_path):
@@ -23,20 +24,26 @@ def test_lenet5_runs_every_stage(tmp_path):
     ctx = execute(cfg, tmp_path, name="lenet", progress=False)
     m = ctx.metrics
     assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "sensitivity",
-                                             "cosim", "energy", "report"]
+                                             "cosim", "synth", "energy", "report"]
     assert m["software"]["model"]["arch"] == "lenet5" and m["software"]["test_accuracy"] > 0.8
     assert m["analog"]["test_accuracy_mean"] > m["software"]["test_accuracy"] - 0.05
     arch = m["calibration"]["architecture"]
     assert [a["op"] for a in arch] == ["conv2d", "conv2d", "dense", "dense", "dense"]
     assert arch[0]["positions"] == 28 * 28 and arch[0]["rows"] == 25 and arch[0]["pool"] == "max"
     assert arch[1]["positions"] == 10 * 10 and arch[1]["rows"] == 6 * 25
-    assert "convolution" in m["cosim"]["skipped"]  # recorded, never silent
+    c = m["cosim"]  # every layer's codes of 20 samples, bit for bit, and the analytic schedule
+    assert c["mismatched_codes"] == 0 and c["compared_codes"] == 20 * (6 * 14 * 14 + 16 * 5 * 5 + 120 + 84 + 10)
+    assert c["cycles_match_analytic"] is True and c["latency_cycles"] == c["analytic_latency_cycles"]
+    assert c["hw_accuracy"] == c["golden_accuracy"]
+    s = m["synth"]
+    assert s["latches"] == 0 and s["combinational_loops"] == 0 and s["cells"] > 0
+    assert s["per_module"]["reram_addrgen"]["cells"] > 0  # the convolutions' address generators are logic
     by_layer = m["energy"]["by_layer"]
     # per output position: conv0 converts each of its 6 columns once per position (one row tile)
     assert by_layer[0]["events_per_inference"]["adc_conversions"] == 784 * 6
     assert by_layer[0]["macs"] == 784 * 25 * 6
     html = (ctx.run_dir / "report.html").read_text()
-    assert 'id="network"' in html and "conv2d" in html and "convolution" in html
+    assert 'id="network"' in html and "conv2d" in html and 'id="synth"' in html
 
 
 def test_toml_layer_list_runs(tmp_path):

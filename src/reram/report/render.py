@@ -40,6 +40,9 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
                      f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))
         rows.append(("cosim", "latency / initiation interval", f"{co['latency_cycles']} / {co['ii_cycles']} cycles",
                      "cycles"))
+    sy = m.get("synth", {})
+    if "cells" in sy:
+        rows.append(("synth", "digital periphery: cells, latches", f"{sy['cells']:,}, {sy['latches']}", "synth"))
     en = m.get("energy", {})
     for b in en.get("boundaries", []):
         rows.append(("energy", f"TOPS/W, {b['boundary']} boundary, 2 ops/MAC", f"{b['tops_per_w']:.3g}",
@@ -126,7 +129,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         run_name=metrics["meta"].get("run_name", run_dir.name), seed=metrics["meta"].get("seed"),
         versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
         summary=_summary(metrics), images=images, software=sw, analog=an, calibration=cal,
-        cosim=metrics.get("cosim", {}), energy=en, config_toml=config_toml,
+        cosim=metrics.get("cosim", {}), synth=metrics.get("synth", {}), energy=en, config_toml=config_toml,
         followups=metrics.get("followups") or {},
     )
     path = run_dir / "report.html"

@@ -78,9 +78,7 @@ class CosimResult:
             "latency_s": self.latency_s, "throughput_per_s": self.throughput_per_s, "events": self.events,
             "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
             "layers_compared": self.layers_compared,
-            "sim_seconds": self.sim_seconds,
-            "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes",
-                                                                   "build_seconds", "cached")},
+            "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
         }
 
 
