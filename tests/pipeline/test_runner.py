@@ -10,7 +10,7 @@ from reram.pipeline.context import run_folder
 
 def test_small_run_metrics(small_run):
     m = json.loads((small_run.run_dir / "metrics.json").read_text())
-    assert m["schema_version"] == 2
+    assert m["schema_version"] == 3
     assert set(METRIC_SECTIONS) <= set(m)
     ds = m["meta"]["dataset"]
     assert ds["name"] == "mnist-5k" and ds["fallback"] is False and ds["verified"] is True

@@ -194,7 +194,7 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
             set_words(top->in_data, words);
         }
         top->out_ack = 0;
-        top->eval();
+        // outputs below depend on registers only: they are current since the last tick's evaluation
         if (capture) {
             for (int l = 0; l + 1 < RERAM_N_LAYERS; l++) {
                 if (lsample[l] >= n) continue;

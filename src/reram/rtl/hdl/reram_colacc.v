@@ -21,7 +21,9 @@ module reram_colacc #(
     input  wire                            rst,
     input  wire                            clear,
     input  wire [LANES-1:0]                add_en,
-    input  wire [RW-1:0]                   add_round,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [RW-1:0]                   add_round,  // its low DIW bits index a bank
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [LANES*ACW-1:0]            add_val,
     input  wire [STW-1:0]                  rd_step,
     output wire [ACT_LANES*SLICES*ACW-1:0] rd_data
@@ -29,7 +31,9 @@ module reram_colacc #(
 
     localparam DIW = (DEPTH > 1) ? $clog2(DEPTH) : 1;  // index width of a bank
 
-    wire [LANES*DEPTH*ACW-1:0] flat;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [LANES*DEPTH*ACW-1:0] flat;  // every accumulator; the read ports use those their steps reach
+    /* verilator lint_on UNUSEDSIGNAL */
 
     genvar g, j;
     generate
