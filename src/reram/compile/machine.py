@@ -9,7 +9,8 @@ describe one machine.
 Timing (the RTL's ``reram_layer_ctrl.v`` sequences exactly this):
 
 * every layer has its own controller and works on one inference at a time; per output position (1 for a dense
-  layer) it latches the position's im2col row vector into the DACs of all its arrays (1 cycle), reads its arrays
+  layer) it latches the position's im2col row vector into the DACs of all its arrays (1 cycle for the first
+  position; the later ones are latched during the previous position's last activation step), reads its arrays
   group by group (all at once by default) and input slice by input slice -- ``ARRAY_LAT`` cycles for the read, then
   ``rounds x ADC_LAT`` cycles in which every array's ADC lanes convert its columns -- drains the ADC pipeline
   (1 cycle) and runs the activation lanes over the outputs (``ceil(out / act_lanes)`` cycles); then 1 cycle commits
@@ -187,7 +188,8 @@ class Machine:
 def layer_cycles(ly: LayerMachine, m: Machine) -> int:
     """Cycles of one inference in one layer, LATCH through FIN (``reram_layer_ctrl.v``)."""
     read = m.array_lat + ly.rounds * m.adc_lat
-    return ly.positions * (1 + ly.groups * m.n_insl * read + 1 + ly.act_steps) + 1
+    # one LATCH cycle; later positions latch during the previous position's last activation step
+    return 1 + ly.positions * (ly.groups * m.n_insl * read + 1 + ly.act_steps) + 1
 
 
 def machine(cm: CompiledModel, rcfg) -> Machine:

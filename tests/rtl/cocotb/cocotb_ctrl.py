@@ -25,7 +25,7 @@ async def run_once(dut, counts, positions):
             for name in counts:
                 counts[name] += int(getattr(dut, name).value)
             if int(dut.latch.value):
-                positions.append((int(dut.oy.value), int(dut.ox.value)))
+                positions.append((int(dut.gy.value), int(dut.gx.value)))
             if int(dut.fin.value):
                 return cycles
         assert cycles < 10**6

@@ -142,13 +142,13 @@ module reram_layer #(
     wire [3:0]     bit_idx;
     wire [KRW-1:0] round_idx;
     wire [STW-1:0] step;
-    wire [CW-1:0]  oy, ox;
+    wire [CW-1:0]  oy, ox, gy, gx;
     reram_layer_ctrl #(.P(P), .WO(WO), .N_GROUPS(N_GROUPS), .N_INSL(N_INSL), .ARRAY_LAT(ARRAY_LAT),
                        .ADC_LAT(ADC_LAT), .ROUNDS(ROUNDS), .ASTEPS(ASTEPS), .CW(CW), .GRW(GRW), .KW(KRW),
                        .STW(STW)) u_ctrl (
         .clk(clk), .rst(rst), .stall(stall), .go(go), .state(state), .busy(busy), .latch(latch),
         .xbar_start(xbar_start), .adc_issue(adc_issue), .act_valid(act_valid), .fin(fin), .group(group),
-        .bit_idx(bit_idx), .round_idx(round_idx), .step(step), .oy(oy), .ox(ox)
+        .bit_idx(bit_idx), .round_idx(round_idx), .step(step), .oy(oy), .ox(ox), .gy(gy), .gx(gx)
     );
     assign out_commit = fin;
 
@@ -194,7 +194,7 @@ module reram_layer #(
         for (t = 0; t < T; t = t + 1) begin : g_t
             reram_addrgen #(.TI(t), .ROWS(ROWS), .IN_FEAT(IN_FEAT), .CONV(KIND), .H(H), .W(W), .KH(KH),
                             .KW(KW), .SH(SH), .SWD(SWD), .PH(PH), .PW(PW), .AW(INAW), .CW(CW)) u_ag (
-                .oy(oy), .ox(ox), .addr(raddr[t*ROWS*INAW +: ROWS*INAW]), .valid(rvalid[t*ROWS +: ROWS])
+                .oy(gy), .ox(gx), .addr(raddr[t*ROWS*INAW +: ROWS*INAW]), .valid(rvalid[t*ROWS +: ROWS])
             );
             wire [ROWS*XW-1:0] tile_codes;
             for (k = 0; k < ROWS; k = k + 1) begin : g_gate

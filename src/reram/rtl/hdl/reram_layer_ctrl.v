@@ -4,8 +4,11 @@
 // (ROUNDS x ADC_LAT cycles), DRAIN the ADC pipeline, and run the activation lanes (ASTEPS cycles). FIN commits the
 // output buffer and releases the input buffer. Registered _reg/_next style. Synthesizable.
 //
+// The row vector of every position after the first is latched during the previous position's last activation
+// step (the arrays are idle then; the column accumulators are read before that edge clears them), so only the first
+// position has a LATCH cycle of its own. gy / gx give the position being latched.
 // Cycles per inference, LATCH through FIN (layer_cycles in reram/compile/machine.py computes the same):
-//   P * (1 + N_GROUPS * N_INSL * (ARRAY_LAT + ROUNDS * ADC_LAT) + 1 + ASTEPS) + 1.
+//   1 + P * (N_GROUPS * N_INSL * (ARRAY_LAT + ROUNDS * ADC_LAT) + 1 + ASTEPS) + 1.
 // A layer starts (LATCH) one cycle after it sees go (input bank full, output bank free) in IDLE.
 `default_nettype none
 
@@ -38,8 +41,10 @@ module reram_layer_ctrl #(
     output wire [3:0]     bit_idx,
     output wire [KW-1:0]  round_idx,
     output wire [STW-1:0] step,
-    output wire [CW-1:0]  oy,
-    output wire [CW-1:0]  ox
+    output wire [CW-1:0]  oy,         // position whose results the activation lanes produce
+    output wire [CW-1:0]  ox,
+    output wire [CW-1:0]  gy,         // position whose row vector is latched
+    output wire [CW-1:0]  gx
 );
 
     localparam [3:0] S_IDLE = 4'd0, S_LATCH = 4'd1, S_READ = 4'd2, S_CONV = 4'd3, S_DRAIN = 4'd4, S_ACT = 4'd5,
@@ -63,6 +68,10 @@ module reram_layer_ctrl #(
     wire last_pos = pos_reg == P - 1;
     wire last_col = ox_reg == WO - 1;
     wire read_done = cnt_reg == ARRAY_LAT - 1;
+    /* verilator lint_on WIDTHEXPAND */
+    wire [CW-1:0] next_ox = last_col ? {CW{1'b0}} : ox_reg + 1'b1;
+    wire [CW-1:0] next_oy = last_col ? oy_reg + 1'b1 : oy_reg;
+    /* verilator lint_off WIDTHEXPAND */
     wire conv_done = cnt_reg == ADC_LAT - 1;
     /* verilator lint_on WIDTHEXPAND */
 
@@ -128,11 +137,14 @@ module reram_layer_ctrl #(
                     if (last_step) begin
                         if (last_pos) begin
                             state_next = S_FIN;
-                        end else begin
-                            state_next = S_LATCH;
+                        end else begin  // the next position's row vector is latched in this cycle
+                            state_next = S_READ;
+                            group_next = {GRW{1'b0}};
+                            bit_next = 4'd0;
+                            cnt_next = 8'd0;
                             pos_next = pos_reg + 32'd1;
-                            ox_next = last_col ? {CW{1'b0}} : ox_reg + 1'b1;
-                            oy_next = last_col ? oy_reg + 1'b1 : oy_reg;
+                            ox_next = next_ox;
+                            oy_next = next_oy;
                         end
                     end else begin
                         step_next = step_reg + 1'b1;
@@ -170,7 +182,8 @@ module reram_layer_ctrl #(
 
     assign state = state_reg;
     assign busy = state_reg != S_IDLE;
-    assign latch = (state_reg == S_LATCH) && !stall;
+    wire   early = (state_reg == S_ACT) && last_step && !last_pos;  // latch the next position now
+    assign latch = ((state_reg == S_LATCH) || early) && !stall;
     assign xbar_start = (state_reg == S_READ) && (cnt_reg == 8'd0) && !stall;
     assign adc_issue = (state_reg == S_CONV) && (cnt_reg == 8'd0) && !stall;
     assign act_valid = (state_reg == S_ACT) && !stall;
@@ -181,6 +194,8 @@ module reram_layer_ctrl #(
     assign step = step_reg;
     assign oy = oy_reg;
     assign ox = ox_reg;
+    assign gy = early ? next_oy : oy_reg;
+    assign gx = early ? next_ox : ox_reg;
 
 endmodule
 
