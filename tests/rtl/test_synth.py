@@ -1,0 +1,74 @@
+"""Synthesis of the digital periphery with Yosys: statistics per module, zero latches and loops in the real RTL,
+a latch injected into a copy of the RTL is found, and ``reram synth RUN`` records and prints the figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from reram.rtl import build as rtl_build
+from reram.rtl import synth as rtl_synth
+from reram.rtl.designs import tiny_design
+from reram.rtl.params import rtl_params
+from reram_testing import missing
+
+pytestmark = [pytest.mark.rtl, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def yosys():
+    if shutil.which("yosys") is None:
+        missing("Yosys is not installed (apt-get install yosys)")
+
+
+def test_synthesis_statistics_and_no_latches(yosys):
+    cm, _, _, cfg = tiny_design(conv=True, pool="avg")
+    r = rtl_synth.synthesize(rtl_params(cm, cfg.rtl))
+    assert r["latches"] == 0 and r["combinational_loops"] == 0
+    mods = r["per_module"]
+    for name in ("reram_top", "reram_layer", "reram_layer_ctrl", "reram_adc", "reram_act", "reram_colacc",
+                 "reram_addrgen", "reram_pool", "reram_dac", "reram_argmax"):
+        assert mods[name]["instances"] >= 1, name
+    assert mods["reram_layer"]["instances"] == 3 and mods["reram_layer_ctrl"]["instances"] == 3
+    assert mods["reram_adc"]["cells"] > 0 and mods["reram_addrgen"]["cells"] > 0  # real logic, not optimized away
+    assert r["cells"] == sum(v["cells"] for v in mods.values())
+    assert set(r["black_boxes"]) == {"reram_xbar_macro", "reram_fbuf"}
+    assert r["area_mm2"] == pytest.approx(r["gate_equivalents"] * 0.5e-6)
+
+
+def test_an_injected_latch_is_found(yosys, tmp_path, monkeypatch):
+    src = tmp_path / "hdl"
+    shutil.copytree(rtl_build.hdl_dir(), src)
+    f = src / "reram_layer_ctrl.v"
+    text = f.read_text()
+    orig = "    assign busy = state_reg != S_IDLE;"
+    assert text.count(orig) == 1
+    f.write_text(text.replace(orig, "    reg held;\n    always @(*) if (go) held = stall;  // incomplete: a latch\n"
+                                    "    assign busy = (state_reg != S_IDLE) | held;"))
+    monkeypatch.setattr(rtl_synth, "hdl_dir", lambda: src)
+    cm, _, _, cfg = tiny_design()
+    r = rtl_synth.synthesize(rtl_params(cm, cfg.rtl))
+    assert r["latches"] >= 1
+
+
+def test_synth_command_records_and_prints(yosys, tmp_path):
+    base = [sys.executable, "-m", "reram"]
+    sets = ['data.dataset="mnist-5k"', "model.hidden=[16]", "train.epochs=1", "calibration.finetune_iters=0",
+            "data.test_subset=100"]
+    args = [*base, "run", "--runs-dir", str(tmp_path), "--name", "s", "--quiet", "--stages", "data,train,compile"]
+    for s in sets:
+        args += ["--set", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([*base, "synth", str(tmp_path / "s"), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "reram_adc" in r.stdout and "total" in r.stdout and "0 latches" in r.stdout
+    m = json.loads((tmp_path / "s" / "metrics.json").read_text())
+    rec = m["followups"]["synth"]
+    assert rec["results"]["cells"] > 0 and rec["results"]["latches"] == 0 and rec["error"] is None
+    assert rec["timing"]["synth_seconds"] > 0 and "seconds" not in rec["results"]
+    assert m["synth"] == {}  # the run's own section is untouched by the follow-up
