@@ -32,7 +32,7 @@ def test_followups_do_not_rewrite_the_run(run_copy, capsys):
     fu = after["followups"]
     assert set(fu) == {"cosim samples=200", "energy preset=neurosim-22nm"}
     assert fu["cosim samples=200"]["results"]["samples"] == 200
-    assert fu["cosim samples=200"]["options"] == {"samples": 200, "trace": None, "waves": None}
+    assert fu["cosim samples=200"]["options"] == {"samples": 200, "waves": None}
     assert fu["energy preset=neurosim-22nm"]["results"]["preset"] == "neurosim-22nm"
     log = (run_copy / "run.log").read_text()
     assert "follow-up 'cosim'" in log and "follow-up 'energy'" in log

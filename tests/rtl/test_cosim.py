@@ -18,7 +18,7 @@ from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
 from reram.rtl.params import rtl_params
 
-pytestmark = pytest.mark.rtl
+pytestmark = [pytest.mark.rtl, pytest.mark.slow]  # Verilator builds of several machines
 
 CASES = {
     # name: (config overrides, rtl config) on the small trained MLP (784-256-128-10); few arrays each (build time)

@@ -16,7 +16,7 @@ from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
 from reram.rtl.params import rtl_params
 
-pytestmark = pytest.mark.rtl
+pytestmark = [pytest.mark.rtl, pytest.mark.slow]  # Verilator builds of several machines
 SETS, RCFG = ("array.rows=256", "array.cols=256", "dac.bits=6"), RtlConfig(adcs_per_array=1)  # as test_cosim
 
 
