@@ -16,7 +16,7 @@ def _text(capsys) -> str:
 def test_doctor_lists_tools_with_paths(capsys):
     rc = main(["doctor"])
     text = _text(capsys)
-    for tool in ("torch", "verilator", "c++ compiler", "make", "perl", "MNIST files", "iverilog", "chromium"):
+    for tool in ("torch", "verilator", "c++ compiler", "make", "perl", "MNIST files", "yosys", "iverilog", "chromium"):
         assert tool in text
     if rc == 0:
         assert "bin/verilator" in text or "verilator on PATH" in text
