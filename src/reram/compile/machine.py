@@ -25,7 +25,7 @@ Timing (the RTL's ``reram_layer_ctrl.v`` sequences exactly this):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from reram.compile.ir import CompiledModel
 from reram.errors import CompileError
@@ -227,16 +227,7 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
         layers.append(ly)
         pool = layer.pool
         prev_avg_k = pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0
-    m = Machine(**{**asdict(base), "layers": ()})
-    m = Machine(**{**{k: getattr(m, k) for k in m.__dataclass_fields__ if k != "layers"},
-                   "layers": tuple(_with_cycles(ly, m) for ly in layers)})
-    return m
-
-
-def _with_cycles(ly: LayerMachine, m: Machine) -> LayerMachine:
-    from dataclasses import replace
-
-    return replace(ly, cycles=layer_cycles(ly, m))
+    return replace(base, layers=tuple(replace(ly, cycles=layer_cycles(ly, base)) for ly in layers))
 
 
 def check_rtl_support(m: Machine) -> None:
