@@ -236,3 +236,37 @@ def test_loaded_chip_has_no_drift_state(setup, tmp_path):
     assert torch.equal(logits(loaded, x), logits(m, x))
     with pytest.raises(CompileError, match="drift state"):
         loaded.drift(100.0)
+
+
+def test_integrating_inputs_average_read_noise(setup):
+    """x integrated unit pulses with independent noise each: variance r^2 sum_i x_i G_i^2 (not x_i^2); the cell form
+    with a sqrt(x) noise amplitude agrees with the output form fed x."""
+    from reram.analog.engine import add_output_noise, read_noise_cell
+
+    cm, dev, x = setup
+    r = 0.05
+    layer = AnalogModel(cm, dev, seed=0).layers[0]
+    xc = torch.as_tensor(pixel_codes(cm, x[:1])[:, 256:384], dtype=torch.float32).repeat(2000, 1)
+    gp, gn = layer.Gp[0, 2], layer.Gn[0, 2]
+    mean = xc @ (gp - gn)
+    g2 = (gp.square() + gn.square()) * r * r
+    out_form = add_output_noise(mean.clone(), xc, g2, torch.Generator().manual_seed(1)) - mean
+    cell_form = read_noise_cell(xc, gp, gn, r, torch.Generator().manual_seed(2), x_noise=xc.sqrt()) - mean
+    expected_sd = (xc[:1] @ g2).sqrt()[0]
+    active = expected_sd > 0
+    for form in (out_form, cell_form):
+        assert abs(float((form.std(0)[active] / expected_sd[active]).mean()) - 1) < 0.02
+    multilevel_sd = (xc[:1].square() @ g2).sqrt()[0]
+    assert float((expected_sd[active] / multilevel_sd[active]).max()) < 0.2  # codes up to 255: far less noise
+
+
+@pytest.mark.parametrize("mode", [("dac.mode=bit_serial",), ("dac.mode=integrating",),
+                                  ("dac.mode=integrating", "dac.phases=2")], ids=lambda m: "-".join(m))
+def test_input_modes_keep_accuracy_under_default_noise(build, mnist_small, mode):
+    """Accuracy level of each input mode: the default preset's programming variation and read noise on one chip."""
+    _, dev, ref = build(flow="default")
+    _, dev_m, cm = build(*mode, flow="default")
+    x, y = mnist_small["test_x"][:500], mnist_small["test_y"][:500]
+    base = AnalogModel(ref, dev, seed=0).evaluate(x, y)
+    acc = AnalogModel(cm, dev_m, seed=0).evaluate(x, y)
+    assert acc > base - 0.02, (mode, acc, base)

@@ -25,6 +25,21 @@ def test_debug_shows_traceback(tmp_path):
     assert r.returncode != 0 and "Traceback" in r.stderr
 
 
+def test_energy_presets_list_and_show(tmp_path):
+    r = run_cli("energy", "presets")
+    assert r.returncode == 0 and "isaac-32nm" in r.stdout and "isaac-22nm-scaled" in r.stdout
+    assert "[ISAAC] Shafiee" in r.stdout
+    from reram.energy import get_preset
+    from reram.energy.preset import parse_preset
+
+    for name in ("isaac-32nm", "isaac-22nm-scaled"):
+        r = run_cli("energy", "presets", "--show", name)
+        assert r.returncode == 0
+        assert parse_preset(r.stdout, "shown") == get_preset(name)
+    r = run_cli("energy", "presets", "--show", "neurosim-22nm")
+    assert r.returncode == 2 and "renamed 'isaac-22nm-scaled'" in r.stderr
+
+
 def test_config_show_and_init(tmp_path, capsys):
     assert main(["config", "show", "--set", "train.epochs=4"]) == 0
     assert "epochs = 4" in capsys.readouterr().out
@@ -64,9 +79,32 @@ def test_run_folder_commands(small_full_run, capsys):
     assert out.index("meta.dataset.fallback") < out.index("software.test_accuracy")
     assert "mnist-5k" in out
     assert main(["report", d, "--quiet"]) == 0
-    assert main(["energy", d, "--quiet", "--preset", "neurosim-22nm"]) == 0
+    assert main(["energy", d, "--quiet", "--preset", "isaac-22nm-scaled"]) == 0
     out = capsys.readouterr().out
-    assert "neurosim-22nm" in out and "system" in out
+    assert "isaac-22nm-scaled" in out and "system" in out
     assert main(["energy", d, "--quiet", "--preset", "bogus"]) == 2
+    # ISAAC validation: both accountings within 1 % of the published tile and chip
+    capsys.readouterr()
+    assert main(["energy", d, "--quiet", "--validate", "isaac", "--json"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert v["table1_rollup"]["max_abs_error_pct"] < 1 and v["per_action"]["max_abs_error_pct"] < 1
+    assert main(["energy", d, "--quiet", "--validate", "isaac"]) == 0
+    assert "per-action" in capsys.readouterr().out
+    # a user's preset file: the ADC doubled moves exactly the ADC energy, recorded as a follow-up
+    shown = run_cli("energy", "presets", "--show", "isaac-32nm")
+    assert shown.returncode == 0
+    mine = small_full_run.run_dir.parent / "mine.toml"
+    mine.write_text(shown.stdout.replace("8 = 1.5625e-12", "8 = 3.125e-12"))
+    assert main(["energy", d, "--quiet", "--preset-file", str(mine), "--json"]) == 0
+    e = json.loads(capsys.readouterr().out)
+    assert main(["energy", d, "--quiet", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    for k, v in base["by_component_j"].items():
+        assert e["by_component_j"][k] == pytest.approx(2 * v if k == "adc" else v), k
+    assert e["preset_origin"] == str(mine)
+    mine.write_text(shown.stdout.replace("value = 3.90625e-13", "value = -1"))
+    r = run_cli("energy", d, "--quiet", "--preset-file", str(mine))
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "dac_energy_j" in lines[0] and "non-negative" in lines[0]
     assert main(["compare", d, "/nonexistent"]) == 2
     assert main(["report", "/nonexistent"]) == 2

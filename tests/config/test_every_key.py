@@ -42,7 +42,7 @@ VALUES: dict[str, object] = {
     "device.drift_nu_std": 0.01, "device.drift_t0": 10.0, "device.drift_time": 100.0,
     "device.drift_compensation": True, "device.grid_sub_bits": 6,
     "array.rows": 64, "array.cols": 64, "array.wire_resistance": 5.0, "array.ir_drop": "off",
-    "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3,
+    "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3, "dac.phases": 2,
     "adc.bits": 6, "adc.percentile": 99.0,
     "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",
     "calibration.finetune_iters": 2, "calibration.finetune_lr": 1e-2, "calibration.finetune_batch": 16,
@@ -50,7 +50,8 @@ VALUES: dict[str, object] = {
     "analog.chips": 2, "analog.batch_size": 7, "analog.device": "cuda", "analog.sensitivity_chips": 1,
     "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
     "rtl.act_lanes": 3, "rtl.array_group": 2, "rtl.input_codes_per_cycle": 16, "rtl.watchdog_factor": 8.0,
-    "energy.preset": "neurosim-22nm", "energy.samples": 10, "energy.sensitivity": True,
+    "energy.preset": "isaac-22nm-scaled", "energy.samples": 10, "energy.sensitivity": True,
+    "energy.preset_file": "<preset>",
     "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2,
 }
 
@@ -112,6 +113,12 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
     for key, value in VALUES.items():
         if value == "<copy>":
             value = str(copy_dir)
+        if value == "<preset>":  # the built-in preset with its ADC energy doubled
+            from reram.energy import get_preset
+
+            text = get_preset("isaac-32nm").to_toml().replace("8 = 1.5625e-12", "8 = 3.125e-12")
+            value = str(copy_dir.parent / "preset.toml")
+            (copy_dir.parent / "preset.toml").write_text(text)
         assignment = f"{key}={json.dumps(value)}"
         try:
             cfg = load_config(None, [assignment], base=base_dump)
@@ -140,7 +147,8 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
             changed.append(key)
     assert inert == [], f"keys that changed nothing and were not refused: {inert}"
     # the refusals this configuration must give: inert keys, and settings this machine cannot run
-    assert set(refused) >= {"device.program_sigma", "device.drift_nu", "device.drift_time", "data.dataset"}
+    assert set(refused) >= {"device.program_sigma", "device.drift_nu", "device.drift_time", "data.dataset",
+                            "dac.phases"}
     for key in ("device.program_sigma", "device.drift_nu", "device.drift_time", "device.drift_t0"):
         assert "has no effect" in refused[key]
 

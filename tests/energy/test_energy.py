@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -6,42 +8,165 @@ from reram.compile import noise_free
 from reram.config.schema import RtlConfig
 from reram.energy import energy_report, get_preset
 from reram.energy.baselines import BASELINES
-from reram.energy.components.adc import FAMILY_PJ, band, family_energy, walden_energy
+from reram.energy.components.adc import AdcModel
 from reram.energy.components.cell import cell_read_energy
-from reram.energy.isaac import rollup
+from reram.energy.isaac import PUBLISHED, per_action, rollup, validate
+from reram.energy.preset import BUILTIN, FIGURES, parse_preset
 from reram.errors import ConfigError
 from reram.golden import pixel_codes
 
 
-def test_isaac_published_totals_within_one_percent():
+def test_isaac_table1_rollup_and_per_action_accounting_within_one_percent():
     r = rollup()
-    assert r["tile_power_w"] == pytest.approx(0.330, rel=0.01)
-    assert r["tile_area_mm2"] == pytest.approx(0.372, rel=0.01)
-    assert r["chip_power_w"] == pytest.approx(65.8, rel=0.01)
-    assert r["chip_area_mm2"] == pytest.approx(85.4, rel=0.01)
+    for k, v in PUBLISHED.items():
+        assert r[k] == pytest.approx(v, rel=0.01), k
     # peak accounting: 16-bit operands, 2 ops per MAC
     macs = 168 * 12 * 8 * 128 * 16 / (16 * 100e-9)
     assert r["peak_macs_per_s"] == pytest.approx(macs)
     assert r["peak_tops_per_w"] == pytest.approx(2 * macs / 1e12 / r["chip_power_w"])
+    v = validate(get_preset("isaac-32nm"))
+    assert v["table1_rollup"]["max_abs_error_pct"] < 1.0
+    assert v["per_action"]["max_abs_error_pct"] < 1.0
+    # each component of the per-action tile equals its Table 1 power (12 IMAs per tile)
+    pa = per_action(get_preset("isaac-32nm"))["tile_power_by_component_w"]
+    assert pa["adc"] == pytest.approx(12 * 16e-3) and pa["array"] == pytest.approx(12 * 2.4e-3)
+    assert pa["edram"] == pytest.approx(20.7e-3) and pa["dac"] == pytest.approx(12 * 4e-3)
+    # a preset that is not ISAAC's is not ISAAC: the scaled one misses the published tile by its scaling
+    assert validate(get_preset("isaac-22nm-scaled"))["per_action"]["max_abs_error_pct"] > 10
 
 
 def test_isaac_per_action_derivations():
     p = get_preset("isaac-32nm")
-    assert p.dac_1bit.value == pytest.approx(4e-3 / 1024 * 100e-9)
-    assert p.sample_hold.value == pytest.approx(10e-6 / 1024 * 100e-9)
-    assert family_energy(8).value == pytest.approx(1.67e-12)
-    assert all(a < b for a, b in zip(list(FAMILY_PJ.values()), list(FAMILY_PJ.values())[1:], strict=False))
-    # Murmann's survey: SAR ADCs reach 6 fJ per conversion step at best; 8 bits then cost about 1.5 pJ, the same
-    # order as ISAAC's 2 mW / 1.28 GS/s = 1.5625 pJ (shared/reference/energy-and-baselines.md)
-    assert walden_energy(8, 6e-15).value == pytest.approx(1.5625e-12, rel=0.03)
-    lo, hi = band(8)
-    assert lo < family_energy(8).value < hi
-    for preset in ("isaac-32nm", "neurosim-22nm"):
-        p = get_preset(preset)
-        for f in (p.dac_1bit, p.sample_hold, p.shift_add, p.in_buffer, p.out_buffer, p.control_power_w, p.t_read):
-            assert f.source and f.value > 0
-    with pytest.raises(ConfigError):
+    assert p.value("dac_energy_j") == pytest.approx(4e-3 / 1024 * 100e-9)
+    assert p.value("sample_hold_energy_j") == pytest.approx(10e-6 / 1024 * 100e-9)
+    assert p.value("array_read_energy_j") == pytest.approx(0.3e-3 * 100e-9)
+    assert p.value("control_energy_j") == pytest.approx(2.65e-3 / 12 / 1.2e9)
+    # Table 1's own ADC: 2 mW / 1.28 GS/s (not Accelergy's 1.67 pJ)
+    assert p.adc_energy(8).value == pytest.approx(1.5625e-12)
+    assert p.adc.area(8) == pytest.approx(0.0096 / 8)
+    e = [p.adc_energy(b).value for b in range(2, 13)]
+    assert all(a < b for a, b in zip(e, e[1:], strict=False))
+    for name in BUILTIN:
+        q = get_preset(name)
+        for key, f in q.figures.items():
+            assert f.source and f.value >= 0 and f.unit == FIGURES[key][0], key
+    with pytest.raises(ConfigError, match="unknown preset"):
         get_preset("nope")
+    with pytest.raises(ConfigError, match="renamed 'isaac-22nm-scaled'"):
+        get_preset("neurosim-22nm")
+
+
+def _adc(model: str, **kw) -> AdcModel:
+    base = dict(model=model, source="s", band_low=0.2, band_high=8.0, band_source="b", area_ref_mm2=0.0012,
+                area_ref_bits=8, area_fixed_fraction=0.5, area_source="a")
+    return AdcModel(**(base | kw))
+
+
+@pytest.mark.parametrize("adc", [
+    *(get_preset(n).adc for n in BUILTIN),
+    _adc("table", table_j={4: 1e-12, 8: 2e-12}),
+    _adc("walden", fom_j=6e-15),
+    _adc("linear", energy_per_bit_j=0.2e-12),
+], ids=lambda a: a.model)
+def test_adc_nominal_inside_its_band_and_area_follows_bits(adc):
+    for bits in range(1, 15):
+        lo, hi = adc.band(bits)
+        assert lo <= adc.energy(bits).value <= hi, bits
+    assert adc.area(4) < adc.area(8) < adc.area(10)
+    assert adc.area(8) == pytest.approx(adc.area_ref_mm2)
+
+
+def test_adc_models_follow_their_formulas():
+    assert _adc("walden", fom_j=6e-15).energy(8).value == pytest.approx(6e-15 * 256)
+    assert _adc("linear", energy_per_bit_j=0.2e-12).energy(6).value == pytest.approx(1.2e-12)
+    t = _adc("table", table_j={4: 1e-12, 8: 2e-12})
+    assert t.energy(4).value == 1e-12 and t.energy(10).value == pytest.approx(8e-12)  # x2 per bit past the table
+    assert t.energy(2).value == pytest.approx(0.25e-12)
+
+
+def test_preset_round_trip_and_one_action_moves_one_component(compiled_default, mnist_small):
+    _, dev, cm = compiled_default
+    chip = program_chip(cm, dev, seed=0)
+    x = pixel_codes(cm, mnist_small["test_x"][:50])
+    p = get_preset("isaac-32nm")
+    text = p.to_toml()
+    q = parse_preset(text, "copy.toml")
+    assert q == p
+    a = energy_report(cm, chip, x, p, RtlConfig())
+    b = energy_report(cm, chip, x, q, RtlConfig())
+    assert a["by_component_j"] == b["by_component_j"] and a["area_mm2"] == b["area_mm2"]
+    for key, comp in (("shift_add_energy_j", "shift_add"), ("dac_energy_j", "driver"),
+                      ("feature_buffer_energy_j", "feature_buffer"), ("control_energy_j", "control")):
+        old = f"{p.value(key)!r}"
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{key} ="))
+        doubled = parse_preset(text.replace(line, line.replace(old, repr(2 * p.value(key)))), "doubled.toml")
+        c = energy_report(cm, chip, x, doubled, RtlConfig())
+        for k, v in a["by_component_j"].items():
+            assert c["by_component_j"][k] == pytest.approx(2 * v if k == comp else v, rel=1e-12), (key, k)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("shift_add_energy_j = {", "shift_add_energy = {"), "figures.shift_add_energy is not"),
+    (lambda t: "\n".join(ln for ln in t.splitlines() if not ln.startswith("adc_energy") and
+                         not ln.startswith("sample_hold_energy_j")),
+     r"figures.sample_hold_energy_j \[J per sample\] is missing"),
+    (lambda t: t.replace("value = 3.90625e-13", "value = -3.90625e-13"), r"dac_energy_j .*non-negative"),
+    (lambda t: t.replace("value = 3.90625e-13", 'value = "a lot"'), r"dac_energy_j .*not a number"),
+    (lambda t: t.replace("band_low = 0.192", "band_low = 1.5"), "must bracket the nominal"),
+    (lambda t: t.replace('model = "table"', 'model = "flash"'), "adc.model is 'flash'"),
+    (lambda t: t.replace('model = "table"', 'model = "walden"'), "adc.table_j does nothing with model = 'walden'"),
+    (lambda t: t + "[extra]\n", "unknown key 'extra'"),
+    (lambda t: t.replace("[figures]", "[figures"), "not valid TOML"),
+])
+def test_bad_preset_files_name_the_key_unit_and_fix(edit, message):
+    text = edit(get_preset("isaac-32nm").to_toml())
+    with pytest.raises(ConfigError, match=message) as e:
+        parse_preset(text, "my.toml")
+    assert "my.toml" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_preset_file_in_config_is_checked_when_loaded(tmp_path):
+    from reram.config import load_config
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(get_preset("isaac-32nm").to_toml().replace("value = 3.90625e-13", "value = -1.0"))
+    with pytest.raises(ConfigError, match="dac_energy_j"):
+        load_config(None, [f'energy.preset_file="{bad}"'])
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(None, [f'energy.preset_file="{tmp_path / "none.toml"}"'])
+    with pytest.raises(ConfigError, match="energy.preset.*has no effect"):
+        good = tmp_path / "good.toml"
+        good.write_text(get_preset("isaac-32nm").to_toml())
+        load_config(None, [f'energy.preset_file="{good}"', 'energy.preset="isaac-22nm-scaled"'])
+    with pytest.raises(ConfigError, match="renamed"):
+        load_config(None, ['energy.preset="neurosim-22nm"'])
+
+
+def test_static_power_is_leakage_times_area_times_latency(compiled_default, mnist_small):
+    _, dev, cm = compiled_default
+    chip = program_chip(cm, dev, seed=0)
+    x = pixel_codes(cm, mnist_small["test_x"][:20])
+    p = get_preset("isaac-32nm")
+    leaky = replace(p, figures=p.figures | {"leakage_w_per_mm2": replace(p["leakage_w_per_mm2"], value=0.05)})
+    a, b = energy_report(cm, chip, x, p, RtlConfig()), energy_report(cm, chip, x, leaky, RtlConfig())
+    assert a["by_component_j"]["static"] == 0
+    assert b["by_component_j"]["static"] == pytest.approx(0.05 * b["area_mm2"]["total"] * b["latency_s"])
+    sys_a = {r["boundary"]: r for r in a["boundaries"]}["system"]["energy_per_inference_j"]
+    sys_b = {r["boundary"]: r for r in b["boundaries"]}["system"]["energy_per_inference_j"]
+    assert sys_b - sys_a == pytest.approx(b["by_component_j"]["static"])
+
+
+def test_adc_area_follows_the_bit_count(build):
+    from reram.compile.machine import machine
+    from reram.energy.model import area_breakdown
+
+    p = get_preset("isaac-32nm")
+    areas = {}
+    for bits in (4, 8):
+        _, _, cm = build(f"adc.bits={bits}")
+        areas[bits] = area_breakdown(machine(cm, RtlConfig()), p, cm.arch)
+    assert areas[4]["adcs"] < 0.6 * areas[8]["adcs"]
+    assert areas[4]["total"] < areas[8]["total"]
 
 
 @pytest.mark.parametrize("level, fj", [("gmin_code", 2.0), ("gmax_code", 20.0)])
@@ -77,9 +202,13 @@ def test_report_accounting(compiled_default, mnist_small):
         assert lo <= r["tops_per_w"] * 1.0001 and r["tops_per_w"] <= hi * 1.0001
         assert r["ops_convention"] == "2 ops per MAC"
     # counted by hand from the architecture: 128x128 arrays, one conversion per output column per row tile and
-    # multi-level input: 7 tiles x 256 + 2 x 128 + 1 x 10 = 2058 conversions at ISAAC's 8-bit 1.67 pJ (Accelergy)
+    # multi-level input: 7 tiles x 256 + 2 x 128 + 1 x 10 = 2058 conversions at ISAAC's 8-bit 2 mW / 1.28 GS/s
     assert rep["events_per_inference"]["adc_conversions"] == 2058
-    assert rep["by_component_j"]["adc"] == pytest.approx(2058 * 1.67e-12)
+    assert rep["by_component_j"]["adc"] == pytest.approx(2058 * 1.5625e-12)
+    # controllers: their busy cycles x ISAAC's digital logic per cycle
+    assert rep["by_component_j"]["control"] == pytest.approx((44 + 28 + 8) * 2.65e-3 / 12 / 1.2e9)
+    # the feature maps: 784 + 256 + 128 codes gathered, 784 (input stream) + 256 + 128 written, one byte each
+    assert rep["events_per_inference"]["feature_buffer_bytes"] == 2 * (784 + 256 + 128)
     # 64 signed pairs per array: 7 row x 4 column tiles + 2 x 2 + 1 x 1 = 33 array reads (the 33 arrays)
     assert rep["events_per_inference"]["array_reads"] == 7 * 4 + 2 * 2 + 1 * 1
     # the spatial machine, counted by hand (reram_layer_ctrl.v; the RTL tests check the model): 25 input beats of 32
@@ -93,16 +222,64 @@ def test_report_accounting(compiled_default, mnist_small):
     assert rep["machine"]["arrays"] == 33 and rep["machine"]["adcs"] == 33 * 8
 
 
-def test_bit_serial_changes_driver_and_adc_counts(build, mnist_small):
+MODES = {"multilevel": (), "bit_serial": ("dac.mode=bit_serial",),
+         "integrating": ("dac.mode=integrating",), "integrating-2": ("dac.mode=integrating", "dac.phases=2")}
+
+
+@pytest.fixture(scope="module")
+def mode_reports(build, mnist_small):
     out = {}
-    for mode in ("multilevel", "bit_serial"):
-        _, dev, cm = build(f"dac.mode={mode}")
+    for mode, sets in MODES.items():
+        _, dev, cm = build(*sets)
         chip = program_chip(cm, noise_free(dev), seed=0)
-        out[mode] = energy_report(cm, chip, pixel_codes(cm, mnist_small["test_x"][:50]), get_preset("isaac-32nm"),
-                                  RtlConfig())
-    ev_m, ev_b = out["multilevel"]["events_per_inference"], out["bit_serial"]["events_per_inference"]
-    assert ev_b["adc_conversions"] == 8 * ev_m["adc_conversions"]
-    assert out["bit_serial"]["by_component_j"]["adc"] > out["multilevel"]["by_component_j"]["adc"]
+        x = pixel_codes(cm, mnist_small["test_x"][:50])
+        out[mode] = (cm, x, energy_report(cm, chip, x, get_preset("isaac-32nm"), RtlConfig()))
+    return out
+
+
+def test_input_modes_energy_counts(mode_reports):
+    ev = {m: r[2]["events_per_inference"] for m, r in mode_reports.items()}
+    conv = ev["multilevel"]["adc_conversions"]
+    assert ev["bit_serial"]["adc_conversions"] == 8 * conv  # one conversion per input bit (ISAAC)
+    assert ev["integrating"]["adc_conversions"] == conv  # charge integrated over the bits: one per output
+    assert ev["integrating-2"]["adc_conversions"] == 2 * conv  # one per phase
+    assert ev["multilevel"]["integrator_steps"] == ev["bit_serial"]["integrator_steps"] == 0
+    assert ev["integrating"]["integrator_steps"] == 255 * conv
+    assert ev["integrating-2"]["integrator_steps"] == 15 * 2 * conv
+    # unit pulses: bit b of a phase lasts 2^b steps, so a row with code x gets x pulses in one phase, and
+    # (x mod 16) + (x div 16) in two 4-bit phases (the digital shift-add weights the second by 16)
+    cm, x, _ = mode_reports["integrating"]
+    u = cm.layers[0].col_tiles(cm.arch) / len(x)
+    first = mode_reports["integrating"][2]["by_layer"][0]["events_per_inference"]["dac_pulses"]
+    assert first == pytest.approx(int(x.sum()) * u)
+    two = mode_reports["integrating-2"][2]["by_layer"][0]["events_per_inference"]["dac_pulses"]
+    assert two == pytest.approx(int(((x & 15) + (x >> 4)).sum()) * u)
+    # bit-serial pulses = set bits; a multi-level row is one pulse of an 8-bit driver
+    assert ev["bit_serial"]["dac_pulses"] > ev["multilevel"]["dac_pulses"]
+    e = {m: r[2]["by_component_j"] for m, r in mode_reports.items()}
+    assert e["integrating"]["adc"] == pytest.approx(e["multilevel"]["adc"])
+    assert e["bit_serial"]["adc"] == pytest.approx(8 * e["multilevel"]["adc"])
+    assert e["integrating"]["integrator"] > 0 == e["multilevel"]["integrator"]
+    # the cell energy of integrating pulses equals bit-serial's (the same charge at full read voltage, weighted by
+    # 2^b) only when codes are 0/1; here it is larger than multi-level's x^2 / x_max^2 scaling
+    assert e["integrating"]["cell"] > e["multilevel"]["cell"]
+
+
+def test_input_modes_latency(mode_reports):
+    from reram.compile.machine import machine
+
+    m = {k: machine(r[0], RtlConfig()) for k, r in mode_reports.items()}
+    assert m["multilevel"].array_lat == 1 and m["bit_serial"].array_lat == 1
+    assert m["integrating"].array_lat == 1 + 255 and m["integrating-2"].array_lat == 1 + 15
+    assert m["bit_serial"].n_insl == 8 and m["integrating-2"].n_insl == 2 and m["integrating"].n_insl == 1
+    lat = {k: r[2]["latency_cycles"] for k, r in mode_reports.items()}
+    assert lat["multilevel"] < lat["integrating-2"] < lat["bit_serial"] < lat["integrating"]
+    # each layer's read sequence: slices x (array read + ADC rounds); the schedule and the report agree
+    for k, r in mode_reports.items():
+        assert r[2]["layer_cycles"] == [ly.cycles for ly in m[k].layers]
+    area = {k: r[2]["area_mm2"] for k, r in mode_reports.items()}
+    assert area["integrating"]["integrators"] > 0 == area["multilevel"]["integrators"]
+    assert area["bit_serial"]["dacs"] == pytest.approx(area["multilevel"]["dacs"] / 8)  # 1-bit drivers
 
 
 def test_baselines_are_sourced_and_only_ratioed_with_power():

@@ -26,6 +26,8 @@ def engine_logits_int(cm, model, codes):
     [
         (),
         ("dac.mode=bit_serial",),
+        ("dac.mode=integrating",),
+        ("dac.mode=integrating", "dac.phases=2", "device.slices=2", "device.cell_bits=2"),
         ("device.slices=2", "device.cell_bits=2"),
         ("array.rows=64", "array.cols=32", "adc.bits=6"),
         ("dac.bits=6", "adc.bits=10"),

@@ -24,21 +24,21 @@ def test_followups_do_not_rewrite_the_run(run_copy, capsys):
     config_before = (run_copy / "config.toml").read_text()
     d, data = str(run_copy), ["--quiet"]
     assert main(["cosim", d, "--samples", "200", *data]) == 0
-    assert main(["energy", d, "--preset", "neurosim-22nm", *data]) == 0
+    assert main(["energy", d, "--preset", "isaac-22nm-scaled", *data]) == 0
     after = json.loads((run_copy / "metrics.json").read_text())
     for section in ("cosim", "energy", "calibration", "analog", "software"):
         assert after[section] == before[section], section
     assert (run_copy / "config.toml").read_text() == config_before
     fu = after["followups"]
-    assert set(fu) == {"cosim samples=200", "energy preset=neurosim-22nm"}
+    assert set(fu) == {"cosim samples=200", "energy preset=isaac-22nm-scaled"}
     assert fu["cosim samples=200"]["results"]["samples"] == 200
     assert fu["cosim samples=200"]["options"] == {"samples": 200, "waves": None}
-    assert fu["energy preset=neurosim-22nm"]["results"]["preset"] == "neurosim-22nm"
+    assert fu["energy preset=isaac-22nm-scaled"]["results"]["preset"] == "isaac-22nm-scaled"
     log = (run_copy / "run.log").read_text()
     assert "follow-up 'cosim'" in log and "follow-up 'energy'" in log
     assert main(["report", d, "--quiet"]) == 0
     html = (run_copy / "report.html").read_text()
-    assert "reram cosim samples=200" in html and "reram energy preset=neurosim-22nm" in html
+    assert "reram cosim samples=200" in html and "reram energy preset=isaac-22nm-scaled" in html
     capsys.readouterr()
 
 

@@ -121,7 +121,7 @@ def test_controller(toolchain, tmp_path_factory, monkeypatch, p):
 
     from reram.compile.machine import LayerMachine, Machine, layer_cycles
 
-    m = Machine(rows=16, pairs=8, n_adc=1, adc_lat=p["ADC_LAT"], array_lat=p["ARRAY_LAT"], xw=8, bit_serial=0,
+    m = Machine(rows=16, pairs=8, n_adc=1, adc_lat=p["ADC_LAT"], array_lat=p["ARRAY_LAT"], xw=8, slice_bits=8,
                 n_insl=p["N_INSL"], adc_bits=8, cell_bits=4, slices=1, gw=12, sw=30, mw=20, act_lanes=1, array_group=0,
                 in_codes=8, clock_hz=1e8)
     ly = LayerMachine(name="l", kind="conv2d", in_features=1, out_features=1, in_size=1, out_size=1,

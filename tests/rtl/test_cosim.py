@@ -26,6 +26,8 @@ CASES = {
     "bitserial-slices-latency": (("array.rows=256", "array.cols=256", "dac.mode=bit_serial", "device.slices=2",
                                   "device.cell_bits=2", "adc.bits=6"),
                                  RtlConfig(adcs_per_array=3, adc_latency=2, array_latency=3)),
+    "integrating-2-phases": (("dac.mode=integrating", "dac.phases=2", "array.rows=256", "array.cols=256"),
+                             RtlConfig(adcs_per_array=4)),
     "unsigned-adc-1adc": (("array.rows=256", "array.cols=256", "dac.bits=6"), RtlConfig(adcs_per_array=1)),
     "groups-lanes-port": (("array.rows=256", "array.cols=128"),
                           RtlConfig(array_group=3, act_lanes=3, input_codes_per_cycle=7, adcs_per_array=2)),
@@ -35,6 +37,7 @@ CONV_CASES = {
     "conv-maxpool": ((), "max"),
     "conv-avgpool-bitserial-slices": (("dac.mode=bit_serial", "dac.bits=4", "device.slices=2", "device.cell_bits=2",
                                        "rtl.adc_latency=2", "rtl.array_latency=2"), "avg"),
+    "conv-integrating": (("dac.mode=integrating", "dac.bits=4"), "max"),
     "conv-groups-lanes": (("rtl.array_group=1", "rtl.act_lanes=2", "rtl.adcs_per_array=1",
                            "rtl.input_codes_per_cycle=5"), "max"),
 }

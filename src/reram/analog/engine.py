@@ -1,17 +1,19 @@
 """The analog crossbar engine: a batched, differentiable PyTorch model of a compiled network on a chip.
 
-Per layer and row tile (R rows), input slice (1 for multi-level DACs, one per bit for bit-serial) and weight
-slice, the column-pair currents ``S = sum_i x_i (G+_i - G-_i)`` (in integer-grid units of conductance times
-input code) are digitized by a signed ADC, shift-added and summed over tiles into ``acc``; bias, ReLU and
-requantization then happen digitally (see :mod:`reram.compile.ir` for the integer contract that
-:mod:`reram.golden` implements bit-exactly).
+Per layer and row tile (R rows), input slice (1 for multi-level DACs, one per bit for bit-serial, one per phase
+for integrating inputs) and weight slice, the column-pair currents
+``S = sum_i x_i (G+_i - G-_i)`` (in integer-grid units of conductance times input code) are digitized by a
+signed ADC, shift-added and summed over tiles into ``acc``; bias, ReLU and requantization then happen
+digitally (see :mod:`reram.compile.ir` for the integer contract that :mod:`reram.golden` implements bit-exactly).
 
 Column tiling does not change the arithmetic: columns are independent. It matters for IR drop (positions in
 the physical array), ADC counts and energy, which use :func:`reram.analog.irdrop.array_layout`.
 
 Read noise, default form (``output``): a cell read as ``G (1 + s e)`` gives column ``j`` the mean
 ``sum_i x_i G_ij`` and variance ``s^2 sum_i x_i^2 G_ij^2``, so one extra matmul replaces one random draw
-per cell per input. The ``cell`` form draws per cell and per input and is kept for validation.
+per cell per input. The ``cell`` form draws per cell and per input and is kept for validation. Integrating
+inputs drive ``x`` unit pulses at full read voltage whose charge is summed; with independent noise per pulse the
+variance is ``s^2 sum_i x_i G_ij^2`` (the noise of ``x`` reads averages, the signal adds).
 
 Gradients: quantizers are straight-through. The ADC block's gradient is that of the linear MVM
 ``x @ dG * adc_gain`` (computed only when autograd needs it), so fine-tuning backpropagates through the
@@ -28,6 +30,7 @@ from torch import nn
 
 from reram.compile.datapath import finish_torch, patches_torch
 from reram.compile.ir import ArchParams, CompiledModel, LayerIR
+from reram.compile.passes import slice_inputs
 
 from .irdrop import approx_factors, array_layout
 from .presets import DeviceParams
@@ -51,19 +54,21 @@ def add_output_noise(S: torch.Tensor, x_sq: torch.Tensor, G2s: torch.Tensor,
 
 
 def read_noise_cell(x: torch.Tensor, gp: torch.Tensor, gn: torch.Tensor, r: float,
-                    gen: torch.Generator | None, chunk: int = 64) -> torch.Tensor:
+                    gen: torch.Generator | None, chunk: int = 64, x_noise: torch.Tensor | None = None) -> torch.Tensor:
     """Column sums with an independent draw per cell and per input: ``sum_i x_i (G+ (1+r e) - G- (1+r e'))``.
 
-    ``x`` (N, rows), ``gp``/``gn`` (rows, out). Slow; kept to validate the output-referred form.
+    ``x`` (N, rows), ``gp``/``gn`` (rows, out). ``x_noise``: the noise amplitude per input where it is not ``x``
+    (``sqrt(x)`` for ``x`` integrated unit pulses with independent noise). Slow; kept to validate the
+    output-referred form.
     """
-    out = torch.empty(x.shape[0], gp.shape[1], dtype=x.dtype, device=x.device)
+    x_noise = x if x_noise is None else x_noise
+    out = x @ (gp - gn)
     for i in range(0, x.shape[0], chunk):
-        xc = x[i : i + chunk]
+        xc = x_noise[i : i + chunk]
         shp = (xc.shape[0], *gp.shape)
         ep = torch.randn(shp, generator=gen, dtype=x.dtype).to(x.device)
         en = torch.randn(shp, generator=gen, dtype=x.dtype).to(x.device)
-        g = gp[None] * (1 + r * ep) - gn[None] * (1 + r * en)
-        out[i : i + chunk] = torch.einsum("nr,nro->no", xc, g)
+        out[i : i + chunk] += r * torch.einsum("nr,nro->no", xc, gp[None] * ep - gn[None] * en)
     return out
 
 
@@ -179,23 +184,23 @@ class AnalogLayer(nn.Module):
         N, IN, R = x.shape[0], self.ir.in_features, arch.rows
         r = self.dev.read_noise
         cell_mode = r > 0 and self.dev.read_noise_mode == "cell"
-        weights = [[float(2**b * arch.levels**s) for s in range(dG.shape[0])] for b in range(arch.input_slices)]
+        weights = [[float(2 ** (b * arch.slice_bits) * arch.levels**s) for s in range(dG.shape[0])]
+                   for b in range(arch.input_slices)]
+        integrating = arch.dac_mode == "integrating"
         with torch.no_grad():
-            xd = x.detach()
-            if arch.dac_mode == "bit_serial":
-                xi = xd.to(torch.int64)
-                slices = [((xi >> b) & 1).to(self.dtype) for b in range(arch.dac_bits)]
-            else:
-                slices = [xd]
+            slices = slice_inputs(x.detach(), arch, self.dtype)
             acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
             for b, xs in enumerate(slices):
-                xsq = xs.square() if r > 0 and not cell_mode else None
+                # read-noise variance weight per row: x^2 for one read at amplitude x; for integrated unit pulses
+                # (independent noise per pulse) the pulse count x
+                xsq = (xs if integrating else xs.square()) if r > 0 and not cell_mode else None
                 for t in range(self.T):
                     rs = slice(t * R, min((t + 1) * R, IN))
                     nr = rs.stop - rs.start
                     for s in range(dG.shape[0]):
                         if cell_mode:
-                            v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], r, noise_gen)
+                            v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], r, noise_gen,
+                                                x_noise=xs[:, rs].sqrt() if integrating else None)
                             v.mul_(self._lsb_mult[t])
                         else:
                             v = xs[:, rs] @ dGs[s, t, :nr]  # (N, out), in ADC LSB units

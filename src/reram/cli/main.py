@@ -313,23 +313,57 @@ def ablation(
 
 @app.command()
 def energy(
-    run_dir: RunDirArg,
-    preset: Annotated[str | None, typer.Option("--preset", help="Energy preset (isaac-32nm, neurosim-22nm).")] = None,
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by 'reram run', or 'presets' to list the "
+                                            "built-in presets.")],
+    preset: Annotated[str | None, typer.Option("--preset", help="Built-in energy preset (isaac-32nm, "
+                                                "isaac-22nm-scaled).")] = None,
+    preset_file: Annotated[Path | None, typer.Option("--preset-file", help="Your own preset, a TOML file "
+                                                      "(start from 'reram energy presets --show isaac-32nm').")] = None,
+    show: Annotated[str | None, typer.Option("--show", help="With 'presets': print this built-in preset as a TOML "
+                                              "file to copy and edit.")] = None,
+    validate: Annotated[str | None, typer.Option("--validate", help="'isaac': ISAAC's Table 1 roll-up and reram's "
+                                                  "per-action accounting of the ISAAC tile and chip, against the "
+                                                  "published totals (the run's preset).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Energy per inference by component and boundary, TOPS/W, area and latency of a run's design."""
-    from reram.pipeline.followup import run_followup
-    from reram.pipeline.stages import stage_energy
+    """Energy per inference by component and boundary, TOPS/W, area and latency of a run's design.
 
+    'reram energy presets' lists the built-in presets with their sources; '--show NAME' prints one as a TOML file.
+    """
+    from reram.errors import ConfigError
+
+    if str(run_dir) == "presets" and not (run_dir / "config.toml").exists():
+        _energy_presets(show, json_out)
+        return
+    if show is not None:
+        raise ConfigError("--show goes with 'reram energy presets --show NAME'")
+    if validate is not None and validate != "isaac":
+        raise ConfigError(f"--validate {validate!r}: the one published design to validate against is 'isaac'")
+    if preset and preset_file:
+        raise ConfigError("--preset and --preset-file both choose the preset; give one")
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
     if preset:
-        _override(ctx, f"energy.preset={preset}", option="--preset")
-    rec = run_followup(ctx, "energy", "energy", {"preset": preset}, stage_energy)
+        _override(ctx, f"energy.preset={json.dumps(preset)}", option="--preset")
+    if preset_file:
+        _override(ctx, 'energy.preset="isaac-32nm"', f"energy.preset_file={json.dumps(str(preset_file))}",
+                  option="--preset-file")
+    if validate:
+        _energy_validate(ctx, json_out)
+        return
+    from reram.pipeline.followup import run_followup
+    from reram.pipeline.stages import stage_energy
+
+    rec = run_followup(ctx, "energy", "energy", {"preset": preset, "preset_file": preset_file and str(preset_file)},
+                       stage_energy)
     e = rec["results"]
-    t = Table(title=f"energy ({e['preset']}, {e['ops_convention']}): {run_dir} (recorded as "
-                    f"followups['{_key(rec)}'])")
+    if json_out:
+        sys.stdout.write(json.dumps(e, indent=2, default=str) + "\n")
+        return
+    t = Table(title=f"energy ({e['preset']}, {e['ops_convention']}, {e['input_mode']['mode']} inputs): {run_dir} "
+                    f"(recorded as followups['{_key(rec)}'])")
     t.add_column("boundary")
     t.add_column("nJ / inference", justify="right")
     t.add_column("TOPS/W (ADC band)", justify="right")
@@ -339,6 +373,53 @@ def energy(
     console.print(f"latency {1e6 * e['latency_s']:.3g} µs, {e['throughput_per_s']:.4g} inferences/s "
                   f"({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz clock), "
                   f"area {e['area_mm2']['total']:.3g} mm²")
+
+
+def _energy_presets(show: str | None, json_out: bool) -> None:
+    from reram.energy.preset import get_preset, presets_table
+
+    if show is not None:
+        sys.stdout.write(get_preset(show).to_toml())
+        return
+    rows = presets_table()
+    if json_out:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="built-in energy presets ('reram energy presets --show NAME' prints one as TOML)")
+    t.add_column("name")
+    t.add_column("node")
+    t.add_column("ADC model")
+    t.add_column("what it is")
+    t.add_column("cites")
+    for r in rows:
+        t.add_row(r["name"], r["node"], r["adc_model"], escape(r["description"]),
+                  ", ".join(r["cites"]) + f"; {r['assumptions']} figures with a stated assumption")
+    console.print(t)
+    for key, full in {k: v for r in rows for k, v in r["cites"].items()}.items():
+        console.print(f"[{key}] {escape(full)}", highlight=False)
+
+
+def _energy_validate(ctx, json_out: bool) -> None:
+    from reram.energy import resolve_preset
+    from reram.energy.isaac import PUBLISHED, validate
+
+    v = validate(resolve_preset(ctx.cfg.energy))
+    if json_out:
+        sys.stdout.write(json.dumps(v, indent=2) + "\n")
+        return
+    t = Table(title=f"ISAAC (ISCA 2016) validation, preset {v['preset']}: published vs Table 1 roll-up vs reram's "
+                    "per-action x count accounting")
+    for c in ("quantity", "published", "Table 1 roll-up", "error", "per-action", "error"):
+        t.add_column(c, justify="left" if c == "quantity" else "right")
+    names = {"tile_power_w": "tile power (W)", "tile_area_mm2": "tile area (mm²)", "chip_power_w": "chip power (W)",
+             "chip_area_mm2": "chip area (mm²)"}
+    for k in PUBLISHED:
+        a, b = v["table1_rollup"], v["per_action"]
+        t.add_row(names[k], f"{PUBLISHED[k]:.4g}", f"{a[k]:.4g}", f"{a['error_pct'][k]:+.2f} %", f"{b[k]:.4g}",
+                  f"{b['error_pct'][k]:+.2f} %")
+    console.print(t)
+    console.print(f"max |error|: Table 1 roll-up {v['table1_rollup']['max_abs_error_pct']:.2f} %, per-action "
+                  f"{v['per_action']['max_abs_error_pct']:.2f} %")
 
 
 @app.command()

@@ -68,7 +68,7 @@ ABLATION_STEPS: list[tuple[str, FlowSpec]] = [  # in the order the default flow 
 def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
     return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, cell_bits=dev.cell_bits, slices=dev.slices,
                       grid_sub_bits=dev.grid_sub_bits, g_min=dev.g_min, g_max=dev.g_max, dac_bits=cfg.dac.bits,
-                      dac_mode=cfg.dac.mode, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read)
+                      dac_mode=cfg.dac.mode, dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read)
 
 
 def noise_free(dev: DeviceParams) -> DeviceParams:

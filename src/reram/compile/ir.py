@@ -53,7 +53,8 @@ class ArchParams:
     g_min: float = 5e-6
     g_max: float = 50e-6
     dac_bits: int = 8
-    dac_mode: str = "multilevel"
+    dac_mode: str = "multilevel"  # "multilevel", "bit_serial" or "integrating"
+    dac_phases: int = 1  # integrating inputs: input phases, each integrated then converted once
     adc_bits: int = 8
     v_read: float = 0.2
 
@@ -88,12 +89,29 @@ class ArchParams:
         return 2**self.dac_bits - 1
 
     @property
+    def slice_bits(self) -> int:
+        """Input bits per array read sequence ending in one conversion (an input slice): all of them for a
+        multi-level DAC, one for bit-serial reads, ``dac_bits / dac_phases`` for integrating inputs."""
+        if self.dac_mode == "bit_serial":
+            return 1
+        if self.dac_mode == "integrating":
+            return -(-self.dac_bits // self.dac_phases)
+        return self.dac_bits
+
+    @property
     def input_slices(self) -> int:
-        return self.dac_bits if self.dac_mode == "bit_serial" else 1
+        """Input slices per input code: each is read and converted separately, then shift-added."""
+        return -(-self.dac_bits // self.slice_bits)
 
     @property
     def slice_input_max(self) -> int:
-        return 1 if self.dac_mode == "bit_serial" else self.x_max
+        return 2**self.slice_bits - 1
+
+    @property
+    def integration_steps(self) -> int:
+        """Integrating inputs: unit pulses integrated per input slice (2^bits - 1: bit b drives 2^b of them);
+        0 for the other modes."""
+        return 2**self.slice_bits - 1 if self.dac_mode == "integrating" else 0
 
 
 @dataclass

@@ -11,7 +11,8 @@ Timing (the RTL's ``reram_layer_ctrl.v`` sequences exactly this):
 * every layer has its own controller and works on one inference at a time; per output position (1 for a dense
   layer) it latches the position's im2col row vector into the DACs of all its arrays (1 cycle for the first
   position; the later ones are latched during the previous position's last activation step), reads its arrays
-  group by group (all at once by default) and input slice by input slice -- ``ARRAY_LAT`` cycles for the read, then
+  group by group (all at once by default) and input slice by input slice -- ``ARRAY_LAT`` cycles for the read
+  (``rtl.array_latency``, plus one cycle per unit pulse of integrating inputs), then
   ``rounds x ADC_LAT`` cycles in which every array's ADC lanes convert its columns -- drains the ADC pipeline
   (1 cycle) and runs the activation lanes over the outputs (``ceil(out / act_lanes)`` cycles); then 1 cycle commits
   its output buffer and releases its input buffer;
@@ -79,7 +80,7 @@ class Machine:
     adc_lat: int
     array_lat: int
     xw: int  # DAC / input-code bits
-    bit_serial: int
+    slice_bits: int  # input bits per input slice (xw: multi-level, 1: bit-serial, xw / phases: integrating)
     n_insl: int  # input slices per array read sequence
     adc_bits: int
     cell_bits: int
@@ -201,8 +202,10 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
     xs = a.slice_input_max
     sw = 2 + math.ceil(math.log2(a.rows * max(xs, 1) * (a.gmax_code + 1) + 1))
     act_lanes = rcfg.act_lanes
-    base = Machine(rows=a.rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=rcfg.array_latency,
-                   xw=a.dac_bits, bit_serial=int(a.dac_mode == "bit_serial"), n_insl=a.input_slices,
+    # integrating inputs: the read of one input slice lasts its unit pulses, one clock cycle each (an assumption)
+    array_lat = rcfg.array_latency + a.integration_steps
+    base = Machine(rows=a.rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=array_lat,
+                   xw=a.dac_bits, slice_bits=a.slice_bits, n_insl=a.input_slices,
                    adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=20,
                    act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,
                    clock_hz=rcfg.clock_hz)
@@ -216,8 +219,8 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
         group = arrays if rcfg.array_group in (0, None) else min(rcfg.array_group, arrays)
         groups = -(-arrays // group)
         rounds = -(-max(cols) // n_adc)
-        # |column accumulator| <= T * 2^(ADC_BITS-1) * (2^n_insl - 1 or 1) (+ sign)
-        acc_w = a.adc_bits + 1 + _clog2(T + 1) + (a.input_slices if a.input_slices > 1 else 0) + 1
+        # |column accumulator| <= T * 2^(ADC_BITS-1) * (sum of the slice weights 2^(b*k) < 2^xw) (+ sign)
+        acc_w = a.adc_bits + 1 + _clog2(T + 1) + (a.dac_bits if a.input_slices > 1 else 0) + 1
         in_bw = a.dac_bits + (_clog2(prev_avg_k) if prev_avg_k > 1 else 0)
         ly = LayerMachine(
             name=layer.name, kind=layer.kind, in_features=layer.in_features, out_features=layer.out_features,

@@ -165,11 +165,13 @@ def requant_ints(layer: LayerIR, gain: np.ndarray, offset: np.ndarray) -> tuple[
     return M.astype(np.int64), B.astype(np.int64)
 
 
-def _slice_inputs(x: torch.Tensor, arch: ArchParams) -> list[torch.Tensor]:
-    if arch.dac_mode == "bit_serial":
-        xi = x.to(torch.int64)
-        return [((xi >> b) & 1).to(torch.float64) for b in range(arch.dac_bits)]
-    return [x.to(torch.float64)]
+def slice_inputs(x: torch.Tensor, arch: ArchParams, dtype: torch.dtype = torch.float64) -> list[torch.Tensor]:
+    """The input slices of codes ``x`` (see :func:`reram.golden.model.input_slices`)."""
+    if arch.input_slices == 1:
+        return [x.to(dtype)]
+    xi = x.to(torch.int64)
+    k = arch.slice_bits
+    return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
 
 
 def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor) -> torch.Tensor:
@@ -179,7 +181,7 @@ def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor) -> to
     pos, neg = weight_digits(layer.weight_codes, arch)
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
     R, vals = arch.rows, []
-    for xs in _slice_inputs(x_codes, arch):
+    for xs in slice_inputs(x_codes, arch):
         for t in range(layer.row_tiles(arch)):
             rs = slice(t * R, min((t + 1) * R, layer.in_features))
             for s in range(arch.slices):

@@ -77,6 +77,10 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     for k in ("calibration.act_percentile", "adc.percentile"):
         rules.append((k, not calibrating, "calibration.flow = 'naive' uses data-free ranges, and the ablation and the "
                       "sensitivity sweeps are off"))
+    rules.append(("dac.phases", cfg.dac.mode != "integrating",
+                  f"dac.mode = '{cfg.dac.mode}'; input phases are for dac.mode = \"integrating\""))
+    rules.append(("energy.preset", cfg.energy.preset_file is not None,
+                  "energy.preset_file replaces the built-in preset"))
     seen: set[str] = set()
     out = []
     for key, inert, why in rules:

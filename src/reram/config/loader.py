@@ -101,6 +101,10 @@ def load_config(
     from .effective import check_effective
 
     check_effective(cfg, origin)
+    if cfg.energy.preset_file:  # read and check it now, not after the stages before the energy stage
+        from reram.energy.preset import load_preset_file
+
+        load_preset_file(cfg.energy.preset_file)
     return cfg
 
 

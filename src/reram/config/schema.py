@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -139,10 +139,21 @@ class DacConfig(Section):
     """Input DACs / row drivers."""
 
     bits: int = Field(8, ge=1, le=12, description="Input code bits.")
-    mode: Literal["multilevel", "bit_serial"] = Field(
-        "multilevel", description="'multilevel' (one read per input) or 'bit_serial' (one read per input bit)."
+    mode: Literal["multilevel", "bit_serial", "integrating"] = Field(
+        "multilevel", description="'multilevel' (one read and conversion per input, multi-level DAC), 'bit_serial' "
+        "(one read and conversion per input bit, ISAAC) or 'integrating' (bit-serial pulses, bit b lasting 2^b unit "
+        "steps, integrated in the analog domain: one conversion per output and phase, as in NeuRRAM)."
     )
+    phases: int = Field(1, ge=1, le=4, description="Integrating inputs: input phases (e.g. 2 splits an 8-bit input "
+                        "into two 4-bit phases of 15 unit steps each, converted and shift-added separately). Must "
+                        "divide dac.bits; only with dac.mode = 'integrating'.")
     v_read: float = Field(0.2, gt=0, le=2, description="Read voltage at full input code, in V.")
+
+    @model_validator(mode="after")
+    def _phases(self) -> DacConfig:
+        if self.bits % self.phases:
+            raise ValueError(f"dac.phases = {self.phases} must divide dac.bits = {self.bits}")
+        return self
 
 
 class AdcConfig(Section):
@@ -202,11 +213,25 @@ class RtlConfig(Section):
 class EnergyConfig(Section):
     """Energy, area and latency model."""
 
-    preset: Literal["isaac-32nm", "neurosim-22nm"] = Field(
-        "isaac-32nm", description="Per-action energy/area preset (each figure cited in reram.energy)."
+    @field_validator("preset", mode="before")
+    @classmethod
+    def _renamed(cls, v: object) -> object:
+        if v == "neurosim-22nm":
+            raise ValueError("'neurosim-22nm' was renamed 'isaac-22nm-scaled' (ISAAC scaled to 22 nm, not a NeuroSim "
+                             "model); use that name")
+        return v
+
+    preset: Literal["isaac-32nm", "isaac-22nm-scaled"] = Field(
+        "isaac-32nm", description="Built-in per-action energy/area preset, each figure with its source ('reram energy "
+        "presets' lists them; 'isaac-22nm-scaled' was called 'neurosim-22nm')."
+    )
+    preset_file: str | None = Field(
+        None, description="Your own preset, a TOML file (start from 'reram energy presets --show isaac-32nm'); "
+        "replaces energy.preset."
     )
     samples: int = Field(1000, ge=1, le=10000, description="Test images whose data-dependent events are counted.")
-    sensitivity: bool = Field(True, description="TOPS/W against ADC bits, cell bits and array size.")
+    sensitivity: bool = Field(True, description="TOPS/W and component shares against input bits, ADC bits, cell "
+                              "bits and array size.")
 
 
 class RunConfig(Section):

@@ -87,7 +87,7 @@ def _evaluate_point(args: tuple) -> list[dict]:
     from reram.compile.flows import FlowSpec, compile_flow
     from reram.config.presets import resolve_device
     from reram.data import splits_for_config
-    from reram.energy import energy_report, get_preset
+    from reram.energy import energy_report, resolve_preset
     from reram.golden import pixel_codes
     from reram.models import load_weights
 
@@ -107,7 +107,7 @@ def _evaluate_point(args: tuple) -> list[dict]:
     evals = evaluate_chips(cm, dev, ex, ey, seeds, calib, bias_recal=True, fit=cfg.calibration.fit,
                            batch_size=cfg.analog.batch_size, progress=False)
     rep = energy_report(cm, evals[0].chip, pixel_codes(cm, sp.test_x[: min(200, len(sp.test_x))]),
-                        get_preset(cfg.energy.preset), cfg.rtl)
+                        resolve_preset(cfg.energy), cfg.rtl)
     system = rep["boundaries"][-1]
     return [{"point": point.index, "chip": c, "chip_seed": e.seed, "test_accuracy": e.accuracy, "split": split,
              "energy_per_inference_j": rep["energy_per_inference_j"], "tops_per_w_system": system["tops_per_w"],
@@ -187,7 +187,7 @@ def run_sweep(cfg: ReramConfig, grid: list[str], folder: Path, chips: int, data_
     summary = summarize(rows)
     atomic_write_text(folder / "pareto.json", json.dumps(summary, indent=2))
     images = plot_pareto(summary, folder)
-    render_sweep_report(folder, summary, images, grid, chips, cfg.energy.preset)
+    render_sweep_report(folder, summary, images, grid, chips, cfg.energy.preset_file or cfg.energy.preset)
     return rows
 
 

@@ -2,9 +2,14 @@
 
 Accounting boundaries (printed beside every TOPS/W figure):
 * ``array``  : cell reads (V^2 G t) and row drivers / DACs;
-* ``macro``  : array + ADCs + sample-and-hold + shift-and-add;
-* ``system`` : macro + input/output buffers + controller, activation unit and leakage (per cycle).
+* ``macro``  : array + ADCs + sample-and-hold + integrators (integrating inputs) + shift-and-add;
+* ``system`` : macro + input/output registers, feature-map buffers, controllers (activation and pooling logic), and
+  static power (leakage x latency).
 Ops convention: 2 ops per MAC, MACs = the network's logical multiply-accumulates (sum of in x out).
+
+Input modes (``dac.mode``): a multi-level DAC drives each row once with its code (one b-bit driver pulse, one
+conversion per column); bit-serial inputs drive one 1-bit pulse per input bit and convert each (ISAAC); integrating
+inputs drive bit b for 2^b unit pulses whose charge the column integrator sums, then convert once per phase.
 """
 
 from __future__ import annotations
@@ -16,15 +21,14 @@ from reram.config.schema import RtlConfig
 from reram.golden import golden_forward
 
 from .baselines import BASELINES
-from .components.adc import band
 from .components.cell import cell_read_energy
-from .components.driver import dac_energy
-from .presets import EnergyPreset
+from .preset import EnergyPreset
 
-COMPONENTS = ("cell", "driver", "adc", "sample_hold", "shift_add", "input_buffer", "output_buffer", "control")
+COMPONENTS = ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add", "input_buffer", "output_buffer",
+              "feature_buffer", "control", "static")
 BOUNDARIES = {
     "array": ("cell", "driver"),
-    "macro": ("cell", "driver", "adc", "sample_hold", "shift_add"),
+    "macro": ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add"),
     "system": COMPONENTS,
 }
 OPS_PER_MAC = 2
@@ -41,26 +45,30 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     n = len(x_codes)
     g = golden_forward(cm, chip, x_codes, collect_events=True)
     inputs = [np.asarray(x_codes), *g.layer_outputs[:-1]]
-    cells = cell_read_energy(cm, chip, inputs, preset.t_read.value)
+    cells = cell_read_energy(cm, chip, inputs, preset.value("t_read_s"))
     m = machine(cm, rcfg)
     cyc_layers = [ly.cycles for ly in m.layers]  # each layer's controller is busy this long per inference
     lat_cycles, ii_cycles = rtl_cycles if rtl_cycles is not None else (m.latency_cycles, m.ii_cycles)
-    bits_per_pulse = 1 if a.dac_mode == "bit_serial" else a.dac_bits
-    e_dac = dac_energy(preset.dac_1bit.value, bits_per_pulse)
+    latency = lat_cycles / rcfg.clock_hz
+    e_dac = preset.dac_energy(a.dac_bits if a.dac_mode == "multilevel" else 1)
     e_adc = preset.adc_energy(a.adc_bits).value
-    e_ctrl = preset.control_energy(rcfg.clock_hz)
-    lo_adc, hi_adc = band(a.adc_bits)
+    area = area_breakdown(m, preset, a)
+    static_w = preset.value("leakage_w_per_mm2") * area["total"]
     per_layer = []
     for li, (layer, ev) in enumerate(zip(cm.layers, g.layer_events, strict=True)):
         e = {
             "cell": cells[li] / n,
-            "driver": ev["dac_row_activations"] * e_dac / n,
+            "driver": ev["dac_pulses"] * e_dac / n,
             "adc": ev["adc_conversions"] * e_adc / n,
-            "sample_hold": ev["adc_conversions"] * preset.sample_hold.value / n,
-            "shift_add": ev["shift_adds"] * preset.shift_add.value / n,
-            "input_buffer": ev["input_buffer_reads"] * preset.in_buffer.value / n,
-            "output_buffer": ev["output_buffer_writes"] * preset.out_buffer.value / n,
-            "control": cyc_layers[li] * e_ctrl,
+            "sample_hold": ev["adc_conversions"] * preset.value("sample_hold_energy_j") / n,
+            "integrator": ev["integrator_steps"] * preset.value("integrator_energy_j") / n,
+            "shift_add": ev["shift_adds"] * preset.value("shift_add_energy_j") / n,
+            "input_buffer": ev["input_buffer_reads"] * -(-a.dac_bits // 8) * preset.value("input_buffer_energy_j") / n,
+            "output_buffer": ev["output_buffer_writes"] * preset.value("output_buffer_energy_j") / n,
+            "feature_buffer": ev["feature_buffer_bytes"] * preset.value("feature_buffer_energy_j") / n,
+            "control": cyc_layers[li] * preset.value("control_energy_j"),
+            # static power over one inference through an idle pipeline, shared out by the layers' cycles
+            "static": static_w * latency * cyc_layers[li] / sum(cyc_layers),
         }
         per_layer.append({"layer": layer.name, "energy_j": e, "events_per_inference":
                           {k: v / n for k, v in ev.items()}, "macs": layer.macs,
@@ -68,12 +76,13 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     by_component = {c: sum(pl["energy_j"][c] for pl in per_layer) for c in COMPONENTS}
     macs = sum(pl["macs"] for pl in per_layer)
     conversions = sum(ev["adc_conversions"] for ev in g.layer_events) / n
-    latency = lat_cycles / rcfg.clock_hz
+    lo_adc, hi_adc = preset.adc.band(a.adc_bits)
     boundaries = []
     for name, comps in BOUNDARIES.items():
         e = sum(by_component[c] for c in comps)
-        e_lo = e - by_component.get("adc", 0) * (name != "array") + conversions * lo_adc * (name != "array")
-        e_hi = e - by_component.get("adc", 0) * (name != "array") + conversions * hi_adc * (name != "array")
+        has_adc = "adc" in comps
+        e_lo = e - has_adc * (by_component["adc"] - conversions * lo_adc)
+        e_hi = e - has_adc * (by_component["adc"] - conversions * hi_adc)
         boundaries.append({
             "boundary": name, "components": list(comps), "energy_per_inference_j": e,
             "tops_per_w": OPS_PER_MAC * macs / e / 1e12,
@@ -82,69 +91,90 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         })
     system = boundaries[-1]["energy_per_inference_j"]
     return {
-        "preset": preset.name, "node": preset.node, "scale_note": preset.scale_note,
+        "preset": preset.name, "preset_origin": preset.origin, "node": preset.node,
+        "preset_description": preset.description, "input_mode": input_mode(a),
         "samples": n, "macs_per_inference": macs, "ops_convention": f"{OPS_PER_MAC} ops per MAC",
         "energy_per_inference_j": system, "energy_per_mac_j": system / macs,
         "by_component_j": by_component, "by_layer": per_layer, "boundaries": boundaries,
-        "adc_energy_per_conversion_j": {"low": lo_adc, "nominal": e_adc, "high": hi_adc},
+        "adc_energy_per_conversion_j": {"low": lo_adc, "nominal": e_adc, "high": hi_adc,
+                                        "model": preset.adc.model, "band_source": preset.adc.band_source},
         "latency_cycles": lat_cycles, "ii_cycles": ii_cycles, "layer_cycles": cyc_layers,
         "cycles_source": "RTL co-simulation" if rtl_cycles is not None else "analytic cycle model (machine "
         "description)", "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
-        "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency,
-        "area_mm2": area_breakdown(m, preset),
+        "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency, "static_power_w": static_w,
+        "area_mm2": area,
         "machine": {"arrays": m.total_arrays, "adcs": m.total_adcs, "act_lanes_per_layer": m.act_lanes,
-                    "buffer_bits": m.buffer_bits, "controllers": m.n_layers},
-        "figures": {k: getattr(preset, k).to_dict() for k in (
-            "dac_1bit", "sample_hold", "shift_add", "in_buffer", "out_buffer", "control_power_w", "t_read")}
-        | {"adc": preset.adc_energy(a.adc_bits).to_dict()},
+                    "buffer_bits": m.buffer_bits, "controllers": m.n_layers, "array_read_cycles": m.array_lat},
+        "figures": {k: f.to_dict() for k, f in preset.figures.items()}
+        | {"adc": preset.adc_energy(a.adc_bits).to_dict(),
+           "adc_area": {"value": preset.adc.area(a.adc_bits), "unit": "mm2/ADC", "source": preset.adc.area_source}},
+        "adc_model": preset.adc.to_dict(),
         "events_per_inference": {k: v / n for k, v in g.events.items()},
         "baselines": [b.to_dict() for b in BASELINES],
     }
 
 
-def area_breakdown(m, preset: EnergyPreset) -> dict[str, float]:
+def input_mode(a) -> dict:
+    """The input mode in words and numbers: slices per input, bits per slice, unit pulses per slice."""
+    return {"mode": a.dac_mode, "dac_bits": a.dac_bits, "phases": a.input_slices, "bits_per_phase": a.slice_bits,
+            "unit_steps_per_phase": a.integration_steps,
+            "conversions_per_output": a.input_slices * a.slices}
+
+
+def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:
     """Area of the machine description ``m`` (:class:`reram.compile.machine.Machine`): every array of every layer
-    with its DACs, ADC lanes, sample-and-holds and shift-adders, the double-buffered feature maps and logits, and
-    one controller per layer."""
+    with its DACs (b bits for a multi-level DAC, 1-bit pulse drivers otherwise), ADC lanes at the ADC resolution,
+    sample-and-holds, integrators (integrating inputs), shift-adders, the double-buffered feature maps and logits,
+    and one controller per layer."""
     arrays = m.total_arrays
     logit_bits = 2 * m.layers[-1].out_features * 64
+    dac_bits = m.xw if m.slice_bits == m.xw else 1
+    integrating = arch is not None and arch.dac_mode == "integrating"
     out = {
-        "arrays": arrays * preset.array_area.value * (m.rows * 2 * m.pairs) / (128 * 128),
-        "dacs": arrays * m.rows * preset.dac_area.value,
-        "adcs": m.total_adcs * preset.adc_area.value,
-        "sample_hold": arrays * m.pairs * preset.sample_hold_area.value,
-        "shift_add": m.total_adcs * preset.shift_add_area.value,
-        "buffers": (m.buffer_bits - logit_bits) / 8 * preset.in_buffer_area.value
-        + logit_bits / 8 * preset.out_buffer_area.value,
-        "control": m.n_layers * preset.control_area.value,
+        "arrays": arrays * preset.value("array_area_mm2") * (m.rows * 2 * m.pairs) / (128 * 128),
+        "dacs": arrays * m.rows * preset.dac_area(dac_bits),
+        "adcs": m.total_adcs * preset.adc.area(m.adc_bits),
+        "sample_hold": arrays * m.pairs * preset.value("sample_hold_area_mm2"),
+        "integrators": arrays * m.pairs * preset.value("integrator_area_mm2") * integrating,
+        "shift_add": m.total_adcs * preset.value("shift_add_area_mm2"),
+        "buffers": (m.buffer_bits - logit_bits) / 8 * preset.value("feature_buffer_area_mm2")
+        + logit_bits / 8 * preset.value("output_buffer_area_mm2"),
+        "control": m.n_layers * preset.value("control_area_mm2"),
     }
     out["total"] = sum(out.values())
     return out
 
 
+SWEEPS = {"input_bits": ("dac.bits", [2, 4, 6, 8]), "adc_bits": ("adc.bits", [4, 6, 8, 10]),
+          "cell_bits": ("device.cell_bits", [2, 4, 6]), "array_size": ("array.rows", [64, 128, 256])}
+
+
 def energy_sensitivity(model, cfg, calib: np.ndarray, x_pixels: np.ndarray, preset: EnergyPreset) -> dict:
-    """System TOPS/W (and energy per inference) against ADC bits, cell bits and array size."""
+    """System TOPS/W, energy per inference and the component shares against input bits, ADC bits, cell bits and
+    array size (the run's input mode; each point compiled on a noise-free chip)."""
     from reram.analog.program import program_chip
     from reram.compile.flows import FLOW_SPECS, compile_flow, noise_free
     from reram.config import load_config
     from reram.config.presets import resolve_device
     from reram.golden import pixel_codes
 
-    sweeps = {"adc_bits": ("adc.bits", [4, 6, 8, 10]), "cell_bits": ("device.cell_bits", [2, 4, 6]),
-              "array_size": ("array.rows", [64, 128, 256])}
     base = cfg.model_dump(mode="json")
     out: dict[str, list[dict]] = {}
-    for name, (key, values) in sweeps.items():
+    for name, (key, values) in SWEEPS.items():
         rows = []
         for v in values:
+            if name == "input_bits" and v % cfg.dac.phases:
+                continue  # integrating phases must divide the input bits
             sets = [f"{key}={v}"] + ([f"array.cols={v}"] if name == "array_size" else [])
             pcfg = load_config(None, sets, base=base)
             dev = noise_free(resolve_device(pcfg))
             cm = compile_flow(model, pcfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
             chip = program_chip(cm, dev, seed=0)
             rep = energy_report(cm, chip, pixel_codes(cm, x_pixels), preset, pcfg.rtl)
+            total = rep["energy_per_inference_j"]
             rows.append({"value": v, "tops_per_w": {b["boundary"]: b["tops_per_w"] for b in rep["boundaries"]},
-                         "energy_per_inference_j": rep["energy_per_inference_j"],
+                         "energy_per_inference_j": total,
+                         "shares": {c: e / total for c, e in rep["by_component_j"].items()},
                          "area_mm2": rep["area_mm2"]["total"], "latency_s": rep["latency_s"]})
         out[name] = rows
     return out

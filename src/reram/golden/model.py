@@ -43,10 +43,13 @@ def rshift_round(v: np.ndarray, sh: int) -> np.ndarray:
 
 
 def input_slices(x: np.ndarray, cm: CompiledModel) -> list[np.ndarray]:
+    """The input slices of codes ``x``: slice ``b`` holds bits ``b*k .. b*k+k-1`` (``k = arch.slice_bits``);
+    one slice, the whole code, for multi-level inputs."""
     a = cm.arch
-    if a.dac_mode == "bit_serial":
-        return [(x >> b) & 1 for b in range(a.dac_bits)]
-    return [x]
+    if a.input_slices == 1:
+        return [x]
+    k, mask = a.slice_bits, np.int64(a.slice_input_max)
+    return [(x >> np.int64(b * k)) & mask for b in range(a.input_slices)]
 
 
 def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
@@ -81,7 +84,7 @@ def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
             for s in range(a.slices):
                 S = np.rint(xf[:, rs] @ dG[s, rs]).astype(np.int64)
                 code = np.clip(rshift_round(S * mults[t], layer.adc_shift), lo, hi)
-                acc += code << np.int64(b + a.cell_bits * s)
+                acc += code << np.int64(b * a.slice_bits + a.cell_bits * s)
     y = acc * M + B
     if li == len(cm.layers) - 1:
         out = y
@@ -99,22 +102,38 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
     a = cm.arch
     layer = cm.layers[li]
     T, U = layer.row_tiles(a), layer.col_tiles(a)
-    R = a.rows
     N = slices[0].shape[0]
     n_slices = len(slices)
     active = 0
+    pulses = 0
     for xs in slices:
-        nz = xs != 0
-        for t in range(T):
-            active += int(nz[:, t * R : (t + 1) * R].sum())
-    ev["dac_row_activations"] = ev.get("dac_row_activations", 0) + active * U
-    ev["array_reads"] = ev.get("array_reads", 0) + N * n_slices * T * U
+        active += int((xs != 0).sum())
+        pulses += int(xs.sum())
+    integrating = a.dac_mode == "integrating"
+
+    def add(key: str, v: int) -> None:
+        ev[key] = ev.get(key, 0) + v
+
+    # every column tile's array has its own row drivers
+    add("dac_row_activations", active * U)
+    # unit pulses of integrating inputs (bit b of a slice lasts 2^b steps); one pulse per activation otherwise
+    add("dac_pulses", (pulses if integrating else active) * U)
+    add("array_reads", N * n_slices * T * U)
     conv = N * n_slices * T * layer.out_features * a.slices
-    ev["adc_conversions"] = ev.get("adc_conversions", 0) + conv
-    ev["shift_adds"] = ev.get("shift_adds", 0) + conv
-    ev["input_buffer_reads"] = ev.get("input_buffer_reads", 0) + N * layer.in_features
-    ev["output_buffer_writes"] = ev.get("output_buffer_writes", 0) + N * layer.out_features
-    ev["macs"] = ev.get("macs", 0) + N * layer.in_features * layer.out_features
+    add("adc_conversions", conv)
+    add("shift_adds", conv)
+    add("integrator_steps", conv * a.integration_steps)
+    add("input_buffer_reads", N * layer.in_features)
+    add("output_buffer_writes", N * layer.out_features)
+    # feature-map buffer bytes: the gathered row vectors read, the (pooled) outputs of a hidden layer written, and
+    # the first layer's input written by the input stream
+    code_bytes = -(-a.dac_bits // 8)
+    n_samples = N // layer.positions
+    written = layer.out_size if li < len(cm.layers) - 1 else 0
+    if li == 0:
+        written += layer.in_size
+    add("feature_buffer_bytes", (N * layer.in_features + n_samples * written) * code_bytes)
+    add("macs", N * layer.in_features * layer.out_features)
 
 
 def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int | None = None,

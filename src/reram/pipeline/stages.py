@@ -242,7 +242,7 @@ def stage_synth(ctx: RunContext) -> None:
     """Synthesize the digital periphery of the run's machine with Yosys: cells and area per module, latches and
     combinational loops (any of either fails the stage after the figures are recorded), and the area compared
     with the energy model's figures for the same parts."""
-    from reram.energy import get_preset
+    from reram.energy import resolve_preset
     from reram.energy.model import area_breakdown
     from reram.errors import SynthCheckFailed
     from reram.rtl.params import rtl_params, rtl_supported
@@ -252,8 +252,8 @@ def stage_synth(ctx: RunContext) -> None:
     m = rtl_params(ctx.compiled, cfg.rtl)
     rtl_supported(m)
     res = synthesize(m)
-    res["area_vs_energy_model"] = compare_area(res, area_breakdown(m, get_preset(cfg.energy.preset)),
-                                               cfg.energy.preset)
+    preset = resolve_preset(cfg.energy)
+    res["area_vs_energy_model"] = compare_area(res, area_breakdown(m, preset, ctx.compiled.arch), preset.name)
     ctx.metrics["timing"]["synth_seconds"] = res.pop("seconds")  # wall times live in timing only
     ctx.metrics["synth"] = res
     log.info("synthesis: %d cells (%.4g mm2 at %.2g um2/GE), %d latches, %d combinational loops, %.1f s",
@@ -268,7 +268,7 @@ def stage_energy(ctx: RunContext) -> None:
     """Energy, area and latency of chip 0 on the test images, from golden-model event counts (equal to the
     RTL's, which the cosim stage checks) and the RTL's measured cycles."""
     from reram.analog.program import load_chip
-    from reram.energy import energy_report, energy_sensitivity, get_preset
+    from reram.energy import energy_report, energy_sensitivity, resolve_preset
     from reram.golden import pixel_codes
 
     cfg = ctx.cfg
@@ -276,7 +276,7 @@ def stage_energy(ctx: RunContext) -> None:
     chip = load_chip(ctx.path("chip0.npz"), cm)
     sp = ctx.splits
     n = min(cfg.energy.samples, len(sp.test_y))
-    preset = get_preset(cfg.energy.preset)
+    preset = resolve_preset(cfg.energy)
     cos = ctx.metrics.get("cosim") or {}
     measured = (cos["latency_cycles"], cos["ii_cycles"]) if cos.get("cycles_match_analytic") else None
     rep = energy_report(cm, chip, pixel_codes(cm, sp.test_x[:n]), preset, cfg.rtl, rtl_cycles=measured)

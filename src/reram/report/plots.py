@@ -150,6 +150,36 @@ def energy_breakdown(energy: dict) -> bytes | None:
     return _png(fig)
 
 
+def precision_sweep(energy: dict) -> bytes | None:
+    """System TOPS/W and the energy shares of the components against input bits and ADC bits."""
+    sens = (energy or {}).get("sensitivity") or {}
+    sweeps = [(k, label) for k, label in (("input_bits", "input (DAC) bits"), ("adc_bits", "ADC bits"))
+              if sens.get(k) and "shares" in sens[k][0]]
+    if not sweeps:
+        return None
+    fig, ax = plt.subplots(2, len(sweeps), figsize=(5.2 * len(sweeps), 6.4), layout="constrained", squeeze=False)
+    comps = [c for c in sens[sweeps[0][0]][0]["shares"] if any(r["shares"][c] > 0.005 for k, _ in sweeps
+                                                                for r in sens[k])]
+    colors = dict(zip(comps, plt.get_cmap("tab20").colors, strict=False))
+    for j, (key, label) in enumerate(sweeps):
+        rows = sens[key]
+        xs = [r["value"] for r in rows]
+        for b, style in (("system", "o-"), ("macro", "s--"), ("array", "^:")):
+            ax[0, j].plot(xs, [r["tops_per_w"][b] for r in rows], style, label=f"{b} boundary")
+        ax[0, j].set(xlabel=label, ylabel="TOPS/W (2 ops per MAC)", yscale="log", xticks=xs,
+                     title=f"efficiency against {label} ({energy.get('input_mode', {}).get('mode', '')} inputs)")
+        ax[0, j].legend(fontsize=7)
+        bottom = np.zeros(len(rows))
+        for c in comps:
+            vals = np.array([100 * r["shares"][c] for r in rows])
+            ax[1, j].bar([str(x) for x in xs], vals, bottom=bottom, label=c, color=colors[c])
+            bottom += vals
+        ax[1, j].set(xlabel=label, ylabel="% of system energy", ylim=(0, 100), title=f"component shares against "
+                     f"{label}")
+    ax[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _png(fig)
+
+
 def tops_vs_baselines(energy: dict) -> bytes | None:
     if not energy:
         return None

@@ -106,14 +106,15 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
             add("confusion", plots.confusion(z["predictions"], z["labels"]))
     add("energy", plots.energy_breakdown(en))
     add("tops", plots.tops_vs_baselines(en))
+    add("precision", plots.precision_sweep(en))
     add("area", plots.area_breakdown(en))
     env = jinja2.Environment(loader=jinja2.PackageLoader("reram.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.ChainableUndefined)
     env.filters["mean_spread"] = lambda r: mean_spread(r["test_accuracy_mean"], r["test_accuracy_std"], r["chips"])
     env.filters["band"] = band
-    from reram.energy.components.base import ACCELERGY_ISAAC, ISAAC, MURMANN, NEUROSIM
+    from reram.energy.components.base import CITATIONS
 
-    refs = {"[ISAAC]": ISAAC, "[NeuroSim]": NEUROSIM, "[Murmann]": MURMANN, "[Accelergy]": ACCELERGY_ISAAC}
+    refs = {f"[{k}]": v for k, v in CITATIONS.items()}
     used: dict[str, str] = {}
 
     def cite(text: str) -> str:  # a long citation once, under References; its key where it is used

@@ -148,7 +148,7 @@ def header(m: Machine) -> str:
         f"localparam ADC_LAT = {m.adc_lat};           // ADC conversion latency (cycles)",
         f"localparam ARRAY_LAT = {m.array_lat};       // array read latency (cycles)",
         f"localparam XW = {m.xw};                     // DAC (input code) bits",
-        f"localparam BIT_SERIAL = {m.bit_serial};     // 1: bit-serial inputs, 0: multi-level",
+        f"localparam SLICE_BITS = {m.slice_bits};     // input bits per array read (XW: multi-level, 1: bit-serial)",
         f"localparam N_INSL = {m.n_insl};             // input slices per array read sequence",
         f"localparam ADC_BITS = {m.adc_bits};         // ADC resolution",
         f"localparam CELL_BITS = {m.cell_bits};       // bits per cell",

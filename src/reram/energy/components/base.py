@@ -17,8 +17,14 @@ class Figure:
         return {"value": self.value, "unit": self.unit, "source": self.source}
 
 
+def toml_str(s: str) -> str:
+    """A TOML basic string."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 ISAAC = ("Shafiee et al., 'ISAAC: A Convolutional Neural Network Accelerator with In-Situ Analog Arithmetic in "
          "Crossbars', ISCA 2016, Table 1 (32 nm)")
 MURMANN = "Murmann, 'ADC Performance Survey 1997-2025'"
 ACCELERGY_ISAAC = "Accelergy's ISAAC ADC model (32 nm), scaled after Saberi et al. 2011"
 NEUROSIM = "NeuroSim V1.4 defaults (22 nm): 10 ns read pulse, 128x128 subarray, 8 columns per ADC"
+CITATIONS = {"ISAAC": ISAAC, "Murmann": MURMANN, "Accelergy": ACCELERGY_ISAAC, "NeuroSim": NEUROSIM}

@@ -1,7 +1,8 @@
 """Cell read energy E = V^2 G t, from the actual programmed conductances and input codes (not a constant).
 
-For every array read, row i driven at V_i = v_read * x_i / x_max (multi-level) or v_read * bit (bit-serial)
-dissipates V_i^2 * sum_j (G+_ij + G-_ij) * t_read over the row's cells (both devices of every pair).
+For every array read, row i driven at V_i = v_read * x_i / x_max (multi-level) dissipates
+V_i^2 * sum_j (G+_ij + G-_ij) * t_read over the row's cells (both devices of every pair). Pulse inputs (bit-serial:
+one pulse per set bit; integrating: 2^b unit pulses for bit b of a phase) dissipate v_read^2 * G * t_read per pulse.
 At 0.2 V and 10 ns this is 2 fJ (5 µS) to 20 fJ (50 µS) per cell, as in the reference's device figures.
 """
 
@@ -24,9 +25,10 @@ def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_
         cl = chip.layers[li]
         g_row = (cl.g_pos.astype(np.float64) + cl.g_neg.astype(np.float64)).sum(axis=(0, 2)) * a.g_lsb  # (in,)
         x = x.astype(np.float64)
-        if a.dac_mode == "bit_serial":
-            xi = x.astype(np.int64)
-            v2 = sum(((xi >> b) & 1).astype(np.float64) for b in range(a.dac_bits)) * a.v_read**2
+        if a.dac_mode != "multilevel":  # unit pulses at full read voltage: one per set bit, or 2^b for bit b
+            from reram.golden.model import input_slices
+
+            v2 = sum(s.astype(np.float64) for s in input_slices(x.astype(np.int64), cm)) * a.v_read**2
         else:
             v2 = (x / a.x_max * a.v_read) ** 2
         out.append(float((v2 @ g_row).sum() * t_read))

@@ -1,13 +1,14 @@
 // reram_dac: input latch and row drivers (DACs) of one array. Latches the row tile's input codes from the
-// input buffer, then drives each row with its whole code (multi-level DAC) or with one bit of it per
-// array read (bit-serial, 1-bit DAC). Rows beyond the tile's used rows are driven with zero.
+// input buffer, then drives each row with its whole code (multi-level DAC, SLICE_BITS = XW) or with one
+// SLICE_BITS-bit slice of it per array read (bit-serial: 1 bit; integrating inputs: the slice's unit pulses,
+// which the behavioural macro sums). Rows beyond the tile's used rows are driven with zero.
 // Also counts the rows driven with a non-zero level (row activations, an energy event). Synthesizable.
 `default_nettype none
 
 module reram_dac #(
     parameter ROWS = 128,     // rows per array
     parameter XW = 8,         // input code width (DAC bits)
-    parameter BIT_SERIAL = 0, // 1: one input bit per array read; 0: multi-level inputs
+    parameter SLICE_BITS = 8, // input bits per array read (XW: multi-level; divides XW)
     parameter CNTW = 8        // width of the active-row count (holds ROWS)
 ) (
     input  wire               clk,
@@ -16,7 +17,7 @@ module reram_dac #(
     input  wire [ROWS*XW-1:0] codes_in,
     input  wire [CNTW-1:0]    used_rows,
     /* verilator lint_off UNUSEDSIGNAL */
-    input  wire [3:0]         bit_sel,     // used only when BIT_SERIAL
+    input  wire [3:0]         bit_sel,     // input slice (unused when SLICE_BITS = XW)
     /* verilator lint_on UNUSEDSIGNAL */
     output wire [ROWS*XW-1:0] drive,
     output reg  [CNTW-1:0]    active_rows
@@ -40,8 +41,8 @@ module reram_dac #(
     genvar g;
     generate
         for (g = 0; g < ROWS; g = g + 1) begin : g_row
-            if (BIT_SERIAL != 0) begin : g_bit
-                assign drive[g*XW +: XW] = {{(XW-1){1'b0}}, codes_reg[g*XW + bit_sel]};
+            if (SLICE_BITS < XW) begin : g_slice
+                assign drive[g*XW +: XW] = {{(XW-SLICE_BITS){1'b0}}, codes_reg[g*XW + bit_sel*SLICE_BITS +: SLICE_BITS]};
             end else begin : g_level
                 assign drive[g*XW +: XW] = codes_reg[g*XW +: XW];
             end

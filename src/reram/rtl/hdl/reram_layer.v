@@ -17,7 +17,7 @@ module reram_layer #(
     parameter ADC_LAT = 1,        // ADC latency (cycles)
     parameter ARRAY_LAT = 1,      // array read latency (cycles)
     parameter XW = 8,             // input code (DAC) bits
-    parameter BIT_SERIAL = 0,     // 1: one input bit per array read
+    parameter SLICE_BITS = 8,     // input bits per array read (XW: multi-level, 1: bit-serial)
     parameter N_INSL = 1,         // input slices
     parameter ADC_BITS = 8,       // ADC resolution
     parameter CELL_BITS = 4,      // bits per cell
@@ -209,7 +209,7 @@ module reram_layer #(
                 wire in_group = {{(32-GRW){1'b0}}, group} == GRP;
                 assign started[A] = xbar_start && in_group;
                 wire [ROWS*XW-1:0] drive;
-                reram_dac #(.ROWS(ROWS), .XW(XW), .BIT_SERIAL(BIT_SERIAL), .CNTW(CNTW)) u_dac (
+                reram_dac #(.ROWS(ROWS), .XW(XW), .SLICE_BITS(SLICE_BITS), .CNTW(CNTW)) u_dac (
                     .clk(clk), .rst(rst), .latch(latch), .codes_in(tile_codes), .used_rows(USED[CNTW-1:0]),
                     .bit_sel(bit_idx), .drive(drive), .active_rows(active_rows[A*CNTW +: CNTW])
                 );
@@ -291,7 +291,7 @@ module reram_layer #(
                     end
                 end
                 assign add_en[u*N_ADC + k] = any;
-                assign add_val[(u*N_ADC + k)*ACW +: ACW] = (BIT_SERIAL != 0) ? (s <<< bit_out) : s;
+                assign add_val[(u*N_ADC + k)*ACW +: ACW] = (SLICE_BITS < XW) ? (s <<< (bit_out * SLICE_BITS)) : s;
             end
         end
     endgenerate

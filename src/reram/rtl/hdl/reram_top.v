@@ -133,7 +133,7 @@ module reram_top (
             end
             reram_layer #(
                 .LI(l), .LAST(l == N_LAYERS - 1 ? 1 : 0), .ROWS(ROWS), .PAIRS(PAIRS), .N_ADC(N_ADC),
-                .ADC_LAT(ADC_LAT), .ARRAY_LAT(ARRAY_LAT), .XW(XW), .BIT_SERIAL(BIT_SERIAL), .N_INSL(N_INSL),
+                .ADC_LAT(ADC_LAT), .ARRAY_LAT(ARRAY_LAT), .XW(XW), .SLICE_BITS(SLICE_BITS), .N_INSL(N_INSL),
                 .ADC_BITS(ADC_BITS), .CELL_BITS(CELL_BITS), .SLICES(SLICES), .GW(GW), .SUMW(SUMW), .MW(MW),
                 .ACT_LANES(ACT_LANES), .KIND(L_KIND[l*F +: F]), .IN_FEAT(L_IN[l*F +: F]),
                 .OUT_FEAT(L_OUT[l*F +: F]), .NC(L_NC[l*F +: F]), .T(L_T[l*F +: F]), .U(L_U[l*F +: F]),
