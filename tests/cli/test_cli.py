@@ -70,7 +70,7 @@ def test_cli_end_to_end_subset(tmp_path):
     assert "test accuracy" in r.stdout
 
 
-def test_run_folder_commands(small_full_run, capsys):
+def test_run_folder_commands(small_full_run, capsys, tmp_path):
     d = str(small_full_run.run_dir)
     assert main(["compare", d, d]) == 0
     out = capsys.readouterr().out
@@ -90,10 +90,14 @@ def test_run_folder_commands(small_full_run, capsys):
     assert v["table1_rollup"]["max_abs_error_pct"] < 1 and v["per_action"]["max_abs_error_pct"] < 1
     assert main(["energy", d, "--quiet", "--validate", "isaac"]) == 0
     assert "per-action" in capsys.readouterr().out
-    # a user's preset file: the ADC doubled moves exactly the ADC energy, recorded as a follow-up
+    # a user's preset file (on a copy of the run: follow-ups are recorded in it): the ADC doubled moves exactly the
+    # ADC energy
+    import shutil
+
+    d = str(shutil.copytree(small_full_run.run_dir, tmp_path / "run"))
     shown = run_cli("energy", "presets", "--show", "isaac-32nm")
     assert shown.returncode == 0
-    mine = small_full_run.run_dir.parent / "mine.toml"
+    mine = tmp_path / "mine.toml"
     mine.write_text(shown.stdout.replace("8 = 1.5625e-12", "8 = 3.125e-12"))
     assert main(["energy", d, "--quiet", "--preset-file", str(mine), "--json"]) == 0
     e = json.loads(capsys.readouterr().out)

@@ -1,3 +1,4 @@
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_isaac_per_action_derivations():
     assert p.adc_energy(8).value == pytest.approx(1.5625e-12)
     assert p.adc.area(8) == pytest.approx(0.0096 / 8)
     e = [p.adc_energy(b).value for b in range(2, 13)]
-    assert all(a < b for a, b in zip(e, e[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(e))
     for name in BUILTIN:
         q = get_preset(name)
         for key, f in q.figures.items():
@@ -134,7 +135,7 @@ def test_preset_file_in_config_is_checked_when_loaded(tmp_path):
         load_config(None, [f'energy.preset_file="{bad}"'])
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(None, [f'energy.preset_file="{tmp_path / "none.toml"}"'])
-    with pytest.raises(ConfigError, match="energy.preset.*has no effect"):
+    with pytest.raises(ConfigError, match=r"energy\.preset.*has no effect"):
         good = tmp_path / "good.toml"
         good.write_text(get_preset("isaac-32nm").to_toml())
         load_config(None, [f'energy.preset_file="{good}"', 'energy.preset="isaac-22nm-scaled"'])

@@ -10,7 +10,7 @@ from reram.pipeline.context import run_folder
 
 def test_small_run_metrics(small_run):
     m = json.loads((small_run.run_dir / "metrics.json").read_text())
-    assert m["schema_version"] == 3
+    assert m["schema_version"] == 4
     assert set(METRIC_SECTIONS) <= set(m)
     ds = m["meta"]["dataset"]
     assert ds["name"] == "mnist-5k" and ds["fallback"] is False and ds["verified"] is True
@@ -103,6 +103,8 @@ def test_full_small_run_energy(small_full_run):
     assert e["energy_per_inference_j"] > 0 and e["area_mm2"]["total"] > 0
     if m["cosim"]:
         assert e["cycles_source"] == "RTL co-simulation" and e["rtl_counts_match_golden"] is True
-    assert set(e["sensitivity"]) == {"adc_bits", "cell_bits", "array_size"}
+    assert set(e["sensitivity"]) == {"input_bits", "adc_bits", "cell_bits", "array_size"}
+    shares = e["sensitivity"]["input_bits"][0]["shares"]
+    assert sum(shares.values()) == pytest.approx(1.0)
     tw = [r["tops_per_w"]["macro"] for r in e["sensitivity"]["adc_bits"]]
     assert tw == sorted(tw, reverse=True)  # more ADC bits, more energy per conversion

@@ -17,7 +17,7 @@ from reram.config import ReramConfig, config_to_toml
 from reram.errors import RunError
 from reram.fsutil import atomic_write_json, atomic_write_text
 
-METRICS_SCHEMA_VERSION = 3
+METRICS_SCHEMA_VERSION = 4
 METRIC_SECTIONS = ("meta", "software", "analog", "calibration", "cosim", "synth", "energy", "followups",
                    "timing")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
