@@ -35,7 +35,7 @@ def test_noise_free_chip_equals_targets(setup):
 @pytest.mark.parametrize("model_", ["constant", "state_dependent"])
 def test_programming_variation(setup, model_):
     cm, dev, x = setup
-    on = replace(dev, program_sigma=0.03, sigma_model=model_)
+    on = replace(dev, program_sigma=0.03, sigma_model=model_, verify_cycles=0)  # one write: the raw error
     chip = program_chip(cm, on, seed=1)
     tp, _ = target_codes(cm.layers[0], cm.arch)
     diff = (chip.layers[0].g_pos - tp.numpy()).astype(np.float64) * cm.arch.g_lsb
@@ -49,6 +49,29 @@ def test_programming_variation(setup, model_):
     other = program_chip(cm, on, seed=2)
     np.testing.assert_array_equal(again.layers[0].g_pos, chip.layers[0].g_pos)
     assert not np.array_equal(other.layers[0].g_pos, chip.layers[0].g_pos)
+
+
+def test_program_and_verify_narrows_the_error_and_counts_writes(setup):
+    """Each verify cycle programs again the cells read outside +-tolerance (NeuRRAM's iterative write-verify): the
+    spread shrinks with the cycles, the cells inside stay, and the writes are counted."""
+    cm, dev, _ = setup
+    sd, writes = [], []
+    for cycles in (0, 1, 3, 6):
+        on = replace(dev, sigma_model="state_dependent", read_noise=0.01, verify_cycles=cycles,
+                     verify_tolerance=1e-6)
+        chip = program_chip(cm, on, seed=3)
+        tp, _ = target_codes(cm.layers[0], cm.arch)
+        diff = (chip.layers[0].g_pos - tp.numpy()).astype(np.float64) * cm.arch.g_lsb
+        sd.append(diff.std())
+        st = chip.program_stats
+        writes.append(st["writes"] / st["cells"])
+        if cycles == 6:
+            assert (np.abs(diff) < 1.3e-6).mean() > 0.9  # within tolerance (plus the verify read's noise)
+    assert 1.5e-6 < sd[0] < 2.6e-6 and sd[0] > sd[1] > sd[2] > sd[3] and sd[3] < 0.6 * sd[0]
+    assert writes[0] == 1 and writes[0] < writes[1] < writes[2] < writes[3] < 7
+    again = program_chip(cm, replace(dev, sigma_model="state_dependent", verify_cycles=6), seed=3)
+    np.testing.assert_array_equal(again.layers[0].g_pos, program_chip(cm, replace(
+        dev, sigma_model="state_dependent", verify_cycles=6), seed=3).layers[0].g_pos)
 
 
 def test_read_noise_on_off(setup):

@@ -269,14 +269,16 @@ class AnalogLayer(nn.Module):
         qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
         q = ste_round(qf)  # (out, in) differentiable
         step = float(2**arch.grid_sub_bits)
-        from .program import apply_stuck, program_noise, weight_digits
+        from .program import apply_stuck, program_verified, weight_digits
 
         with torch.no_grad():
             pos, neg = weight_digits(q.detach().round().to(torch.int64), arch)
             tp, tn = arch.gmin_code + pos * step, arch.gmin_code + neg * step
             g_gen = gen if gen is not None else torch.Generator().manual_seed(0)
-            gp = apply_stuck(program_noise(tp.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev, g_gen)
-            gn = apply_stuck(program_noise(tn.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev, g_gen)
+            gp = apply_stuck(program_verified(tp.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev,
+                             g_gen)
+            gn = apply_stuck(program_verified(tn.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev,
+                             g_gen)
             gp_t, gn_t = self._tile(gp), self._tile(gn)
             dG = (gp_t - gn_t).to(self.dtype)
             G2 = (gp_t.square() + gn_t.square()).to(self.dtype)

@@ -26,6 +26,7 @@ class ChipEval:
     layer_stats: list[dict[str, float]]
     chip: Chip
     recal_residuals: dict[str, float] = field(default_factory=dict)
+    recal: dict[str, object] = field(default_factory=dict)  # kept?, calibration-split accuracy before and after
     adc_samples: list[np.ndarray] = field(default_factory=list)
     predictions: np.ndarray | None = None
 
@@ -33,8 +34,10 @@ class ChipEval:
 def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, test_y: np.ndarray, seeds: list[int],
                    calib_x: np.ndarray | None = None, bias_recal: bool = False, fit: str = "gain_offset",
                    batch_size: int = 10000, device: str = "cpu", progress: bool = True,
-                   label: str = "chips") -> list[ChipEval]:
-    """Program one chip per seed, optionally re-calibrate its biases, and measure test accuracy."""
+                   label: str = "chips", calib_y: np.ndarray | None = None) -> list[ChipEval]:
+    """Program one chip per seed, optionally re-calibrate its per-column gains and offsets, and measure test
+    accuracy. With ``calib_y`` the re-calibration is kept per chip only when it raises the chip's accuracy on the
+    calibration split (never the test split), and the choice is recorded."""
     from reram.compile.calibrate import bias_recalibration
     from reram.progress import progress_bar
 
@@ -44,12 +47,21 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
         for seed in seeds:
             model = AnalogModel(cm, dev, seed=seed, device=device)
             resid: dict[str, float] = {}
+            recal: dict[str, object] = {}
             if bias_recal:
                 if calib_x is None:
                     raise ValueError("bias re-calibration needs calibration images")
                 assert model.chip is not None
+                before = calib_accuracy(model, calib_x, calib_y, seed) if calib_y is not None else None
                 resid = bias_recalibration(cm, model.chip, dev, calib_x, fit)
                 model.set_chip(model.chip)
+                if calib_y is not None:  # keep it only if it helps this chip on the calibration split
+                    after = calib_accuracy(model, calib_x, calib_y, seed)
+                    recal = {"kept": after >= before, "calib_accuracy_before": before, "calib_accuracy_after": after}
+                    if after < before:
+                        for cl in model.chip.layers:
+                            cl.req_mult = cl.req_bias = None
+                        model.set_chip(model.chip)
             model.eval()
             model.noise_gen.manual_seed(seed + 7)
             model.collect_stats(True)
@@ -59,9 +71,16 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
             samples = [np.concatenate(lay.stats.sample) if lay.stats.sample else np.zeros(0, np.float32)
                        for lay in model.layers]
             out.append(ChipEval(seed=seed, accuracy=acc, layer_stats=model.layer_stats(), chip=model.chip,
-                                recal_residuals=resid, adc_samples=samples, predictions=preds))
+                                recal_residuals=resid, recal=recal, adc_samples=samples, predictions=preds))
             bar.advance(task)
     return out
+
+
+def calib_accuracy(model: AnalogModel, calib_x: np.ndarray, calib_y: np.ndarray, seed: int) -> float:
+    """Accuracy on the calibration split (images in [0, 1] or pixel codes), read noise seeded per chip."""
+    model.eval()
+    model.noise_gen.manual_seed(seed + 11)
+    return model.evaluate(np.asarray(calib_x), np.asarray(calib_y))
 
 
 def summarize(evals: list[ChipEval]) -> dict[str, object]:
@@ -79,6 +98,7 @@ def summarize(evals: list[ChipEval]) -> dict[str, object]:
         "chips": len(evals),
         "chip_seeds": [e.seed for e in evals],
         "chip_accuracies": [float(a) for a in accs],
+        "recalibration": [e.recal for e in evals] if any(e.recal for e in evals) else None,
         "layers": per_layer,
     }
 

@@ -7,7 +7,7 @@ programmable level), fine enough to represent variation; the golden model and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ class Chip:
     seed: int
     layers: list[ChipLayer]
     time_s: float = 0.0
+    program_stats: dict[str, float] = field(default_factory=dict)  # cells, writes, verify reads (program_verified)
 
 
 def weight_digits(codes: np.ndarray | torch.Tensor, arch: ArchParams) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,6 +70,32 @@ def program_noise(g_target: torch.Tensor, arch: ArchParams, dev: DeviceParams, g
     return (g_si + noise) / arch.g_lsb
 
 
+def program_verified(g_target: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch.Generator,
+                     stats: dict[str, float] | None = None) -> torch.Tensor:
+    """Programmed conductance (grid units, float) after the first write and ``dev.verify_cycles`` program-and-verify
+    cycles: each cycle reads every cell (with the device's read noise) and writes again, with a new programming
+    error, every cell read outside ``target +- dev.verify_tolerance``. ``stats`` (if given) accumulates ``cells``,
+    ``writes`` (first writes included) and ``verify_reads``."""
+    g = program_noise(g_target, arch, dev, gen)
+    writes = torch.ones_like(g)
+    if dev.verify_cycles > 0 and (dev.program_sigma > 0 or dev.sigma_model == "state_dependent"):
+        tol = dev.verify_tolerance / arch.g_lsb
+        tgt = g_target.to(torch.float64)
+        for _ in range(dev.verify_cycles):
+            read = g + torch.randn(g.shape, generator=gen, dtype=torch.float64) * (dev.read_noise * g.abs())
+            out = (read - tgt).abs() > tol
+            if stats is not None:
+                stats["verify_reads"] = stats.get("verify_reads", 0) + g.numel()
+            if not bool(out.any()):
+                break
+            g = torch.where(out, program_noise(g_target, arch, dev, gen), g)
+            writes += out
+    if stats is not None:
+        stats["cells"] = stats.get("cells", 0) + g.numel()
+        stats["writes"] = stats.get("writes", 0) + float(writes.sum())
+    return g
+
+
 def apply_stuck(g: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch.Generator) -> torch.Tensor:
     if dev.stuck_low == 0 and dev.stuck_high == 0:
         return g
@@ -93,10 +120,11 @@ def program_chip(model: CompiledModel, dev: DeviceParams, seed: int, time_s: flo
     arch = model.arch
     t = dev.drift_time if time_s is None else time_s
     layers = []
+    stats: dict[str, float] = {}
     for layer in model.layers:
         tp, tn = target_codes(layer, arch)
-        g0p = apply_stuck(program_noise(tp, arch, dev, gen).clamp(0, arch.gmax_code), arch, dev, gen)
-        g0n = apply_stuck(program_noise(tn, arch, dev, gen).clamp(0, arch.gmax_code), arch, dev, gen)
+        g0p = apply_stuck(program_verified(tp, arch, dev, gen, stats).clamp(0, arch.gmax_code), arch, dev, gen)
+        g0n = apply_stuck(program_verified(tn, arch, dev, gen, stats).clamp(0, arch.gmax_code), arch, dev, gen)
         if dev.drift_nu > 0 or dev.drift_nu_std > 0:
             nup = (dev.drift_nu + dev.drift_nu_std * torch.randn(g0p.shape, generator=gen, dtype=g0p.dtype)).clamp(0)
             nun = (dev.drift_nu + dev.drift_nu_std * torch.randn(g0n.shape, generator=gen, dtype=g0n.dtype)).clamp(0)
@@ -105,7 +133,7 @@ def program_chip(model: CompiledModel, dev: DeviceParams, seed: int, time_s: flo
             nun = torch.zeros_like(g0n)
         layers.append(ChipLayer(g_pos=np.zeros(0), g_neg=np.zeros(0), g0_pos=g0p, g0_neg=g0n, nu_pos=nup,
                                 nu_neg=nun, adc_mult=np.full(layer.row_tiles(arch), layer.adc_mult, np.int64)))
-    chip = Chip(seed=int(seed), layers=layers)
+    chip = Chip(seed=int(seed), layers=layers, program_stats=stats)
     set_time(chip, model, dev, t)
     return chip
 
@@ -141,6 +169,8 @@ def save_chip(path, chip: Chip) -> None:
     from reram.fsutil import atomic_save_npz
 
     arrays: dict[str, np.ndarray] = {"seed": np.array(chip.seed), "time_s": np.array(chip.time_s)}
+    for k, v in chip.program_stats.items():
+        arrays[f"program.{k}"] = np.array(float(v))
     for i, cl in enumerate(chip.layers):
         arrays[f"l{i}.g_pos"] = cl.g_pos
         arrays[f"l{i}.g_neg"] = cl.g_neg
@@ -176,6 +206,7 @@ def load_chip(path, model: CompiledModel) -> Chip:
             layers.append(ChipLayer(g_pos=gp.astype(np.int32), g_neg=gn.astype(np.int32), g0_pos=zero, g0_neg=zero,
                                     nu_pos=zero, nu_neg=zero, adc_mult=am.astype(np.int64),
                                     req_mult=arrays.get(f"l{i}.req_mult"), req_bias=arrays.get(f"l{i}.req_bias")))
-        return Chip(seed=int(arrays["seed"]), layers=layers, time_s=float(arrays["time_s"]))
+        stats = {k.split(".", 1)[1]: float(v) for k, v in arrays.items() if k.startswith("program.")}
+        return Chip(seed=int(arrays["seed"]), layers=layers, time_s=float(arrays["time_s"]), program_stats=stats)
     except KeyError as e:
         raise IRError(f"{p}: array {e} is missing; re-run the 'analog' stage") from None

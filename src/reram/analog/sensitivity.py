@@ -41,7 +41,7 @@ def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int,
             cm = compile_flow(model, pcfg, dev, spec, calib, progress=False)
             evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=True,
                                    fit=pcfg.calibration.fit, batch_size=pcfg.analog.batch_size, progress=progress,
-                                   label=f"{name}={v}")
+                                   label=f"{name}={v}", calib_y=splits.calib_y)
             s = summarize(evals)
             rows.append({"value": v, "test_accuracy_mean": s["test_accuracy_mean"],
                          "test_accuracy_std": s["test_accuracy_std"], "chips": s["chips"],

@@ -1,6 +1,13 @@
-"""What each compiler/calibration step is worth: test accuracy after each step, over programmed chips."""
+"""What each compiler/calibration step is worth: test accuracy after each step, over programmed chips.
+
+Steps 1-7 add the default flow's passes in the order it applies them, on the run's trained network. Step 8 is the
+same flow on a second network trained the other way: with hardware-aware training when the run trained without it,
+without it when the run used it; its training time is recorded as the technique's cost.
+"""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from torch import nn
@@ -9,38 +16,65 @@ from reram.analog.evaluate import chip_seed, evaluate_chips, summarize
 from reram.config import ReramConfig
 from reram.config.presets import resolve_device
 
-from .flows import ABLATION_STEPS, compile_flow
+from .flows import ABLATION_STEPS, FLOW_SPECS, compile_flow, device_for
 from .ir import CompiledModel
 
 
 def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: CompiledModel | None = None,
-                 default_summary: dict | None = None, progress: bool = True) -> list[dict[str, object]]:
-    """Rows of the ablation table. Step 6 reuses the analog stage's figures when they come from the same
-    (default) flow and chips, so its numbers are identical to ``analog.test_accuracy_mean``."""
+                 default_summary: dict | None = None, progress: bool = True,
+                 model_spec: dict | None = None) -> list[dict[str, object]]:
+    """Rows of the ablation table. Step 7 reuses the analog stage's figures when they come from the same
+    (default) flow and chips, so its numbers are identical to ``analog.test_accuracy_mean``. ``model_spec``: the
+    network's spec, to train the second network of step 8 (left out when None)."""
     dev = resolve_device(cfg)
     calib = splits.calib_x.astype(np.float32) / 255.0
     n = cfg.calibration.ablation_chips
     seeds = [chip_seed(cfg.run.seed, c) for c in range(n)]
     rows: list[dict[str, object]] = []
+
+    def measure(label: str, spec, net: nn.Module) -> dict:
+        cm = compile_flow(net, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
+                          progress=progress)
+        evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
+                               bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
+                               progress=progress, label=f"ablation {label[:1]}", calib_y=splits.calib_y)
+        return summarize(evals) | {"passes": list(cm.passes)}
+
+    kept_ft = default_cm is not None and "hw_aware_finetune" in default_cm.passes
     for label, spec in ABLATION_STEPS:
-        if spec.finetune and spec.bias_recal and default_summary is not None and default_cm is not None and \
+        if spec.name == "default" and default_summary is not None and default_cm is not None and kept_ft and \
                 default_summary.get("chips") == n:
-            s = default_summary
-            passes = list(default_cm.passes)
+            s = default_summary | {"passes": list(default_cm.passes)}
         else:
-            cm = compile_flow(model, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
-                              progress=progress)
-            evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=spec.bias_recal,
-                                   fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size, progress=progress,
-                                   label=f"ablation {label[:1]}")
-            s = summarize(evals)
-            passes = list(cm.passes)
-        rows.append({
-            "step": label,
-            "passes": passes,
-            "test_accuracy_mean": s["test_accuracy_mean"],
-            "test_accuracy_std": s["test_accuracy_std"],
-            "chips": s["chips"],
-            "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]],  # type: ignore[index]
-        })
+            s = measure(label, spec, model)
+        if spec.verify:
+            label += f" ({dev.verify_cycles} cycles, +-{dev.verify_tolerance * 1e6:g} µS)"
+        rows.append(_row(label, s))
+    if model_spec is not None:
+        from reram.models import train_model
+        from reram.models.hwa import matched_noise
+
+        hwa = None if cfg.train.hwa else matched_noise(cfg, cfg.train.hwa_noise_scale)
+        t0 = time.perf_counter()
+        res = train_model(splits.train_x, splits.train_y, splits.test_x, splits.test_y, cfg.model, cfg.train,
+                          cfg.run.seed, progress=progress, spec=model_spec, hwa=hwa)
+        seconds = time.perf_counter() - t0
+        label = (f"8 + hardware-aware training (noise x{cfg.train.hwa_noise_scale:g}; a second network)" if hwa
+                 else "8 without hardware-aware training (a second network)")
+        row = _row(label, measure(label, FLOW_SPECS["default"], res.model))
+        row |= {"software_test_accuracy": res.test_accuracy, "train_seconds": seconds}
+        rows.append(row)
     return rows
+
+
+def _row(label: str, s: dict) -> dict[str, object]:
+    return {
+        "step": label,
+        "passes": s["passes"],
+        "test_accuracy_mean": s["test_accuracy_mean"],
+        "test_accuracy_std": s["test_accuracy_std"],
+        "chips": s["chips"],
+        "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]],
+        "recalibration_kept": None if not s.get("recalibration") else
+        sum(bool(r.get("kept")) for r in s["recalibration"]),
+    }

@@ -5,8 +5,10 @@
 * ``naive``   : fold_batchnorm, map_conductances, tile; DAC ranges [0, 1], ADC ranges worst case, no
                 calibration.
 * ``default`` : fold_batchnorm, activation_scaling, map_conductances, tile, adc_calibration[pre_relu],
-                hw_aware_finetune (then map_conductances and adc_calibration again), and per programmed
-                chip bias_recalibration.
+                hw_aware_finetune (then map_conductances and adc_calibration again; kept only when it raises
+                the accuracy on the calibration split), and per programmed chip program-and-verify and
+                bias_recalibration (per-column gain and offset; kept per chip only when it raises the chip's
+                accuracy on the calibration split).
 
 The ablation (``ABLATION_STEPS``) adds the passes one at a time, in the order the default flow applies them.
 """
@@ -46,6 +48,7 @@ class FlowSpec:
     finetune: bool = False
     bias_recal: bool = False
     ideal_devices: bool = False
+    verify: bool = True  # program chips with the configured program-and-verify cycles ([program])
 
 
 FLOW_SPECS = {
@@ -55,13 +58,15 @@ FLOW_SPECS = {
 }
 
 ABLATION_STEPS: list[tuple[str, FlowSpec]] = [  # in the order the default flow applies them
-    ("1 naive mapping", FlowSpec("naive", act_scaling=False, adc_target=None)),
-    ("2 + activation-aware scaling", FlowSpec("scaled", adc_target=None)),
+    ("1 naive mapping", FlowSpec("naive", act_scaling=False, adc_target=None, verify=False)),
+    ("2 + activation-aware scaling", FlowSpec("scaled", adc_target=None, verify=False)),
     ("3 unipolar ADCs calibrated on post-ReLU targets (hidden layers; logits signed)",
-     FlowSpec("post_relu", adc_target="post_relu")),
-    ("4 signed ADCs calibrated on pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu")),
-    ("5 + hardware-aware fine-tuning", FlowSpec("finetune", finetune=True)),
-    ("6 + least-squares bias re-calibration per chip", FlowSpec("default", finetune=True, bias_recal=True)),
+     FlowSpec("post_relu", adc_target="post_relu", verify=False)),
+    ("4 signed ADCs calibrated on pre-ReLU targets", FlowSpec("pre_relu", adc_target="pre_relu", verify=False)),
+    ("5 + hardware-aware fine-tuning", FlowSpec("finetune", finetune=True, verify=False)),
+    ("6 + per-column gain and offset re-calibration per chip (least squares)",
+     FlowSpec("recal", finetune=True, bias_recal=True, verify=False)),
+    ("7 + program-and-verify", FlowSpec("default", finetune=True, bias_recal=True)),
 ]
 
 
@@ -69,6 +74,11 @@ def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
     return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, cell_bits=dev.cell_bits, slices=dev.slices,
                       grid_sub_bits=dev.grid_sub_bits, g_min=dev.g_min, g_max=dev.g_max, dac_bits=cfg.dac.bits,
                       dac_mode=cfg.dac.mode, dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read)
+
+
+def device_for(spec: FlowSpec, dev: DeviceParams) -> DeviceParams:
+    """The device a flow programs: without program-and-verify for the ablation steps before it."""
+    return dev if spec.verify else replace(dev, verify_cycles=0)
 
 
 def noise_free(dev: DeviceParams) -> DeviceParams:
@@ -82,10 +92,12 @@ def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: Fl
                  in_shape: list[int] | None = None) -> CompiledModel:
     """Build the IR of ``model`` with the passes of ``spec`` (chip-independent ones; bias re-calibration
     runs per chip, see :func:`reram.compile.calibrate.bias_recalibration`)."""
+    dev = device_for(spec, dev)
     arch = arch_from_config(cfg, dev)
     cal = cfg.calibration
     if base is not None:
         cm = copy.deepcopy(base)
+        cm.passes = [p for p in cm.passes if p != "bias_recalibration"]  # per chip: appended below
     else:
         cm = fold_batchnorm(model, arch, in_shape)
         if spec.act_scaling:

@@ -77,6 +77,9 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     for k in ("calibration.act_percentile", "adc.percentile"):
         rules.append((k, not calibrating, "calibration.flow = 'naive' uses data-free ranges, and the ablation and the "
                       "sensitivity sweeps are off"))
+    for k in ("program.tolerance", "program.pulses_per_write"):
+        rules.append((k, cfg.program.verify_cycles == 0, "program.verify_cycles = 0 (no program-and-verify)"))
+    rules.append(("train.hwa_noise_scale", not cfg.train.hwa, "train.hwa = false (no hardware-aware training)"))
     rules.append(("dac.phases", cfg.dac.mode != "integrating",
                   f"dac.mode = '{cfg.dac.mode}'; input phases are for dac.mode = \"integrating\""))
     rules.append(("energy.preset", cfg.energy.preset_file is not None,

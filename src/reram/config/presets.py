@@ -37,6 +37,9 @@ class DeviceParams:
     wire_resistance: float
     ir_drop: str
     grid_sub_bits: int = 8
+    verify_cycles: int = 0  # program-and-verify cycles after the first write ([program])
+    verify_tolerance: float = 1e-6  # S
+    pulses_per_write: float = 8.0
     citations: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -112,7 +115,9 @@ def resolve_device(cfg: ReramConfig) -> DeviceParams:
     preset = dict(PRESETS[cfg.device.preset])
     citations = dict(preset.pop("citations"))  # type: ignore[arg-type]
     values: dict[str, object] = {}
-    explicit = {**cfg.device.model_dump(), **{k: getattr(cfg.array, k) for k in ("wire_resistance", "ir_drop")}}
+    explicit = {**cfg.device.model_dump(), **{k: getattr(cfg.array, k) for k in ("wire_resistance", "ir_drop")},
+                "verify_cycles": cfg.program.verify_cycles, "verify_tolerance": cfg.program.tolerance,
+                "pulses_per_write": cfg.program.pulses_per_write}
     for f in fields(DeviceParams):
         if f.name in ("name", "citations"):
             continue

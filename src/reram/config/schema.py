@@ -76,6 +76,11 @@ class TrainConfig(Section):
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
     lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate (Adam, one-cycle schedule).")
     weight_decay: float = Field(1e-4, ge=0, le=1, description="AdamW weight decay.")
+    hwa: bool = Field(False, description="Hardware-aware training: weight noise matched to the device's programming "
+                      "error, output noise matched to its read noise, and DAC/ADC quantization in every training "
+                      "forward pass (aihwkit's HWA training; Joshi et al. 2020, Rasch et al. 2023).")
+    hwa_noise_scale: float = Field(1.0, gt=0, le=10, description="Hardware-aware training: the injected noise in "
+                                   "units of the device's (1 = matched).")
     threads: int = Field(
         1, ge=0, le=256, description="torch CPU threads for training (0: all cores). 1 keeps training reproducible "
         "across machines and degrades gracefully on a loaded machine."
@@ -133,6 +138,20 @@ class ArrayConfig(Section):
         if v % 2:
             raise ValueError("cols must be even: each signed weight takes a differential pair of columns")
         return v
+
+
+class ProgramConfig(Section):
+    """Programming the chip: iterative program-and-verify (NeuRRAM's incremental-pulse write-verify, Wan et al.,
+    Nature 608 (2022), Extended Data Fig. 3: cells that relax out of the acceptance range are programmed again, and
+    the spread narrows with each cycle)."""
+
+    verify_cycles: int = Field(6, ge=0, le=20, description="Program-and-verify cycles after the first write: each "
+                               "reads every cell (with read noise) and programs again those outside the tolerance, "
+                               "drawing a new programming error. 0: one write, no verify.")
+    tolerance: float = Field(1.0e-6, gt=0, le=20e-6, description="Acceptance range +- around the target conductance, "
+                             "in S (1 µS: an assumption, under NeuRRAM's 1.6-2.5 µS spread).")
+    pulses_per_write: float = Field(8.0, gt=0, le=1000, description="Mean SET/RESET pulses of one incremental-pulse "
+                                    "write (an assumption; NeuRRAM Extended Data Fig. 3f shows their distribution).")
 
 
 class DacConfig(Section):
@@ -255,6 +274,7 @@ class ReramConfig(BaseModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     array: ArrayConfig = Field(default_factory=ArrayConfig)
+    program: ProgramConfig = Field(default_factory=ProgramConfig)
     dac: DacConfig = Field(default_factory=DacConfig)
     adc: AdcConfig = Field(default_factory=AdcConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)

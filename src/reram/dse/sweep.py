@@ -105,7 +105,7 @@ def _evaluate_point(args: tuple) -> list[dict]:
     else:
         ex, ey = sp.test_x, sp.test_y
     evals = evaluate_chips(cm, dev, ex, ey, seeds, calib, bias_recal=True, fit=cfg.calibration.fit,
-                           batch_size=cfg.analog.batch_size, progress=False)
+                           batch_size=cfg.analog.batch_size, progress=False, calib_y=sp.calib_y)
     rep = energy_report(cm, evals[0].chip, pixel_codes(cm, sp.test_x[: min(200, len(sp.test_x))]),
                         resolve_preset(cfg.energy), cfg.rtl)
     system = rep["boundaries"][-1]

@@ -109,9 +109,35 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         | {"adc": preset.adc_energy(a.adc_bits).to_dict(),
            "adc_area": {"value": preset.adc.area(a.adc_bits), "unit": "mm2/ADC", "source": preset.adc.area_source}},
         "adc_model": preset.adc.to_dict(),
+        "programming": programming_cost(cm, chip, preset, m.total_arrays, system),
         "events_per_inference": {k: v / n for k, v in g.events.items()},
         "baselines": [b.to_dict() for b in BASELINES],
     }
+
+
+def programming_cost(cm: CompiledModel, chip, preset: EnergyPreset, arrays: int, e_inference: float) -> dict:
+    """The one-time cost of programming the chip (program-and-verify, :func:`reram.analog.program.program_verified`):
+    every write costs ``pulses_per_write`` pulses at the preset's pulse energy and time; every verify read reads a
+    cell at the read voltage for the read pulse. Arrays program in parallel, their cells one at a time."""
+    st = getattr(chip, "program_stats", None) or {}
+    if not st:
+        return {"recorded": False, "note": "the chip file has no programming record (written by an older reram)"}
+    dev = cm.meta.get("device", {})
+    ppw = float(dev.get("pulses_per_write", 8.0))
+    pulses = st["writes"] * ppw
+    a = cm.arch
+    g_mean = float(np.mean([(cl.g_pos.mean() + cl.g_neg.mean()) / 2 for cl in chip.layers])) * a.g_lsb
+    t_read = preset.value("t_read_s")
+    e_verify = st.get("verify_reads", 0.0) * a.v_read**2 * g_mean * t_read
+    energy = pulses * preset.value("write_pulse_energy_j") + e_verify
+    time_s = (pulses * preset.value("write_pulse_s") + st.get("verify_reads", 0.0) * t_read) / max(arrays, 1)
+    return {"recorded": True, "cells": st["cells"], "writes": st["writes"],
+            "writes_per_cell": st["writes"] / st["cells"],
+            "verify_cycles": int(dev.get("verify_cycles", 0)), "verify_reads": st.get("verify_reads", 0.0),
+            "pulses_per_write": ppw, "pulses": pulses, "energy_j": energy, "time_s": time_s,
+            "inferences_of_equal_energy": energy / e_inference if e_inference else None,
+            "assumptions": "pulse energy and time from the preset (write_pulse_energy_j, write_pulse_s); "
+                           "arrays program in parallel, cells one at a time"}
 
 
 def input_mode(a) -> dict:

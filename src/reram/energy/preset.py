@@ -55,6 +55,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "router_area_mm2": ("mm2 per tile", "on-chip router area (used by --validate isaac)"),
     "chip_io_w": ("W per chip", "off-chip links (used by --validate isaac)"),
     "chip_io_area_mm2": ("mm2 per chip", "off-chip links area (used by --validate isaac)"),
+    "write_pulse_energy_j": ("J per SET/RESET pulse", "programming pulse (one-time cost per chip)"),
+    "write_pulse_s": ("s per pulse", "programming pulse width with its verify read (one-time cost per chip)"),
 }
 TOP_KEYS = ("name", "description", "figures", "adc")
 

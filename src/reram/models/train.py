@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +13,7 @@ from torch import nn
 
 from reram.config.schema import ModelConfig, TrainConfig
 
+from .hwa import HwaNoise, hardware_aware
 from .mlp import predict
 from .nets import build_model, spec_from_config
 
@@ -45,21 +46,22 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
 
 def train_model(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
                 model_cfg: ModelConfig, train_cfg: TrainConfig, seed: int, progress: bool = True,
-                spec: dict | None = None) -> TrainResult:
+                spec: dict | None = None, hwa: HwaNoise | None = None) -> TrainResult:
     """Train the configured network (``spec``; default: ``model_cfg`` on square one-channel images, 10 classes)
-    on pixel codes (uint8, flattened); inputs are scaled to [0, 1]."""
+    on pixel codes (uint8, flattened); inputs are scaled to [0, 1]. ``hwa``: the crossbar noise to train through
+    (hardware-aware training, :mod:`reram.models.hwa`)."""
     if spec is None:
         side = int(round(np.sqrt(np.asarray(train_x).shape[1])))
         spec = spec_from_config(model_cfg, (1, side, side), 10)
     with torch_threads(train_cfg.threads):
-        return _train(train_x, train_y, test_x, test_y, spec, train_cfg, seed, progress)
+        return _train(train_x, train_y, test_x, test_y, spec, train_cfg, seed, progress, hwa)
 
 
 train_mlp = train_model  # the name of reram 0.1
 
 
 def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-           spec: dict, train_cfg: TrainConfig, seed: int, progress: bool) -> TrainResult:
+           spec: dict, train_cfg: TrainConfig, seed: int, progress: bool, hwa: HwaNoise | None = None) -> TrainResult:
     from rich.progress import TextColumn
 
     from reram.progress import progress_bar
@@ -77,7 +79,9 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     loss_fn = nn.CrossEntropyLoss()
     history: list[dict[str, float]] = []
     t0 = time.perf_counter()
-    with progress_bar("train (epochs)", progress, TextColumn("{task.fields[info]}")) as bar:
+    label = "train (epochs, hardware-aware)" if hwa else "train (epochs)"
+    with progress_bar(label, progress, TextColumn("{task.fields[info]}")) as bar, \
+            (hardware_aware(model, hwa) if hwa else nullcontext()):
         task = bar.add_task("train", total=train_cfg.epochs, info="")
         for epoch in range(train_cfg.epochs):
             model.train()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +69,13 @@ def stage_train(ctx: RunContext) -> None:
                                    "architecture": None, "history": []}
         log.info("software test accuracy %.4f of %s", acc, ctx.model_file)
         return
+    hwa = None
+    if cfg.train.hwa:
+        from reram.models.hwa import matched_noise
+
+        hwa = matched_noise(cfg, cfg.train.hwa_noise_scale)
     res = train_model(sp.train_x, sp.train_y, sp.test_x, sp.test_y, cfg.model, cfg.train, cfg.run.seed,
-                      progress=ctx.progress, spec=spec)
+                      progress=ctx.progress, spec=spec, hwa=hwa)
     save_weights(res.model, ctx.path("model.safetensors"), spec)
     atomic_write_json(ctx.path("train_history.json"), res.history)
     ctx.cache["model"] = res.model
@@ -84,6 +89,7 @@ def stage_train(ctx: RunContext) -> None:
         "architecture": [784, *cfg.model.hidden, 10] if cfg.model.arch == "mlp" else None,
         "model": spec,
         "history": res.history,
+        "hardware_aware": None if hwa is None else hwa.to_dict(),
     }
     ctx.metrics["timing"]["train_seconds"] = res.train_seconds
     log.info("software test accuracy %.4f after %.1f s of training", res.test_accuracy, res.train_seconds)
@@ -102,9 +108,23 @@ def stage_compile(ctx: RunContext) -> None:
     spec = FLOW_SPECS[cfg.calibration.flow]
     sp = ctx.splits
     t0 = time.perf_counter()
-    cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
-                      progress=ctx.progress)
+    kept = None
+    if spec.finetune and spec.bias_recal and cfg.calibration.finetune_iters > 0:
+        # fine-tuning is kept only when it raises the accuracy on the calibration split (never the test split)
+        plain = compile_flow(ctx.model, cfg, dev, replace(spec, finetune=False), _calib_float(ctx), seed=cfg.run.seed,
+                             progress=ctx.progress)
+        cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
+                          progress=ctx.progress, base=plain)
+        kept = _keep_finetune(ctx, cm, plain, dev)
+        if not kept["kept"]:
+            plain.flow = spec.name
+            plain.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()}
+            cm = plain
+    else:
+        cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
+                          progress=ctx.progress)
     ctx.metrics["timing"]["compile_seconds"] = time.perf_counter() - t0
+    ctx.metrics["calibration"]["kept_steps"] = None if kept is None else {"hw_aware_finetune": kept}
     cm.meta["device"] = dev.to_dict()
     cal_arch = [{"layer": ly.name, "op": ly.kind, "in": ly.in_size, "rows": ly.in_features, "out": ly.out_features,
                  "positions": ly.positions, "pool": ly.pool["kind"] if ly.pool else None, "relu": ly.relu,
@@ -131,6 +151,26 @@ def stage_compile(ctx: RunContext) -> None:
                      for ly in cm.layers]
 
 
+def _keep_finetune(ctx: RunContext, tuned, plain, dev) -> dict:
+    """Calibration-split accuracy of the fine-tuned and the plain compiled model on the same chips (each with its
+    per-chip re-calibration), and whether fine-tuning is kept."""
+    from reram.analog.evaluate import chip_seed, evaluate_chips
+
+    cfg, sp = ctx.cfg, ctx.splits
+    seeds = [chip_seed(cfg.run.seed, c) for c in range(min(3, cfg.analog.chips))]
+    acc = {}
+    for name, cm in (("with", tuned), ("without", plain)):
+        evals = evaluate_chips(cm, dev, sp.calib_x, sp.calib_y, seeds, _calib_float(ctx), bias_recal=True,
+                               fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size, progress=ctx.progress,
+                               label=f"fine-tuning check ({name})", calib_y=sp.calib_y)
+        acc[name] = float(np.mean([e.accuracy for e in evals]))
+    kept = acc["with"] > acc["without"]
+    log.info("hardware-aware fine-tuning %s: calibration-split accuracy %.4f with, %.4f without (%d chips)",
+             "kept" if kept else "dropped", acc["with"], acc["without"], len(seeds))
+    return {"kept": kept, "calib_accuracy_with": acc["with"], "calib_accuracy_without": acc["without"],
+            "chips": len(seeds), "split": "calibration"}
+
+
 def stage_analog(ctx: RunContext) -> None:
     from reram.analog import resolve_device
     from reram.analog.evaluate import chip_seed, evaluate_chips, summarize, to_device
@@ -147,7 +187,7 @@ def stage_analog(ctx: RunContext) -> None:
     evals = evaluate_chips(cm, dev, sp.test_x, sp.test_y, seeds, _calib_float(ctx),
                            bias_recal="bias_recalibration" in cm.passes, fit=cfg.calibration.fit,
                            batch_size=cfg.analog.batch_size, device=to_device(cfg.analog.device),
-                           progress=ctx.progress, label="analog chips")
+                           progress=ctx.progress, label="analog chips", calib_y=sp.calib_y)
     ctx.metrics["timing"]["analog_seconds"] = time.perf_counter() - t0
     summary = summarize(evals)
     summary["device"] = {k: v for k, v in dev.to_dict().items() if k != "citations"}
@@ -175,7 +215,8 @@ def stage_calibrate(ctx: RunContext) -> None:
         return
     reuse = ctx.metrics.get("analog") if cfg.calibration.flow == "default" else None
     t0 = time.perf_counter()
-    rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress)
+    rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress,
+                        model_spec=None if ctx.model_file else model_spec(ctx))
     ctx.metrics["timing"]["ablation_seconds"] = time.perf_counter() - t0
     ctx.metrics["calibration"]["ablation"] = rows
 

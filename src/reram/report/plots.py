@@ -174,6 +174,8 @@ def precision_sweep(energy: dict) -> bytes | None:
             vals = np.array([100 * r["shares"][c] for r in rows])
             ax[1, j].bar([str(x) for x in xs], vals, bottom=bottom, label=c, color=colors[c])
             bottom += vals
+        ax[1, j].bar([str(x) for x in xs], 100 - bottom, bottom=bottom, color="#bbbbbb",
+                     label="other (< 0.5 % each)" if j == len(sweeps) - 1 else None)
         ax[1, j].set(xlabel=label, ylabel="% of system energy", ylim=(0, 100), title=f"component shares against "
                      f"{label}")
     ax[1, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
