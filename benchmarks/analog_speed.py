@@ -1,9 +1,11 @@
 """Analog engine speed against the plain float forward of the same network, measured in one process.
 
-Workloads: the default 784-256-128-10 MLP and LeNet-5 (conv layers as im2col MVMs), 10,000 inputs (LeNet:
-``--lenet-inputs``), programming error, per-inference read noise, 8-bit DAC and ADC, 16-level cells, 128x128
-tiles (the default realistic preset). Float and analog forwards are timed in one window, interleaved (the order
-alternates every repetition); the figure is the median of the per-repetition ratios, with its range. Prints JSON.
+Workloads: the default 784-256-128-10 MLP and LeNet-5 (conv layers as im2col MVMs), at batches of 1, 256 and
+10,000 inputs, with the default realistic preset (state-dependent programming error after program-and-verify,
+per-read output-referred read noise, approximate IR drop folded into the conductances, 8-bit DAC and ADC,
+16-level cells, 128x128 tiles). Float and analog forwards are timed in one window, interleaved (the order alternates
+every repetition), 1 torch thread; each case reports the median of the per-repetition ratios of wall time
+(``analog_over_float``) and of process CPU time (``analog_over_float_cpu``), with their ranges. Prints JSON.
 """
 
 from __future__ import annotations
@@ -25,26 +27,33 @@ from reram.compile import FLOW_SPECS, compile_flow
 from reram.config import load_config
 
 
-def paired(f_float, f_analog, repeats: int) -> dict:
-    """Interleaved wall-clock timing; the median of per-repetition analog/float ratios."""
+def _time(fn, calls: int) -> tuple[float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - w0) / calls, (time.process_time() - c0) / calls
+
+
+def paired(f_float, f_analog, repeats: int, calls: int) -> dict:
+    """Interleaved timing of ``calls`` forwards per side and repetition; medians of per-repetition ratios."""
     f_float(), f_analog()  # warm-up
-    tf, ta, ratios = [], [], []
+    wall, cpu, tf, ta = [], [], [], []
     for r in range(repeats):
-        order = (f_float, f_analog) if r % 2 == 0 else (f_analog, f_float)
-        times = {}
-        for fn in order:
-            t0 = time.perf_counter()
-            fn()
-            times[fn] = time.perf_counter() - t0
-        tf.append(times[f_float])
-        ta.append(times[f_analog])
-        ratios.append(times[f_analog] / times[f_float])
-    return {"float_wall_s_median": statistics.median(tf), "analog_wall_s_median": statistics.median(ta),
-            "analog_over_float_median": statistics.median(ratios),
-            "analog_over_float_range": [min(ratios), max(ratios)], "repeats": repeats}
+        order = ("float", "analog") if r % 2 == 0 else ("analog", "float")
+        t = {}
+        for side in order:
+            t[side] = _time(f_float if side == "float" else f_analog, calls)
+        tf.append(t["float"][0])
+        ta.append(t["analog"][0])
+        wall.append(t["analog"][0] / t["float"][0])
+        cpu.append(t["analog"][1] / max(t["float"][1], 1e-9))
+    return {"float_wall_s": statistics.median(tf), "analog_wall_s": statistics.median(ta),
+            "analog_over_float": statistics.median(wall), "analog_over_float_range": [min(wall), max(wall)],
+            "analog_over_float_cpu": statistics.median(cpu), "analog_over_float_cpu_range": [min(cpu), max(cpu)],
+            "repeats": repeats, "calls_per_repeat": calls}
 
 
-def lenet(n: int, seed: int = 0):
+def lenet(seed: int = 0):
     from reram.models import build_model, spec_from_config
 
     torch.manual_seed(seed)
@@ -58,31 +67,36 @@ def lenet(n: int, seed: int = 0):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--lenet-inputs", type=int, default=10000)
+    ap.add_argument("--batches", default="1,256,10000")
+    ap.add_argument("--nets", default="mlp,lenet5")
     args = ap.parse_args()
+    torch.set_num_threads(1)
     mlp, x_codes, calib, source = workload()
     cfg = load_config(None, ["calibration.finetune_iters=0"])
     dev = resolve_device(cfg)
     x = torch.tensor(x_codes, dtype=torch.float32) / 255.0
-    results: dict = {"workload": {"inputs": len(x), "data": source, "preset": dev.name,
-                                  "read_noise": dev.read_noise, "read_noise_mode": dev.read_noise_mode,
-                                  "program_sigma_model": dev.sigma_model, "dac_bits": cfg.dac.bits,
-                                  "adc_bits": cfg.adc.bits, "cell_levels": 2**dev.cell_bits,
-                                  "array": f"{cfg.array.rows}x{cfg.array.cols}", "ir_drop": dev.ir_drop},
-                     "convention": "wall time, float and analog interleaved in one window; median of "
-                                   "per-repetition ratios", "cases": {}}
-    cases = {"mlp-784-256-128-10": (mlp.eval(), x),
-             "lenet5": (lenet(args.lenet_inputs), x[: args.lenet_inputs])}
-    for name, (model, xs) in cases.items():
+    results: dict = {
+        "workload": {"data": source, "preset": dev.name, "program_sigma_model": dev.sigma_model,
+                     "program_and_verify_cycles": dev.verify_cycles, "read_noise": dev.read_noise,
+                     "read_noise_mode": dev.read_noise_mode, "ir_drop": dev.ir_drop, "dac_bits": cfg.dac.bits,
+                     "dac_mode": cfg.dac.mode, "adc_bits": cfg.adc.bits, "cell_levels": 2**dev.cell_bits,
+                     "array": f"{cfg.array.rows}x{cfg.array.cols}", "dtype": "float32", "threads": 1},
+        "convention": "float and analog interleaved in one window, 1 thread; medians of per-repetition ratios of "
+                      "wall and process CPU time", "cases": {}}
+    nets = {"mlp": ("mlp-784-256-128-10", mlp.eval()), "lenet5": ("lenet5", lenet())}
+    for key in args.nets.split(","):
+        name, model = nets[key]
         cm = compile_flow(model, cfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
         analog = AnalogModel(cm, dev, seed=0)
         analog.eval()
-        results["cases"][name] = {"inputs": len(xs), "threads": {}}
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
+        for batch in (int(b) for b in args.batches.split(",")):
+            xs = x[:batch]
+            calls = max(1, min(200, 2000 // batch))
             with torch.no_grad():
-                res = paired(lambda m=model, v=xs: m(v), lambda a=analog, v=xs: a(v), args.repeats)
-            results["cases"][name]["threads"][str(threads)] = res
+                res = paired(lambda m=model, v=xs: m(v), lambda a=analog, v=xs: a(v), args.repeats, calls)
+            results["cases"][f"{name} batch {batch}"] = res
+            print(f"{name} batch {batch}: analog/float wall {res['analog_over_float']:.2f}x, cpu "
+                  f"{res['analog_over_float_cpu']:.2f}x", file=sys.stderr)
     print(json.dumps(results, indent=2))
 
 

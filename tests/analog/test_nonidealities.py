@@ -293,3 +293,48 @@ def test_input_modes_keep_accuracy_under_default_noise(build, mnist_small, mode)
     base = AnalogModel(ref, dev, seed=0).evaluate(x, y)
     acc = AnalogModel(cm, dev_m, seed=0).evaluate(x, y)
     assert acc > base - 0.02, (mode, acc, base)
+
+
+def test_recalibration_is_kept_only_when_it_helps_on_the_calibration_split(compiled_default, mnist_small,
+                                                                            monkeypatch):
+    """A re-calibration that lowers the chip's calibration-split accuracy is reverted, and the choice recorded."""
+    from reram.analog import evaluate
+    from reram.compile import calibrate
+
+    _, dev, cm = compiled_default
+    calib = mnist_small["calib"][:400]
+    calib_y = np.asarray(evaluate.AnalogModel(cm, dev, seed=0).predict(calib))  # a chip's answers as labels
+    x, y = mnist_small["test_x"][:300], mnist_small["test_y"][:300]
+    good = evaluate.evaluate_chips(cm, dev, x, y, [5], calib, bias_recal=True, progress=False, calib_y=calib_y)
+    assert set(good[0].recal) == {"kept", "calib_accuracy_before", "calib_accuracy_after"}
+    real = calibrate.bias_recalibration
+
+    def sabotage(cm_, chip, dev_, calib_x, fit="gain_offset", target="pre_relu"):
+        out = real(cm_, chip, dev_, calib_x, fit, target)
+        for cl in chip.layers:
+            cl.req_bias = cl.req_bias + 10**9  # a re-calibration gone wrong
+        return out
+
+    monkeypatch.setattr(calibrate, "bias_recalibration", sabotage)
+    bad = evaluate.evaluate_chips(cm, dev, x, y, [5], calib, bias_recal=True, progress=False, calib_y=calib_y)
+    r = bad[0].recal
+    assert r["kept"] is False and r["calib_accuracy_after"] < r["calib_accuracy_before"]
+    assert all(cl.req_bias is None for cl in bad[0].chip.layers)  # reverted to the compiled constants
+    assert bad[0].accuracy > 0.8
+
+
+def test_bf16_variance_matmul_keeps_the_noise_std_within_2_percent(setup):
+    """The float32 engine computes the read-noise variance in bfloat16: its standard deviation stays within 2 % of
+    the exact (float64) one on a real layer's conductances and inputs."""
+    from reram.analog.engine import variance_bmm
+
+    cm, dev, x = setup
+    layer = AnalogModel(cm, replace(dev, read_noise=0.01), seed=0, dtype=torch.float64).layers[0]
+    _, g2 = layer._scaled(layer.dG, layer.G2)  # (S, T, R, out), float64
+    codes = torch.as_tensor(pixel_codes(cm, x), dtype=torch.float64)
+    xp = torch.nn.functional.pad(codes, (0, layer.pad)).reshape(len(codes), layer.T, -1).transpose(0, 1)
+    exact = torch.bmm(xp.square(), g2[0]).sqrt()
+    fast = variance_bmm(xp.square().float(), g2[0].float()).sqrt().double()
+    active = exact > 0
+    rel = ((fast - exact).abs()[active] / exact[active])
+    assert float(rel.max()) < 0.02 and float(rel.mean()) < 0.005

@@ -65,13 +65,25 @@ def test_full_small_run_sections(small_full_run):
     cal = m["calibration"]
     assert cal["flow"] == "default"
     assert cal["passes"][:4] == ["fold_batchnorm", "activation_scaling", "map_conductances", "tile"]
-    assert "bias_recalibration" in cal["passes"] and "hw_aware_finetune" in cal["passes"]
+    assert "bias_recalibration" in cal["passes"]
+    # fine-tuning is kept only when it raises the calibration-split accuracy, and the choice is recorded
+    k = cal["kept_steps"]["hw_aware_finetune"]
+    assert k["split"] == "calibration" and k["kept"] == (k["calib_accuracy_with"] > k["calib_accuracy_without"])
+    assert ("hw_aware_finetune" in cal["passes"]) == k["kept"]
+    # the per-chip re-calibration's choice, per chip, on the calibration split
+    assert len(a["recalibration"]) == 2 and all(set(r) == {"kept", "calib_accuracy_before", "calib_accuracy_after"}
+                                                for r in a["recalibration"])
+    assert all(r["kept"] == (r["calib_accuracy_after"] >= r["calib_accuracy_before"]) for r in a["recalibration"])
     steps = cal["ablation"]
-    assert len(steps) == 6 and steps[0]["step"].startswith("1 naive")
+    assert len(steps) == 8 and steps[0]["step"].startswith("1 naive")
     assert "unipolar" in steps[2]["step"] and "logits signed" in steps[2]["step"]
     assert "signed" in steps[3]["step"] and "pre-ReLU" in steps[3]["step"]
-    # step 6 is the analog stage's figure (same flow, same chips)
-    assert steps[5]["test_accuracy_mean"] == a["test_accuracy_mean"]
+    assert steps[6]["step"].startswith("7 + program-and-verify (6 cycles")
+    # step 7 is the analog stage's figure (same flow, same chips) when the flow kept fine-tuning
+    if k["kept"]:
+        assert steps[6]["test_accuracy_mean"] == a["test_accuracy_mean"]
+    assert steps[7]["step"].startswith("8 + hardware-aware training") and steps[7]["train_seconds"] > 0
+    assert 0.5 < steps[7]["software_test_accuracy"] <= 1
     # post-ReLU ADC calibration loses most of the accuracy: negative partial sums clip
     assert steps[2]["test_accuracy_mean"] < steps[3]["test_accuracy_mean"] - 0.2
     for f in ("compiled/ir.json", "compiled/ir.npz", "chip0.npz", "adc_samples.npz"):
@@ -106,5 +118,9 @@ def test_full_small_run_energy(small_full_run):
     assert set(e["sensitivity"]) == {"input_bits", "adc_bits", "cell_bits", "array_size"}
     shares = e["sensitivity"]["input_bits"][0]["shares"]
     assert sum(shares.values()) == pytest.approx(1.0)
+    # the one-time programming cost of chip 0: program-and-verify rewrites, counted and costed
+    pr = e["programming"]
+    assert pr["recorded"] and pr["verify_cycles"] == 6 and 1 < pr["writes_per_cell"] < 7
+    assert pr["energy_j"] > pr["pulses"] * 10e-12 and pr["time_s"] > 0
     tw = [r["tops_per_w"]["macro"] for r in e["sensitivity"]["adc_bits"]]
     assert tw == sorted(tw, reverse=True)  # more ADC bits, more energy per conversion
