@@ -36,7 +36,7 @@ from .irdrop import approx_factors, array_layout
 from .presets import DeviceParams
 from .program import Chip, ChipLayer, program_chip, set_time
 
-ROW_CHUNK = 1024  # MVM rows per batched piece of the inference path
+CHUNK_ELEMENTS = 2**21  # elements of one (tiles, rows, out) temporary of the inference path (8 MB in float32)
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:
@@ -192,6 +192,9 @@ class AnalogLayer(nn.Module):
             dG, lin_dG = self.dG, None
             if self._scaled_cache is None:
                 dGs, G2s = self._scaled(self.dG, self.G2)
+                if self.T == 1 and self.pad:  # one partial tile: no padded rows to multiply by zero
+                    n_in = self.ir.in_features
+                    dGs, G2s = dGs[:, :, :n_in].contiguous(), G2s[:, :, :n_in].contiguous()
                 if G2s.dtype == torch.float32:  # variance_bmm's operand, converted once
                     G2s = G2s.to(torch.bfloat16)
                 self._scaled_cache = (dGs, G2s)
@@ -241,17 +244,19 @@ class AnalogLayer(nn.Module):
         """The inference path of :meth:`forward_acc`: all row tiles of a slice in one batched matmul (T, N, R) @
         (T, R, out), one read-noise draw per slice, the ADC in place, the tiles summed once. Same arithmetic as the
         per-tile loop: ADC codes are integers, so the order of the sums does not change them."""
-        if x.shape[0] > ROW_CHUNK:  # cache-sized pieces: the (T, rows, out) temporaries of a large batch spill
-            return torch.cat([self._acc_tiles_batched(x[i : i + ROW_CHUNK], dGs, G2s, weights, noise_gen)
-                              for i in range(0, x.shape[0], ROW_CHUNK)])
+        chunk = max(256, CHUNK_ELEMENTS // (self.T * dGs.shape[-1]))
+        if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, out) temporaries of a large batch spill
+            return torch.cat([self._acc_tiles_batched(x[i : i + chunk], dGs, G2s, weights, noise_gen)
+                              for i in range(0, x.shape[0], chunk)])
         arch = self.arch
-        N, T, R = x.shape[0], self.T, arch.rows
-        xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
+        N, T, R = x.shape[0], self.T, dGs.shape[2]  # R: the rows per tile as cached (trimmed for one tile)
+        extra = T * R - x.shape[1]
+        xp = torch.nn.functional.pad(x, (0, extra)) if extra else x
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(xp, arch, self.dtype)):
-            xt = xs.reshape(N, T, R).transpose(0, 1)  # (T, N, R)
+            xt = xs.reshape(1, N, R) if T == 1 else xs.reshape(N, T, R).transpose(0, 1).contiguous()  # (T, N, R)
             xsq = (xt if integrating else xt.square()) if r > 0 else None
             for s in range(dGs.shape[0]):
                 v = torch.bmm(xt, dGs[s])  # (T, N, out), in ADC LSB units
