@@ -174,3 +174,24 @@ def test_older_ir_file_is_a_clear_error(tmp_path):
     (tmp_path / "ir.json").write_text(json.dumps(doc))
     with pytest.raises(IRError, match=r"IR format version 1, this reram reads 2; re-run the 'compile' stage"):
         CompiledModel.load(tmp_path)
+
+
+def test_conv_inference_path_matches_im2col_path_with_read_noise():
+    """The inference path convolves each row tile's kernels instead of forming im2col rows: noise-free it gives the
+    same codes, and with read noise the same spread (the variance convolved on x^2)."""
+    net = _net({"kernel_size": 5, "stride": 1, "padding": 2}, nn.MaxPool2d(2))
+    cm, dev = _compile(net, "array.rows=16")  # 25 kernel rows over 2 row tiles
+    px, _ = _digits(32)
+    x = torch.from_numpy(pixel_codes(cm, px).astype(np.float32))
+    layer = AnalogModel(cm, replace(dev, read_noise=0.0), seed=1).layers[0]
+    assert layer.T == 2
+    with torch.no_grad():
+        fast = layer._acc_conv(x, None)
+        ref = layer.forward_acc(layer.patches(x).requires_grad_(), None).detach()
+    torch.testing.assert_close(fast, ref)
+    noisy = AnalogModel(cm, replace(dev, read_noise=0.05), seed=1).layers[0]
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        a = torch.stack([noisy._acc_conv(x, gen) for _ in range(30)]).std(0)
+    b = torch.stack([noisy.forward_acc(noisy.patches(x).requires_grad_(), gen).detach() for _ in range(30)]).std(0)
+    assert float(a.mean() / b.mean()) == pytest.approx(1.0, abs=0.1)

@@ -23,6 +23,7 @@ programmed (noisy) conductances.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -135,6 +136,7 @@ class AnalogLayer(nn.Module):
         self._set_g(gp, gn)
         self.adc_mult_t = torch.tensor(cl.adc_mult, dtype=torch.float64)
         self._scaled_cache: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._conv_cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         M = cl.req_mult if cl.req_mult is not None else self.ir.req_mult
         B = cl.req_bias if cl.req_bias is not None else self.ir.req_bias
         self.req_mult = torch.tensor(M, dtype=torch.float64)
@@ -171,8 +173,68 @@ class AnalogLayer(nn.Module):
     def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
         (pooled for a conv layer that pools) or the logits."""
-        y = self._digital(self.forward_acc(self.patches(x), noise_gen))
+        if self.ir.kind == "conv2d" and self._batched_ok(x):
+            acc = self._acc_conv(x, noise_gen)
+        else:
+            acc = self.forward_acc(self.patches(x), noise_gen)
+        y = self._digital(acc)
         return y if self.is_last else self.finish(y, x.shape[0])
+
+    def _batched_ok(self, x: torch.Tensor) -> bool:
+        """The batched inference path applies: no gradients wanted, the output-referred read-noise form."""
+        cell_mode = self.dev.read_noise > 0 and self.dev.read_noise_mode == "cell"
+        return not cell_mode and not (torch.is_grad_enabled() and (x.requires_grad or self.trainable))
+
+    @torch.no_grad()
+    def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """A convolution's ``acc`` without im2col: each row tile's conductances become conv2d kernels (zero outside
+        the tile's rows), all tiles in one conv2d, the read-noise variance in another on x^2 (x for integrating
+        inputs). The outputs are the im2col MVM rows (sample-major, then position), so the ADC, the tile sums and
+        everything after are the same as :meth:`_acc_tiles_batched`."""
+        arch, c = self.arch, self.ir.conv
+        if self._conv_cache is None:
+            dGs, G2s = self._inference_operands()
+            S, T, R, out = dGs.shape
+            C, H, W = c["in_shape"]
+            n_in = self.ir.in_features
+
+            def kernels(g: torch.Tensor) -> torch.Tensor:  # (T, R, out) -> (T * out, C, kh, kw)
+                k = torch.zeros(T, out, n_in, dtype=self.dtype, device=g.device)
+                for t in range(T):
+                    nr = min(R, n_in - t * R)
+                    k[t, :, t * R : t * R + nr] = g[t, :nr].t().to(self.dtype)
+                return k.reshape(T * out, C, *c["kernel"])
+
+            self._conv_cache = [(kernels(dGs[s]), kernels(G2s[s])) for s in range(S)]
+        C, H, W = c["in_shape"]
+        Ho, Wo = c["out_hw"]
+        T, out = self.T, self.ir.out_features
+        n = x.shape[0]
+        chunk = max(1, CHUNK_ELEMENTS // (T * Ho * Wo * out))
+        if n > chunk:
+            return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen) for i in range(0, n, chunk)])
+        r = self.dev.read_noise
+        integrating = arch.dac_mode == "integrating"
+        weights = [[float(2 ** (b * arch.slice_bits) * arch.levels**s) for s in range(len(self._conv_cache))]
+                   for b in range(arch.input_slices)]
+        conv = partial(torch.nn.functional.conv2d, stride=tuple(c["stride"]), padding=tuple(c["padding"]))
+        acc: torch.Tensor | None = None
+        for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):
+            xsq = (xs if integrating else xs.square()) if r > 0 else None
+            for s, (k_sig, k_var) in enumerate(self._conv_cache):
+                # (N, T * out, Ho, Wo) -> (T, N * Ho * Wo, out): the im2col row order
+                v = conv(xs, k_sig).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
+                if xsq is not None:
+                    sd = conv(xsq, k_var).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
+                    eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype, device="cpu").to(v.device)
+                    v.addcmul_(sd.clamp_min_(0).sqrt_(), eps)
+                if self.collect:
+                    self._record(v)
+                part = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi).sum(0)
+                w = weights[b][s]
+                acc = part.mul_(w) if acc is None else acc.add_(part, alpha=w)
+        assert acc is not None
+        return acc
 
     def patches(self, x: torch.Tensor) -> torch.Tensor:
         """Flat inputs -> MVM rows: (N * positions, in_features) im2col patches of a conv layer."""
@@ -190,15 +252,7 @@ class AnalogLayer(nn.Module):
             dGs, G2s = self._scaled(dG, G2)
         else:
             dG, lin_dG = self.dG, None
-            if self._scaled_cache is None:
-                dGs, G2s = self._scaled(self.dG, self.G2)
-                if self.T == 1 and self.pad:  # one partial tile: no padded rows to multiply by zero
-                    n_in = self.ir.in_features
-                    dGs, G2s = dGs[:, :, :n_in].contiguous(), G2s[:, :, :n_in].contiguous()
-                if G2s.dtype == torch.float32:  # variance_bmm's operand, converted once
-                    G2s = G2s.to(torch.bfloat16)
-                self._scaled_cache = (dGs, G2s)
-            dGs, G2s = self._scaled_cache
+            dGs, G2s = self._inference_operands()
         N, IN, R = x.shape[0], self.ir.in_features, arch.rows
         r = self.dev.read_noise
         cell_mode = r > 0 and self.dev.read_noise_mode == "cell"
@@ -237,6 +291,19 @@ class AnalogLayer(nn.Module):
             lin = (xp @ g_lin.reshape(-1, g_lin.shape[-1])) * self._lsb_mult.mean()
             acc = acc + lin - lin.detach()
         return acc
+
+    def _inference_operands(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The programmed conductances scaled to ADC LSBs and the read-noise variance weights, (S, T, R, out), built
+        once per chip state."""
+        if self._scaled_cache is None:
+            dGs, G2s = self._scaled(self.dG, self.G2)
+            if self.T == 1 and self.pad:  # one partial tile: no padded rows to multiply by zero
+                n_in = self.ir.in_features
+                dGs, G2s = dGs[:, :, :n_in].contiguous(), G2s[:, :, :n_in].contiguous()
+            if G2s.dtype == torch.float32:  # variance_bmm's operand, converted once
+                G2s = G2s.to(torch.bfloat16)
+            self._scaled_cache = (dGs, G2s)
+        return self._scaled_cache
 
     @torch.no_grad()
     def _acc_tiles_batched(self, x: torch.Tensor, dGs: torch.Tensor, G2s: torch.Tensor, weights: list[list[float]],
