@@ -36,6 +36,8 @@ VALUES: dict[str, object] = {
     "model.arch": "lenet5", "model.hidden": [16], "model.batchnorm": False,
     "model.layers": [{"op": "linear", "out": 10}],
     "train.epochs": 2, "train.batch_size": 32, "train.lr": 1e-2, "train.weight_decay": 1e-2, "train.threads": 2,
+    "train.hwa": True, "train.hwa_noise_scale": 2.0,
+    "program.verify_cycles": 2, "program.tolerance": 2e-6, "program.pulses_per_write": 4.0,
     "device.preset": "ideal", "device.g_min": 4e-6, "device.g_max": 60e-6, "device.cell_bits": 3, "device.slices": 2,
     "device.program_sigma": 0.05, "device.sigma_model": "constant", "device.read_noise": 0.05,
     "device.read_noise_mode": "cell", "device.stuck_low": 0.01, "device.stuck_high": 0.01, "device.drift_nu": 0.05,
@@ -148,7 +150,7 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
     assert inert == [], f"keys that changed nothing and were not refused: {inert}"
     # the refusals this configuration must give: inert keys, and settings this machine cannot run
     assert set(refused) >= {"device.program_sigma", "device.drift_nu", "device.drift_time", "data.dataset",
-                            "dac.phases"}
+                            "dac.phases", "train.hwa_noise_scale"}
     for key in ("device.program_sigma", "device.drift_nu", "device.drift_time", "device.drift_t0"):
         assert "has no effect" in refused[key]
 

@@ -82,7 +82,8 @@ def test_full_small_run_sections(small_full_run):
     # step 7 is the analog stage's figure (same flow, same chips) when the flow kept fine-tuning
     if k["kept"]:
         assert steps[6]["test_accuracy_mean"] == a["test_accuracy_mean"]
-    assert steps[7]["step"].startswith("8 + hardware-aware training") and steps[7]["train_seconds"] > 0
+    assert steps[7]["step"].startswith("8 + hardware-aware training") and "train_seconds" not in steps[7]
+    assert m["timing"]["ablation_second_network_train_seconds"] > 0  # wall times live in timing only
     assert 0.5 < steps[7]["software_test_accuracy"] <= 1
     # post-ReLU ADC calibration loses most of the accuracy: negative partial sums clip
     assert steps[2]["test_accuracy_mean"] < steps[3]["test_accuracy_mean"] - 0.2

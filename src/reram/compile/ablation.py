@@ -7,6 +7,7 @@ without it when the run used it; its training time is recorded as the technique'
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -22,19 +23,32 @@ from .ir import CompiledModel
 
 def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: CompiledModel | None = None,
                  default_summary: dict | None = None, progress: bool = True,
-                 model_spec: dict | None = None) -> list[dict[str, object]]:
+                 model_spec: dict | None = None, tuned_cm: CompiledModel | None = None) -> list[dict[str, object]]:
     """Rows of the ablation table. Step 7 reuses the analog stage's figures when they come from the same
     (default) flow and chips, so its numbers are identical to ``analog.test_accuracy_mean``. ``model_spec``: the
-    network's spec, to train the second network of step 8 (left out when None)."""
+    network's spec, to train the second network of step 8 (left out when None). ``tuned_cm``: the run's fine-tuned
+    compiled model (the default flow's, with program-and-verify), reused by step 7 instead of fine-tuning again."""
     dev = resolve_device(cfg)
     calib = splits.calib_x.astype(np.float32) / 255.0
     n = cfg.calibration.ablation_chips
     seeds = [chip_seed(cfg.run.seed, c) for c in range(n)]
     rows: list[dict[str, object]] = []
 
+    tuned: dict[bool, CompiledModel] = {}  # fine-tuned models by "verified": steps 5 and 6 share theirs
+    if tuned_cm is not None:
+        tuned[True] = tuned_cm
+
     def measure(label: str, spec, net: nn.Module) -> dict:
-        cm = compile_flow(net, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
-                          progress=progress)
+        if spec.finetune and net is model and spec.verify in tuned:
+            cm = copy.deepcopy(tuned[spec.verify])
+            cm.passes = [p for p in cm.passes if p != "bias_recalibration"] + (["bias_recalibration"]
+                                                                               if spec.bias_recal else [])
+            cm.flow = spec.name
+        else:
+            cm = compile_flow(net, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
+                              progress=progress)
+            if spec.finetune and net is model:
+                tuned[spec.verify] = cm
         evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
                                bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
                                progress=progress, label=f"ablation {label[:1]}", calib_y=splits.calib_y)

@@ -116,6 +116,7 @@ def stage_compile(ctx: RunContext) -> None:
         cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
                           progress=ctx.progress, base=plain)
         kept = _keep_finetune(ctx, cm, plain, dev)
+        ctx.cache["tuned_compiled"] = cm  # the ablation's step 7, whichever the flow keeps
         if not kept["kept"]:
             plain.flow = spec.name
             plain.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()}
@@ -216,8 +217,12 @@ def stage_calibrate(ctx: RunContext) -> None:
     reuse = ctx.metrics.get("analog") if cfg.calibration.flow == "default" else None
     t0 = time.perf_counter()
     rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress,
-                        model_spec=None if ctx.model_file else model_spec(ctx))
+                        model_spec=None if ctx.model_file else model_spec(ctx),
+                        tuned_cm=ctx.cache.get("tuned_compiled") if cfg.calibration.flow == "default" else None)
     ctx.metrics["timing"]["ablation_seconds"] = time.perf_counter() - t0
+    for row in rows:  # wall times live in timing only
+        if "train_seconds" in row:
+            ctx.metrics["timing"]["ablation_second_network_train_seconds"] = row.pop("train_seconds")
     ctx.metrics["calibration"]["ablation"] = rows
 
 

@@ -131,7 +131,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         versions=metrics["meta"].get("versions", {}), dataset=metrics["meta"].get("dataset", {}),
         summary=_summary(metrics), images=images, software=sw, analog=an, calibration=cal,
         cosim=metrics.get("cosim", {}), synth=metrics.get("synth", {}), energy=en, config_toml=config_toml,
-        followups=metrics.get("followups") or {},
+        followups=metrics.get("followups") or {}, timing=metrics.get("timing", {}),
     )
     path = run_dir / "report.html"
     atomic_write_text(path, html)
