@@ -183,7 +183,9 @@ class AnalogLayer(nn.Module):
     def _batched_ok(self, x: torch.Tensor) -> bool:
         """The batched inference path applies: no gradients wanted, the output-referred read-noise form."""
         cell_mode = self.dev.read_noise > 0 and self.dev.read_noise_mode == "cell"
-        return not cell_mode and not (torch.is_grad_enabled() and (x.requires_grad or self.trainable))
+        if cell_mode or (self.trainable and self.training):  # fine-tuning draws fresh conductances per call
+            return False
+        return not (torch.is_grad_enabled() and (x.requires_grad or self.trainable))
 
     @torch.no_grad()
     def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:

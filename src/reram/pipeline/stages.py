@@ -119,7 +119,7 @@ def stage_compile(ctx: RunContext) -> None:
         ctx.cache["tuned_compiled"] = cm  # the ablation's step 7, whichever the flow keeps
         if not kept["kept"]:
             plain.flow = spec.name
-            plain.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()}
+            plain.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()} | {"finetune": False}
             cm = plain
     else:
         cm = compile_flow(ctx.model, cfg, dev, spec, _calib_float(ctx), sp.train_x, sp.train_y, seed=cfg.run.seed,
