@@ -226,13 +226,9 @@ class AnalogLayer(nn.Module):
             for s, (k_sig, k_var) in enumerate(self._conv_cache):
                 # (N, T * out, Ho, Wo) -> (T, N * Ho * Wo, out): the im2col row order
                 v = conv(xs, k_sig).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
-                if xsq is not None:
-                    sd = conv(xsq, k_var).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
-                    eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype, device="cpu").to(v.device)
-                    v.addcmul_(sd.clamp_min_(0).sqrt_(), eps)
-                if self.collect:
-                    self._record(v)
-                part = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi).sum(0)
+                var = None if xsq is None else \
+                    conv(xsq, k_var).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
+                part = self._adc_tiles(v, var, noise_gen)
                 w = weights[b][s]
                 acc = part.mul_(w) if acc is None else acc.add_(part, alpha=w)
         assert acc is not None
@@ -329,17 +325,21 @@ class AnalogLayer(nn.Module):
             xsq = (xt if integrating else xt.square()) if r > 0 else None
             for s in range(dGs.shape[0]):
                 v = torch.bmm(xt, dGs[s])  # (T, N, out), in ADC LSB units
-                if xsq is not None:
-                    sd = variance_bmm(xsq, G2s[s]).sqrt_()
-                    eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype, device="cpu").to(v.device)
-                    v.addcmul_(sd, eps)
-                if self.collect:
-                    self._record(v)
-                part = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi).sum(0)
+                part = self._adc_tiles(v, None if xsq is None else variance_bmm(xsq, G2s[s]), noise_gen)
                 w = weights[b][s]
                 acc = part.mul_(w) if acc is None else acc.add_(part, alpha=w)
         assert acc is not None
         return acc
+
+    def _adc_tiles(self, v: torch.Tensor, var: torch.Tensor | None, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """Pre-ADC values (T, rows, out) in LSB units, with their read-noise variance (or None): one noise draw, the
+        ADC in place (counted when collecting statistics), and the tiles summed."""
+        if var is not None:
+            eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype, device="cpu").to(v.device)
+            v.addcmul_(var.clamp_min_(0).sqrt_(), eps)
+        if self.collect:
+            self._record(v)
+        return v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi).sum(0)
 
     @property
     def _lsb_mult(self) -> torch.Tensor:

@@ -104,10 +104,6 @@ class EnergyPreset:
         out += ["", *self.adc.toml_lines()]
         return "\n".join(out) + "\n"
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "origin": self.origin,
-                "figures": {k: f.to_dict() for k, f in self.figures.items()}, "adc": self.adc.to_dict()}
-
 
 def _num(v: float) -> str:
     return repr(float(v))
