@@ -217,8 +217,7 @@ class AnalogLayer(nn.Module):
             return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen) for i in range(0, n, chunk)])
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
-        weights = [[float(2 ** (b * arch.slice_bits) * arch.levels**s) for s in range(len(self._conv_cache))]
-                   for b in range(arch.input_slices)]
+        weights = self._slice_weights()
         conv = partial(torch.nn.functional.conv2d, stride=tuple(c["stride"]), padding=tuple(c["padding"]))
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):
@@ -254,8 +253,7 @@ class AnalogLayer(nn.Module):
         N, IN, R = x.shape[0], self.ir.in_features, arch.rows
         r = self.dev.read_noise
         cell_mode = r > 0 and self.dev.read_noise_mode == "cell"
-        weights = [[float(2 ** (b * arch.slice_bits) * arch.levels**s) for s in range(dG.shape[0])]
-                   for b in range(arch.input_slices)]
+        weights = self._slice_weights()
         integrating = arch.dac_mode == "integrating"
         if not cell_mode and not (torch.is_grad_enabled() and (x.requires_grad or self.trainable)):
             return self._acc_tiles_batched(x, dGs, G2s, weights, noise_gen)
@@ -289,6 +287,11 @@ class AnalogLayer(nn.Module):
             lin = (xp @ g_lin.reshape(-1, g_lin.shape[-1])) * self._lsb_mult.mean()
             acc = acc + lin - lin.detach()
         return acc
+
+    def _slice_weights(self) -> list[list[float]]:
+        """The shift-add weight of input slice b and weight slice s: 2^(b * slice_bits) * levels^s."""
+        a = self.arch
+        return [[float(2 ** (b * a.slice_bits) * a.levels**s) for s in range(a.slices)] for b in range(a.input_slices)]
 
     def _inference_operands(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The programmed conductances scaled to ADC LSBs and the read-noise variance weights, (S, T, R, out), built
