@@ -74,6 +74,36 @@ def test_program_and_verify_narrows_the_error_and_counts_writes(setup):
         dev, sigma_model="state_dependent", verify_cycles=6), seed=3).layers[0].g_pos)
 
 
+def test_fine_tuning_pool_draws_cells_programmed_like_a_chip(setup):
+    """Hardware-aware fine-tuning draws each step's conductances from a pool of cells programmed per level
+    (program-and-verify and stuck-at faults included): per level, the error's mean and spread match programming the
+    whole layer, and every step draws anew."""
+    from reram.analog.program import programmed_pool, sample_programmed, weight_digits
+
+    cm, dev, _ = setup
+    on = replace(dev, sigma_model="state_dependent", read_noise=0.01, verify_cycles=6, verify_tolerance=1e-6,
+                 stuck_low=0.002, stuck_high=0.001)
+    arch = cm.arch
+    gen = torch.Generator().manual_seed(5)
+    pool = programmed_pool(arch, on, gen)
+    pos, _ = weight_digits(cm.layers[0].weight_codes, arch)
+    tp, _ = target_codes(cm.layers[0], arch)
+    chip = program_chip(cm, on, seed=3)
+    drawn = sample_programmed(pool, pos, gen)
+    assert not torch.equal(drawn, sample_programmed(pool, pos, gen))
+    for level in (0, 1, arch.levels - 1):
+        sel = (pos == level).numpy()
+        if sel.sum() < 2000:
+            continue
+        ref = (chip.layers[0].g0_pos.numpy()[sel] - tp.numpy()[sel])
+        got = (drawn.numpy()[sel] - tp.numpy()[sel])
+        stuck = lambda e: (np.abs(e) >= 4 * 2**arch.grid_sub_bits).mean()  # noqa: E731
+        inside = lambda e: e[np.abs(e) < 4 * 2**arch.grid_sub_bits]  # noqa: E731 -- stuck cells apart
+        assert abs(inside(got).std() / inside(ref).std() - 1) < 0.05
+        assert abs(inside(got).mean() - inside(ref).mean()) < 0.05 * inside(ref).std()
+        assert abs(stuck(got) - stuck(ref)) < 0.003
+
+
 def test_read_noise_on_off(setup):
     cm, dev, x = setup
     m = AnalogModel(cm, dev, seed=0)
@@ -157,6 +187,34 @@ def test_ir_drop_on_off(setup):
     base = logits(AnalogModel(cm, dev, seed=0), x)
     assert torch.equal(logits(AnalogModel(cm, off_mode, seed=0), x), base)
     assert not torch.equal(logits(AnalogModel(cm, on, seed=0), x), base)
+
+
+@pytest.mark.parametrize("rows, cols", [(128, 128), (100, 64), (64, 36)])
+def test_ir_factors_of_all_arrays_at_once_equal_each_array_alone(compiled_default, rows, cols):
+    """The engine computes the IR-drop factors of every physical array in one call; partial row and column tiles are
+    padded with empty cells. Each array alone (:func:`array_layout`, the fast model per array) gives the same."""
+    from reram.analog.engine import AnalogLayer
+    from reram.analog.irdrop import approx_factors, array_layout
+
+    _, dev, cm = compiled_default
+    dev = replace(dev, wire_resistance=2.0, ir_drop="approx")
+    arch = replace(cm.arch, rows=rows, cols=cols)
+    layer = cm.layers[1]  # 256 -> 128: partial row tiles at 100 and 64 rows, partial column tiles at 36 columns
+    al = AnalogLayer(layer, arch, dev, -128, 127, is_last=False)
+    gen = np.random.default_rng(0)
+    gp = torch.tensor(gen.uniform(0, arch.gmax_code, (2, layer.in_features, layer.out_features)))
+    gn = torch.tensor(gen.uniform(0, arch.gmax_code, (2, layer.in_features, layer.out_features)))
+    fp, fn = al._ir_factors(gp, gn)
+    rp, rn = gp.numpy().copy(), gn.numpy().copy()
+    for s in range(2):
+        for t in range(al.T):
+            rs = slice(t * rows, min((t + 1) * rows, layer.in_features))
+            for sl, phys in array_layout(gp.numpy()[s, rs], gn.numpy()[s, rs], cols):
+                f = approx_factors(phys * arch.g_lsb, dev.wire_resistance)
+                rp[s, rs, sl] *= f[:, 0::2]
+                rn[s, rs, sl] *= f[:, 1::2]
+    np.testing.assert_array_equal(fp.numpy(), rp)
+    np.testing.assert_array_equal(fn.numpy(), rn)
 
 
 def test_negative_inputs_clamp_to_zero(setup):
@@ -309,8 +367,8 @@ def test_recalibration_is_kept_only_when_it_helps_on_the_calibration_split(compi
     assert set(good[0].recal) == {"kept", "calib_accuracy_before", "calib_accuracy_after"}
     real = calibrate.bias_recalibration
 
-    def sabotage(cm_, chip, dev_, calib_x, fit="gain_offset", target="pre_relu"):
-        out = real(cm_, chip, dev_, calib_x, fit, target)
+    def sabotage(cm_, chip, dev_, calib_x, fit="gain_offset", target="pre_relu", **kw):
+        out = real(cm_, chip, dev_, calib_x, fit, target, **kw)
         for cl in chip.layers:
             cl.req_bias = cl.req_bias + 10**9  # a re-calibration gone wrong
         return out

@@ -33,11 +33,12 @@ from reram.compile.datapath import finish_torch, patches_torch
 from reram.compile.ir import ArchParams, CompiledModel, LayerIR
 from reram.compile.passes import slice_inputs
 
-from .irdrop import approx_factors, array_layout
+from .irdrop import approx_factors
 from .presets import DeviceParams
 from .program import Chip, ChipLayer, program_chip, set_time
 
 CHUNK_ELEMENTS = 2**21  # elements of one (tiles, rows, out) temporary of the inference path (8 MB in float32)
+CHUNK_SAMPLES = 512  # samples per piece of a large inference batch (AnalogModel.forward)
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:
@@ -56,14 +57,33 @@ def add_output_noise(S: torch.Tensor, x_sq: torch.Tensor, G2s: torch.Tensor,
     return S.addcmul_(sd, eps)
 
 
-def variance_bmm(x_sq: torch.Tensor, g2: torch.Tensor) -> torch.Tensor:
-    """The read-noise variance ``x_sq @ g2`` (batched over tiles). A float32 engine computes it in bfloat16 with
-    float32 accumulation (several times faster on CPUs with bf16 units): the variance's relative error is a few
-    tenths of a percent (8-bit mantissas), its standard deviation's half that -- a test bounds it at 2 %. A float64
-    engine computes it exactly."""
-    if x_sq.dtype != torch.float32:
+BF16_MIN_MACS = 2**20  # the variance matmul runs in bfloat16 from this size on (below it, bf16 kernels are slower)
+
+
+def variance_bmm(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor | None = None) -> torch.Tensor:
+    """The read-noise variance ``x_sq @ g2`` (batched over tiles). A float32 engine computes a large one in bfloat16
+    (several times faster on CPUs with bf16 units; ``g2_bf16``: ``g2`` converted once) and keeps the bf16 result: the
+    variance's relative error is a few tenths of a percent (8-bit mantissas), its standard deviation's half that -- a
+    test bounds it at 2 %. A float64 engine, and a small product, compute it exactly."""
+    if x_sq.dtype != torch.float32 or x_sq.shape[0] * x_sq.shape[1] * x_sq.shape[2] * g2.shape[-1] < BF16_MIN_MACS:
         return torch.bmm(x_sq, g2)
-    return torch.bmm(x_sq.to(torch.bfloat16), g2.to(torch.bfloat16)).to(torch.float32)
+    return torch.bmm(x_sq.to(torch.bfloat16), g2_bf16 if g2_bf16 is not None else g2.to(torch.bfloat16))
+
+
+def tiled_matmul(x: torch.Tensor, w: torch.Tensor, out_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Every row tile's product: rows ``x`` (N, in) times tiles ``w`` (T, R, C) -> (T, N, C), tile ``t`` reading rows
+    ``t R .. t R + R`` of ``x``; a last partial tile reads only the rows there are (no padding)."""
+    N, n_in = x.shape
+    T, R, C = w.shape
+    full = min(n_in // R, T)
+    out = torch.empty(T, N, C, dtype=out_dtype or w.dtype, device=w.device)
+    if full == 1:
+        torch.mm(x[:, :R], w[0], out=out[0])
+    elif full:
+        torch.bmm(x[:, : full * R].reshape(N, full, R).transpose(0, 1), w[:full], out=out[:full])
+    if full < T:
+        torch.mm(x[:, full * R :], w[full, : n_in - full * R], out=out[full])
+    return out
 
 
 def read_noise_cell(x: torch.Tensor, gp: torch.Tensor, gn: torch.Tensor, r: float,
@@ -122,38 +142,65 @@ class AnalogLayer(nn.Module):
         self.stats = LayerStats()
         self.collect = False
         self.chip_layer: ChipLayer | None = None
+        self._chip_state: tuple | None = None  # the conductance arrays and ADC multipliers loaded last (set_chip)
         self.sample_limit = 20000
         self.device_ = torch.device("cpu")
+        self._program_pool: torch.Tensor | None = None  # fine-tuning: programmed cells per level (program.py)
 
     # ------------------------------------------------------------------ chip state
     def set_chip(self, cl: ChipLayer) -> None:
-        """Load a programmed state: effective conductances (IR drop folded in) as (S, T, R, out)."""
+        """Load a programmed state: effective conductances (IR drop folded in) as (S, T, R, out). Reloading the same
+        conductance arrays and ADC multipliers (a new calibration of the activation unit only) keeps the derived
+        operands."""
+        state = (cl.g_pos, cl.g_neg, tuple(int(m) for m in cl.adc_mult))  # what the derived operands depend on
+        old = self._chip_state
+        same = old is not None and state[0] is old[0] and state[1] is old[1] and state[2] == old[2]
         self.chip_layer = cl
-        gp = torch.tensor(cl.g_pos, dtype=torch.float64)
-        gn = torch.tensor(cl.g_neg, dtype=torch.float64)
-        if self.dev.ir_drop == "approx" and self.dev.wire_resistance > 0:
-            gp, gn = self._ir_factors(gp, gn)
-        self._set_g(gp, gn)
+        self._chip_state = state
+        if not same:
+            gp = torch.tensor(cl.g_pos, dtype=torch.float64)
+            gn = torch.tensor(cl.g_neg, dtype=torch.float64)
+            if self.dev.ir_drop == "approx" and self.dev.wire_resistance > 0:
+                gp, gn = self._ir_factors(gp, gn)
+            self._set_g(gp, gn)
+            self._scaled_cache: tuple[torch.Tensor, torch.Tensor] | None = None
+            self._packed_cache: tuple[torch.Tensor, torch.Tensor] | None = None
+            self._conv_cache: tuple[torch.Tensor, torch.Tensor] | None = None
         self.adc_mult_t = torch.tensor(cl.adc_mult, dtype=torch.float64)
-        self._scaled_cache: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._conv_cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         M = cl.req_mult if cl.req_mult is not None else self.ir.req_mult
         B = cl.req_bias if cl.req_bias is not None else self.ir.req_bias
         self.req_mult = torch.tensor(M, dtype=torch.float64)
         self.req_bias = torch.tensor(B, dtype=torch.float64)
+        # inference: (acc M + B) / 2^k (+ 1/2 before the floor of a hidden layer) as acc M' + B', M' = M / 2^k and
+        # B' = B / 2^k (+ 1/2): scaling by a power of two is exact, and every value is exact in float64
+        k = 2.0 ** -self.ir.req_shift
+        self._req_scaled = ((self.req_mult * k).to(self.device_),
+                            (self.req_bias * k + (0.0 if self.is_last else 0.5)).to(self.device_))
 
     def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, R = self.arch, self.arch.rows
-        gp_n, gn_n = gp.numpy().copy(), gn.numpy().copy()
-        S, IN, _ = gp_n.shape
-        for s in range(S):
-            for t in range(self.T):
-                rs = slice(t * R, min((t + 1) * R, IN))
-                for sl, phys in array_layout(gp_n[s, rs], gn_n[s, rs], a.cols):
-                    f = approx_factors(phys * a.g_lsb, self.dev.wire_resistance)
-                    gp_n[s, rs, sl] *= f[:, 0::2]
-                    gn_n[s, rs, sl] *= f[:, 1::2]
-        return torch.from_numpy(gp_n), torch.from_numpy(gn_n)
+        """Both conductances times their IR-drop factors (:func:`approx_factors`), every physical array at once:
+        row tiles (a partial one padded with empty rows on the side away from the sense amplifiers) by column tiles
+        (G+ and G- interleaved, a partial one padded with empty columns away from the drivers); empty cells carry no
+        current, so the factors of the real cells are those of the array alone."""
+        a = self.arch
+        R, pairs = a.rows, a.cols // 2
+        S, IN, OUT = gp.shape
+        T, CT = self.T, -(-OUT // pairs)
+        phys = torch.zeros(S, T * R, CT * pairs, 2, dtype=torch.float64)
+        top = T * R - IN  # empty rows at the top of the last row tile
+        for k, g in enumerate((gp, gn)):
+            if top:  # rows 0 .. IN of the last tile start ``top`` rows down
+                phys[:, : (T - 1) * R, :OUT, k] = g[:, : (T - 1) * R]
+                phys[:, (T - 1) * R + top :, :OUT, k] = g[:, (T - 1) * R :]
+            else:
+                phys[:, :, :OUT, k] = g
+        # (S, T, R, CT, pairs * 2) -> arrays (S, T, CT, R, 2 * pairs)
+        arrays = phys.reshape(S, T, R, CT, 2 * pairs).permute(0, 1, 3, 2, 4).numpy()
+        f = torch.from_numpy(approx_factors(arrays * a.g_lsb, self.dev.wire_resistance))
+        f = f.permute(0, 1, 3, 2, 4).reshape(S, T * R, CT * pairs, 2)
+        if top:
+            f = torch.cat([f[:, : (T - 1) * R], f[:, (T - 1) * R + top :]], dim=1)
+        return gp * f[:, :, :OUT, 0], gn * f[:, :, :OUT, 1]
 
     def _tile(self, g: torch.Tensor) -> torch.Tensor:
         """(S, in, out) -> (S, T, R, out), padding rows with G_min (unused cells, zero input)."""
@@ -197,39 +244,36 @@ class AnalogLayer(nn.Module):
         if self._conv_cache is None:
             dGs, G2s = self._inference_operands()
             S, T, R, out = dGs.shape
-            C, H, W = c["in_shape"]
             n_in = self.ir.in_features
 
-            def kernels(g: torch.Tensor) -> torch.Tensor:  # (T, R, out) -> (T * out, C, kh, kw)
-                k = torch.zeros(T, out, n_in, dtype=self.dtype, device=g.device)
+            def kernels(g: torch.Tensor) -> torch.Tensor:  # (S, T, R, out) -> (T * S * out, C, kh, kw)
+                k = torch.zeros(T, S, out, n_in, dtype=self.dtype, device=g.device)
                 for t in range(T):
                     nr = min(R, n_in - t * R)
-                    k[t, :, t * R : t * R + nr] = g[t, :nr].t().to(self.dtype)
-                return k.reshape(T * out, C, *c["kernel"])
+                    k[t, :, :, t * R : t * R + nr] = g[:, t, :nr].transpose(1, 2).to(self.dtype)
+                return k.reshape(T * S * out, c["in_shape"][0], *c["kernel"])
 
-            self._conv_cache = [(kernels(dGs[s]), kernels(G2s[s])) for s in range(S)]
+            self._conv_cache = (kernels(dGs), kernels(G2s))
         C, H, W = c["in_shape"]
         Ho, Wo = c["out_hw"]
-        T, out = self.T, self.ir.out_features
+        T, S, out = self.T, arch.slices, self.ir.out_features
         n = x.shape[0]
-        chunk = max(1, CHUNK_ELEMENTS // (T * Ho * Wo * out))
+        chunk = max(1, CHUNK_ELEMENTS // (T * S * Ho * Wo * out))
         if n > chunk:
             return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen) for i in range(0, n, chunk)])
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
-        weights = self._slice_weights()
         conv = partial(torch.nn.functional.conv2d, stride=tuple(c["stride"]), padding=tuple(c["padding"]))
+        k_sig, k_var = self._conv_cache
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):
-            xsq = (xs if integrating else xs.square()) if r > 0 else None
-            for s, (k_sig, k_var) in enumerate(self._conv_cache):
-                # (N, T * out, Ho, Wo) -> (T, N * Ho * Wo, out): the im2col row order
-                v = conv(xs, k_sig).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
-                var = None if xsq is None else \
-                    conv(xsq, k_var).reshape(n, T, out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, out)
-                part = self._adc_tiles(v, var, noise_gen)
-                w = weights[b][s]
-                acc = part.mul_(w) if acc is None else acc.add_(part, alpha=w)
+            # (N, T * S * out, Ho, Wo) -> (T, N * Ho * Wo, S * out): the im2col row order, slices side by side
+            v = conv(xs, k_sig).reshape(n, T, S * out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, S * out)
+            var = None
+            if r > 0:
+                xsq = xs if integrating else xs.square()
+                var = conv(xsq, k_var).reshape(n, T, S * out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, S * out)
+            acc = self._adc_accumulate(v, var, b, acc, noise_gen)
         assert acc is not None
         return acc
 
@@ -256,8 +300,7 @@ class AnalogLayer(nn.Module):
         weights = self._slice_weights()
         integrating = arch.dac_mode == "integrating"
         if not cell_mode and not (torch.is_grad_enabled() and (x.requires_grad or self.trainable)):
-            return self._acc_tiles_batched(x, dGs, G2s, weights, noise_gen)
-        G2s = G2s.to(self.dtype)  # the per-tile path (gradients, the cell form) computes the variance exactly
+            return self._acc_tiles_batched(x, noise_gen)
         with torch.no_grad():
             slices = slice_inputs(x.detach(), arch, self.dtype)
             acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
@@ -297,52 +340,72 @@ class AnalogLayer(nn.Module):
         """The programmed conductances scaled to ADC LSBs and the read-noise variance weights, (S, T, R, out), built
         once per chip state."""
         if self._scaled_cache is None:
-            dGs, G2s = self._scaled(self.dG, self.G2)
-            if self.T == 1 and self.pad:  # one partial tile: no padded rows to multiply by zero
-                n_in = self.ir.in_features
-                dGs, G2s = dGs[:, :, :n_in].contiguous(), G2s[:, :, :n_in].contiguous()
-            if G2s.dtype == torch.float32:  # variance_bmm's operand, converted once
-                G2s = G2s.to(torch.bfloat16)
-            self._scaled_cache = (dGs, G2s)
+            self._scaled_cache = self._scaled(self.dG, self.G2)
         return self._scaled_cache
 
+    def _packed_operands(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The operands of the batched inference path, built once per chip state: (T, R, S * out), the weight slices
+        side by side (slice-major) so that one matmul per row tile reads every column pair of the layer; the variance
+        weights, and their bf16 copy in a float32 engine (:func:`variance_bmm`)."""
+        if self._packed_cache is None:
+            dGs, G2s = self._inference_operands()
+            S, T, R, out = dGs.shape
+            w = dGs.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
+            v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
+            self._packed_cache = (w, v, v.to(torch.bfloat16) if v.dtype == torch.float32 else None)
+        return self._packed_cache
+
     @torch.no_grad()
-    def _acc_tiles_batched(self, x: torch.Tensor, dGs: torch.Tensor, G2s: torch.Tensor, weights: list[list[float]],
-                           noise_gen: torch.Generator | None) -> torch.Tensor:
-        """The inference path of :meth:`forward_acc`: all row tiles of a slice in one batched matmul (T, N, R) @
-        (T, R, out), one read-noise draw per slice, the ADC in place, the tiles summed once. Same arithmetic as the
-        per-tile loop: ADC codes are integers, so the order of the sums does not change them."""
-        chunk = max(256, CHUNK_ELEMENTS // (self.T * dGs.shape[-1]))
-        if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, out) temporaries of a large batch spill
-            return torch.cat([self._acc_tiles_batched(x[i : i + chunk], dGs, G2s, weights, noise_gen)
+    def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """The inference path of :meth:`forward_acc`: every row tile and weight slice of an input slice in one batched
+        matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw, the ADC in place, the tiles
+        and slices summed once. Same arithmetic as the per-tile loop: ADC codes are integers, so the order of the
+        sums does not change them."""
+        w, var_w, var_w16 = self._packed_operands()
+        chunk = max(256, CHUNK_ELEMENTS // (self.T * w.shape[-1]))
+        if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, S * out) temporaries of a large batch spill
+            return torch.cat([self._acc_tiles_batched(x[i : i + chunk], noise_gen)
                               for i in range(0, x.shape[0], chunk)])
         arch = self.arch
-        N, T, R = x.shape[0], self.T, dGs.shape[2]  # R: the rows per tile as cached (trimmed for one tile)
-        extra = T * R - x.shape[1]
-        xp = torch.nn.functional.pad(x, (0, extra)) if extra else x
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
         acc: torch.Tensor | None = None
-        for b, xs in enumerate(slice_inputs(xp, arch, self.dtype)):
-            xt = xs.reshape(1, N, R) if T == 1 else xs.reshape(N, T, R).transpose(0, 1).contiguous()  # (T, N, R)
-            xsq = (xt if integrating else xt.square()) if r > 0 else None
-            for s in range(dGs.shape[0]):
-                v = torch.bmm(xt, dGs[s])  # (T, N, out), in ADC LSB units
-                part = self._adc_tiles(v, None if xsq is None else variance_bmm(xsq, G2s[s]), noise_gen)
-                w = weights[b][s]
-                acc = part.mul_(w) if acc is None else acc.add_(part, alpha=w)
+        for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
+            var = None
+            if r > 0:
+                x_sq = xs if integrating else xs.square()
+                if x_sq.dtype == torch.float32 and x_sq.numel() * w.shape[-1] >= BF16_MIN_MACS:
+                    var = tiled_matmul(x_sq.to(torch.bfloat16), var_w16)  # see variance_bmm
+                else:
+                    var = tiled_matmul(x_sq, var_w)
+            acc = self._adc_accumulate(tiled_matmul(xs, w), var, b, acc, noise_gen)
         assert acc is not None
         return acc
 
-    def _adc_tiles(self, v: torch.Tensor, var: torch.Tensor | None, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """Pre-ADC values (T, rows, out) in LSB units, with their read-noise variance (or None): one noise draw, the
-        ADC in place (counted when collecting statistics), and the tiles summed."""
+    def _adc_accumulate(self, v: torch.Tensor, var: torch.Tensor | None, b: int, acc: torch.Tensor | None,
+                        noise_gen: torch.Generator | None) -> torch.Tensor:
+        """Pre-ADC values (T, rows, S * out) of input slice ``b`` in LSB units, with their read-noise variance (or
+        None): one noise draw, the ADC in place (counted when collecting statistics), the tiles summed, and each weight
+        slice shift-added into ``acc`` (rows, out)."""
         if var is not None:
-            eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype, device="cpu").to(v.device)
-            v.addcmul_(var.clamp_min_(0).sqrt_(), eps)
+            if v.is_cuda:  # drawn on the CPU generator: the same numbers on every device
+                eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype).to(v.device)
+            else:
+                eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype)
+            v.addcmul_(var.sqrt_(), eps)
         if self.collect:
             self._record(v)
-        return v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi).sum(0)
+        v = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi)
+        summed = v[0] if v.shape[0] == 1 else v.sum(0)  # (rows, S * out)
+        out = self.ir.out_features
+        for s, w in enumerate(self._slice_weights()[b]):
+            part = summed[:, s * out : (s + 1) * out]
+            if acc is None:
+                acc = part if w == 1 else part.mul(w)
+            else:
+                acc.add_(part, alpha=w)
+        assert acc is not None
+        return acc
 
     @property
     def _lsb_mult(self) -> torch.Tensor:
@@ -381,10 +444,11 @@ class AnalogLayer(nn.Module):
             M = self.req_mult.to(acc.device)
             B = self.req_bias.to(acc.device)
             if not (torch.is_grad_enabled() and acc.requires_grad):  # inference: one float64 buffer, in place
-                y = acc.to(torch.float64).mul_(M).add_(B).mul_(1.0 / sh)  # 1/sh: a power of two, exact
+                m, b = self._req_scaled
+                y = torch.addcmul(b, acc.to(torch.float64), m)
                 if self.is_last:
                     return y.mul_(self.ir.next_scale).to(self.dtype)
-                return y.add_(0.5).floor_().clamp_(0, self.arch.x_max).to(self.dtype)
+                return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
         if acc.dtype == torch.float64 or not (self.trainable and self.training):
             acc = acc.to(torch.float64)
             M, B = M.to(torch.float64), B.to(torch.float64)
@@ -395,22 +459,22 @@ class AnalogLayer(nn.Module):
 
     # ------------------------------------------------------------------ fine-tuning
     def _train_conductances(self, gen):
-        """Conductances from the trainable float weights, with fresh programming noise each call."""
+        """Conductances from the trainable float weights, with fresh programming error each call: every cell an
+        independent draw of a cell programmed to its level (program-and-verify and stuck-at faults included)."""
         arch, dev = self.arch, self.dev
         qmax = arch.q_max
         qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
         q = ste_round(qf)  # (out, in) differentiable
         step = float(2**arch.grid_sub_bits)
-        from .program import apply_stuck, program_verified, weight_digits
+        from .program import programmed_pool, sample_programmed, weight_digits
 
         with torch.no_grad():
             pos, neg = weight_digits(q.detach().round().to(torch.int64), arch)
-            tp, tn = arch.gmin_code + pos * step, arch.gmin_code + neg * step
             g_gen = gen if gen is not None else torch.Generator().manual_seed(0)
-            gp = apply_stuck(program_verified(tp.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev,
-                             g_gen)
-            gn = apply_stuck(program_verified(tn.double(), arch, dev, g_gen).clamp(0, arch.gmax_code), arch, dev,
-                             g_gen)
+            if self._program_pool is None:  # programmed cells per level, drawn once per fine-tuning model
+                self._program_pool = programmed_pool(arch, dev, g_gen)
+            gp = sample_programmed(self._program_pool, pos, g_gen)
+            gn = sample_programmed(self._program_pool, neg, g_gen)
             gp_t, gn_t = self._tile(gp), self._tile(gn)
             dG = (gp_t - gn_t).to(self.dtype)
             G2 = (gp_t.square() + gn_t.square()).to(self.dtype)
@@ -474,9 +538,14 @@ class AnalogModel(nn.Module):
         a = self.compiled.arch
         scale = self.compiled.layers[0].in_scale
         x = x.reshape(x.shape[0], -1).to(self.dtype)  # flat pixels, C-major for images (N, C, H, W)
-        return ste_round(x / scale).clamp(0, a.x_max)
+        if torch.is_grad_enabled() and x.requires_grad:
+            return ste_round(x / scale).clamp(0, a.x_max)
+        return torch.div(x, scale).add_(0.5).floor_().clamp_(0, a.x_max)
 
     def forward(self, x: torch.Tensor, codes: bool = False) -> torch.Tensor:
+        if x.shape[0] > CHUNK_SAMPLES and not torch.is_grad_enabled():
+            # the whole network on cache-sized pieces of a large batch: its temporaries stay in cache
+            return torch.cat([self(x[i : i + CHUNK_SAMPLES], codes) for i in range(0, x.shape[0], CHUNK_SAMPLES)])
         h = x.to(self.dtype) if codes else self.input_codes(x)
         for layer in self.layers:
             h = layer(h, self.noise_gen)

@@ -39,9 +39,11 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
     accuracy. With ``calib_y`` the re-calibration is kept per chip only when it raises the chip's accuracy on the
     calibration split (never the test split), and the choice is recorded."""
     from reram.compile.calibrate import bias_recalibration
+    from reram.compile.passes import float_forward
     from reram.progress import progress_bar
 
     out = []
+    soft = float_forward(cm, calib_x) if bias_recal and calib_x is not None else None  # the same for every chip
     with progress_bar(label, progress, transient=True) as bar:
         task = bar.add_task(label, total=len(seeds))
         for seed in seeds:
@@ -53,7 +55,8 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
                     raise ValueError("bias re-calibration needs calibration images")
                 assert model.chip is not None
                 before = calib_accuracy(model, calib_x, calib_y, seed) if calib_y is not None else None
-                resid = bias_recalibration(cm, model.chip, dev, calib_x, fit)
+                model.noise_gen.manual_seed(seed + 13)
+                resid = bias_recalibration(cm, model.chip, dev, calib_x, fit, engine=model, soft=soft)
                 model.set_chip(model.chip)
                 if calib_y is not None:  # keep it only if it helps this chip on the calibration split
                     after = calib_accuracy(model, calib_x, calib_y, seed)

@@ -65,7 +65,8 @@ def solve_exact(g: np.ndarray, v_in: np.ndarray, r_w: float) -> np.ndarray:
 
 
 def approx_factors(g: np.ndarray, r_w: float) -> np.ndarray:
-    """Per-cell attenuation factors (R, C) for conductances ``g`` (R, C) in S; see the module docstring.
+    """Per-cell attenuation factors (..., R, C) for conductances ``g`` (..., R, C) in S (any leading axes: a stack
+    of arrays); see the module docstring.
 
     With every row at the same drive level the relative drop does not depend on that level, so the
     factors are computed for a unit drive.
@@ -75,11 +76,11 @@ def approx_factors(g: np.ndarray, r_w: float) -> np.ndarray:
         return np.ones_like(g)
     i_cell = g  # current per volt of drive
     # row wire: segment k (k = 0 is the driver segment) carries the current of columns k..C-1
-    seg_row = np.cumsum(i_cell[:, ::-1], axis=1)[:, ::-1]
-    dv_row = r_w * np.cumsum(seg_row, axis=1)
+    seg_row = np.cumsum(i_cell[..., ::-1], axis=-1)[..., ::-1]
+    dv_row = r_w * np.cumsum(seg_row, axis=-1)
     # column wire: segment below row k carries the current of rows 0..k; the drop at row i sums segments i..R-1
-    seg_col = np.cumsum(i_cell, axis=0)
-    dv_col = r_w * np.cumsum(seg_col[::-1], axis=0)[::-1]
+    seg_col = np.cumsum(i_cell, axis=-2)
+    dv_col = r_w * np.cumsum(seg_col[..., ::-1, :], axis=-2)[..., ::-1, :]
     return np.clip(1.0 - (dv_row + dv_col), 0.0, 1.0)
 
 

@@ -19,7 +19,8 @@ log = logging.getLogger("reram")
 
 @torch.no_grad()
 def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x: np.ndarray, fit: str = "gain_offset",
-                       target: str = "pre_relu") -> dict[str, float]:
+                       target: str = "pre_relu", engine=None,
+                       soft: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, float]:
     """Per output column, fit ``target ~ gain * hw + offset`` (or the offset alone) by least squares.
 
     ``hw`` is the chip's output ``out_scale * acc`` (read noise on) and ``target`` the software
@@ -27,17 +28,23 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
     calibrated earlier layers. ``target='post_relu'`` fits against ReLU'd targets instead (kept for the
     ablation: the clipped zeros bias the fit). The results are stored on the chip (its activation-unit
     memory), not in the IR. Returns the RMS residual per layer, relative to the target's RMS.
+
+    ``engine``: an :class:`~reram.analog.engine.AnalogModel` of this chip to run the calibration images on (its read
+    noise generator is used; a float64 one is built when None). ``soft``: :func:`float_forward` of ``calib_x``, when
+    the caller has it (it is the same for every chip of a compiled model).
     """
     from reram.analog.engine import AnalogModel
 
-    engine = AnalogModel(cm, dev, dtype=torch.float64, chip=chip)
+    if engine is None:
+        engine = AnalogModel(cm, dev, dtype=torch.float64, chip=chip)
     engine.eval()
-    soft = float_forward(cm, calib_x)
+    if soft is None:
+        soft = float_forward(cm, calib_x)
     h = engine.input_codes(torch.from_numpy(np.asarray(calib_x, np.float32)))
     residuals = {}
     for li, (layer, al) in enumerate(zip(cm.layers, engine.layers, strict=True)):
         n_samples = h.shape[0]
-        acc = al.forward_acc(al.patches(h), engine.noise_gen).numpy()  # (N * positions, out)
+        acc = al.forward_acc(al.patches(h), engine.noise_gen).to(torch.float64).numpy()  # (N * positions, out)
         hw = acc * layer.out_scale
         z = soft[li][1].astype(np.float64)
         if target == "post_relu" and layer.relu:

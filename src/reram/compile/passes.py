@@ -222,6 +222,20 @@ def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor
     return torch.from_numpy(patches_np(cm.layers[upto], codes).astype(np.float64))
 
 
+def quantile(x: torch.Tensor, q: float) -> float:
+    """``torch.quantile(x, q)`` (linear interpolation between order statistics), by two selections instead of a
+    sort."""
+    flat = x.reshape(-1)
+    n = flat.numel()
+    rank = q * (n - 1)
+    lo = int(np.floor(rank))
+    v_lo = flat.kthvalue(lo + 1).values
+    if rank == lo:
+        return float(v_lo)
+    v_hi = flat.kthvalue(min(lo + 2, n)).values
+    return float(torch.lerp(v_lo, v_hi, torch.tensor(rank - lo, dtype=flat.dtype)))
+
+
 def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, target: str = "pre_relu") -> None:
     """ADC ranges from calibration data, layer by layer on the ideal chip.
 
@@ -235,10 +249,10 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
     for i, layer in enumerate(cm.layers):
         S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x))
         if target == "pre_relu" or not layer.relu:
-            rng = float(torch.quantile(S.abs()[:: max(1, S.numel() // 2_000_000)], percentile / 100))
+            rng = quantile(S.abs()[:: max(1, S.numel() // 2_000_000)], percentile / 100)
             set_adc(layer, cm.arch, rng, signed=True)
         else:
             pos = S.clamp(min=0)[:: max(1, S.numel() // 2_000_000)]
-            set_adc(layer, cm.arch, float(torch.quantile(pos, percentile / 100)), signed=False)
+            set_adc(layer, cm.arch, quantile(pos, percentile / 100), signed=False)
         update_requant(cm)
     cm.passes.append(f"adc_calibration[{target}]")
