@@ -55,6 +55,40 @@ def test_an_injected_latch_is_found(yosys, tmp_path, monkeypatch):
     assert r["latches"] >= 1
 
 
+def test_synthesis_is_cached_by_content(yosys, tmp_path, monkeypatch):
+    """A second synthesis of the same machine comes from the cache (Yosys does not run); another machine, a changed
+    RTL file or an unreadable cache entry synthesizes again."""
+    monkeypatch.setenv("RERAM_RTL_CACHE", str(tmp_path / "cache"))
+    cm, _, _, cfg = tiny_design()
+    m = rtl_params(cm, cfg.rtl)
+    first = rtl_synth.synthesize(m)
+    real = rtl_synth._run_yosys
+    calls = []
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(rtl_synth, "_run_yosys", counting)
+    again = rtl_synth.synthesize(m)
+    assert not calls and {k: v for k, v in again.items() if k != "seconds"} == \
+        {k: v for k, v in first.items() if k != "seconds"}
+    assert again["yosys_seconds"] == first["yosys_seconds"] and again["seconds"] < first["yosys_seconds"]
+    entries = list((tmp_path / "cache" / "synth").glob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_text("{ truncated")
+    assert rtl_synth.synthesize(m)["cells"] == first["cells"] and len(calls) == 1
+    cm2, _, _, cfg2 = tiny_design(conv=True, pool="avg")
+    rtl_synth.synthesize(rtl_params(cm2, cfg2.rtl))
+    assert len(calls) == 2
+    src = tmp_path / "hdl"
+    shutil.copytree(rtl_build.hdl_dir(), src)
+    (src / "reram_adc.v").write_text((src / "reram_adc.v").read_text() + "\n// a comment\n")
+    monkeypatch.setattr(rtl_synth, "hdl_dir", lambda: src)
+    rtl_synth.synthesize(m)
+    assert len(calls) == 3
+
+
 def test_synth_command_records_and_prints(yosys, tmp_path):
     base = [sys.executable, "-m", "reram"]
     sets = ['data.dataset="mnist-5k"', "model.hidden=[16]", "train.epochs=1", "calibration.finetune_iters=0",

@@ -5,10 +5,17 @@ The behavioural macros (``BEHAVIOURAL`` in :mod:`reram.rtl.build`: the analog cr
 register files) are read as black boxes; everything else of ``reram_top`` is synthesized to Yosys' generic gate
 library (``synth``, hierarchy kept, so every module is counted once per parameterization and multiplied by its
 instances).
+
+Results are cached by content hash beside the Verilator builds (:func:`reram.rtl.build.cache_root`): the key hashes
+the RTL sources Yosys reads, the generated parameter headers, the script and the Yosys version, so a change to any of
+them synthesizes again; an unreadable cache entry is synthesized again and replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -18,8 +25,12 @@ from pathlib import Path
 
 from reram.compile.machine import Machine
 from reram.errors import ToolchainError
+from reram.fsutil import atomic_write_json
 
-from .build import BEHAVIOURAL, HDL_FILES, hdl_dir, write_headers
+from .addrmap import header_cpp, header_v
+from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, write_headers
+from .params import header
+from .params import header_cpp as params_cpp
 
 # Gate-equivalent area: one 2-input NAND of a standard-cell library. Generic Yosys cells (AND, OR, XOR, MUX, DFF...)
 # are converted with the GE weights below, a common rough scale (a DFF ~ 4.5 to 6 GE; an XOR / MUX ~ 2 to 2.5 GE).
@@ -115,25 +126,58 @@ def _instances(text: str) -> dict[str, int]:
     return counts
 
 
-def synthesize(m: Machine, timeout_s: float = 600.0, work: Path | None = None) -> dict:
+SCRIPT = """read_verilog -DSYNTHESIS -I{tmp} -I{hdl} {src}
+read_verilog -lib -DSYNTHESIS -I{tmp} -I{hdl} {lib}
+hierarchy -check -top reram_top
+synth -top reram_top
+check
+tee -o stat.txt stat -top reram_top
+select -list t:$_DLATCH* t:$dlatch* t:$_SR* %u
+"""
+
+
+def synth_key(m: Machine, yosys_version: str) -> str:
+    """Content hash of everything a synthesis result depends on: the RTL files Yosys reads, the generated headers,
+    the script and the Yosys version."""
+    h = hashlib.sha256()
+    for name in HDL_FILES:
+        h.update(name.encode())
+        h.update((hdl_dir() / name).read_bytes())
+    for text in (header(m), header_v(), header_cpp(), params_cpp(m), SCRIPT, yosys_version, "synth-cache=1"):
+        h.update(text.encode())
+    return h.hexdigest()[:20]
+
+
+def synthesize(m: Machine, timeout_s: float = 600.0, work: Path | None = None, cache: bool = True) -> dict:
     """Synthesize the digital periphery of machine ``m``; returns cells in total and per module, latches, loops,
-    area (GE and mm2) and the Yosys version and time."""
+    area (GE and mm2), the Yosys version, ``seconds`` (this call) and ``yosys_seconds`` (the Yosys run the figures
+    come from: an earlier one when they come from the cache)."""
     yosys = find_yosys()
+    t_call = time.perf_counter()
+    version = subprocess.run([yosys, "-V"], capture_output=True, text=True, check=False).stdout.strip()
+    entry = cache_root() / "synth" / f"{synth_key(m, version)}.json"
+    if cache and entry.exists():
+        try:
+            res = json.loads(entry.read_text())
+            if isinstance(res, dict) and "cells" in res and "yosys_seconds" in res:
+                return res | {"seconds": time.perf_counter() - t_call}
+        except (OSError, ValueError):
+            pass  # synthesized again below and replaced
+    res = _run_yosys(m, yosys, version, timeout_s, work)
+    if cache:
+        with contextlib.suppress(OSError):  # a read-only cache folder: the result is still returned
+            atomic_write_json(entry, res)
+    return res | {"seconds": time.perf_counter() - t_call}
+
+
+def _run_yosys(m: Machine, yosys: str, version: str, timeout_s: float, work: Path | None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="reram-synth-")) if work is None else Path(work)
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         write_headers(tmp, m)
         src = [str(hdl_dir() / f) for f in HDL_FILES if f not in BEHAVIOURAL]
         lib = [str(hdl_dir() / f) for f in BEHAVIOURAL]
-        script = "\n".join([
-            f"read_verilog -DSYNTHESIS -I{tmp} -I{hdl_dir()} {' '.join(src)}",
-            f"read_verilog -lib -DSYNTHESIS -I{tmp} -I{hdl_dir()} {' '.join(lib)}",
-            "hierarchy -check -top reram_top",
-            "synth -top reram_top",
-            "check",
-            "tee -o stat.txt stat -top reram_top",
-            "select -list t:$_DLATCH* t:$dlatch* t:$_SR* %u",
-        ]) + "\n"
+        script = SCRIPT.format(tmp=tmp, hdl=hdl_dir(), src=" ".join(src), lib=" ".join(lib))
         (tmp / "synth.ys").write_text(script)
         t0 = time.perf_counter()
         try:
@@ -172,12 +216,12 @@ def synthesize(m: Machine, timeout_s: float = 600.0, work: Path | None = None) -
         total_ge = sum(v["gate_equivalents"] for v in per_module.values())
         for v in per_module.values():
             v["area_mm2"] = v["gate_equivalents"] * NAND2_UM2["value"] * 1e-6
-        version = subprocess.run([yosys, "-V"], capture_output=True, text=True, check=False).stdout.strip()
         return {
             "cells": total_cells, "latches": latches, "combinational_loops": loops, "per_module": per_module,
             "gate_equivalents": total_ge, "area_mm2": total_ge * NAND2_UM2["value"] * 1e-6,
             "gate_area": NAND2_UM2, "black_boxes": [f.removesuffix(".v") for f in BEHAVIOURAL],
-            "yosys": version, "seconds": seconds, "flow": "synth -top reram_top (Yosys generic cells, hierarchy kept)",
+            "yosys": version, "yosys_seconds": seconds,
+            "flow": "synth -top reram_top (Yosys generic cells, hierarchy kept)",
         }
     finally:
         if work is None:
