@@ -286,49 +286,49 @@ class AnalogLayer(nn.Module):
         return finish_torch(self.ir, y, n, round_fn=ste_round)
 
     def forward_acc(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """The accumulated ADC codes ``acc`` (N, out) before the activation unit."""
-        arch = self.arch
-        if self.trainable and self.training:
+        """The accumulated ADC codes ``acc`` (N, out) before the activation unit. With gradients wanted, the ADC
+        block passes the gradient of the linear MVM (straight-through); fine-tuning draws fresh conductances per
+        call."""
+        training = self.trainable and self.training
+        if training:
             dG, G2, lin_dG = self._train_conductances(noise_gen)
             dGs, G2s = self._scaled(dG, G2)
         else:
             dG, lin_dG = self.dG, None
-            dGs, G2s = self._inference_operands()
-        N, IN, R = x.shape[0], self.ir.in_features, arch.rows
+        grad = torch.is_grad_enabled() and (x.requires_grad or self.trainable)
         r = self.dev.read_noise
-        cell_mode = r > 0 and self.dev.read_noise_mode == "cell"
-        weights = self._slice_weights()
+        if not (r > 0 and self.dev.read_noise_mode == "cell"):
+            acc = self._acc_tiles_batched(x.detach(), noise_gen, self._pack(dGs, G2s) if training else None)
+            if not grad:
+                return acc
+        else:  # the cell form of read noise: a draw per cell and input (slow; it validates the output form)
+            acc = self._acc_cells(x.detach(), noise_gen)
+        # straight-through gradient of the ADC block: the linear MVM in ADC-code units
+        g_lin = lin_dG if lin_dG is not None else self._combined(dG)
+        xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
+        lin = (xp @ g_lin.reshape(-1, g_lin.shape[-1])) * self._lsb_mult.mean()
+        return acc + lin - lin.detach()
+
+    @torch.no_grad()
+    def _acc_cells(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """``acc`` with the cell form of read noise (:func:`read_noise_cell`), tile by tile."""
+        arch = self.arch
+        N, IN, R = x.shape[0], self.ir.in_features, arch.rows
         integrating = arch.dac_mode == "integrating"
-        if not cell_mode and not (torch.is_grad_enabled() and (x.requires_grad or self.trainable)):
-            return self._acc_tiles_batched(x, noise_gen)
-        with torch.no_grad():
-            slices = slice_inputs(x.detach(), arch, self.dtype)
-            acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
-            for b, xs in enumerate(slices):
-                # read-noise variance weight per row: x^2 for one read at amplitude x; for integrated unit pulses
-                # (independent noise per pulse) the pulse count x
-                xsq = (xs if integrating else xs.square()) if r > 0 and not cell_mode else None
-                for t in range(self.T):
-                    rs = slice(t * R, min((t + 1) * R, IN))
-                    nr = rs.stop - rs.start
-                    for s in range(dG.shape[0]):
-                        if cell_mode:
-                            v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], r, noise_gen,
-                                                x_noise=xs[:, rs].sqrt() if integrating else None)
-                            v.mul_(self._lsb_mult[t])
-                        else:
-                            v = xs[:, rs] @ dGs[s, t, :nr]  # (N, out), in ADC LSB units
-                            if xsq is not None:
-                                v = add_output_noise(v, xsq[:, rs], G2s[s, t, :nr], noise_gen)
-                        if self.collect:
-                            self._record(v)
-                        acc.add_(v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi), alpha=weights[b][s])
-        if torch.is_grad_enabled() and (x.requires_grad or self.trainable):
-            # straight-through gradient of the ADC block: the linear MVM in ADC-code units
-            g_lin = lin_dG if lin_dG is not None else self._combined(dG)
-            xp = torch.nn.functional.pad(x, (0, self.pad)) if self.pad else x
-            lin = (xp @ g_lin.reshape(-1, g_lin.shape[-1])) * self._lsb_mult.mean()
-            acc = acc + lin - lin.detach()
+        weights = self._slice_weights()
+        acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
+        for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
+            for t in range(self.T):
+                rs = slice(t * R, min((t + 1) * R, IN))
+                nr = rs.stop - rs.start
+                for s in range(arch.slices):
+                    # integrated unit pulses with independent noise per pulse: amplitude sqrt(x)
+                    v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], self.dev.read_noise,
+                                        noise_gen, x_noise=xs[:, rs].sqrt() if integrating else None)
+                    v.mul_(self._lsb_mult[t])
+                    if self.collect:
+                        self._record(v)
+                    acc.add_(v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi), alpha=weights[b][s])
         return acc
 
     def _slice_weights(self) -> list[list[float]]:
@@ -344,27 +344,33 @@ class AnalogLayer(nn.Module):
         return self._scaled_cache
 
     def _packed_operands(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """The operands of the batched inference path, built once per chip state: (T, R, S * out), the weight slices
-        side by side (slice-major) so that one matmul per row tile reads every column pair of the layer; the variance
-        weights, and their bf16 copy in a float32 engine (:func:`variance_bmm`)."""
+        """The operands of the batched inference path (:meth:`_pack`), built once per chip state."""
         if self._packed_cache is None:
-            dGs, G2s = self._inference_operands()
-            S, T, R, out = dGs.shape
-            w = dGs.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
-            v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
-            self._packed_cache = (w, v, v.to(torch.bfloat16) if v.dtype == torch.float32 else None)
+            self._packed_cache = self._pack(*self._inference_operands())
         return self._packed_cache
 
+    @staticmethod
+    def _pack(dGs: torch.Tensor, G2s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(S, T, R, out) -> (T, R, S * out), the weight slices side by side (slice-major) so that one matmul per row
+        tile reads every column pair of the layer; the variance weights, and their bf16 copy in a float32 engine
+        (:func:`variance_bmm`)."""
+        S, T, R, out = dGs.shape
+        w = dGs.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
+        v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
+        return w, v, v.to(torch.bfloat16) if v.dtype == torch.float32 else None
+
     @torch.no_grad()
-    def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+    def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None,
+                           ops: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None) -> torch.Tensor:
         """The inference path of :meth:`forward_acc`: every row tile and weight slice of an input slice in one batched
         matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw, the ADC in place, the tiles
         and slices summed once. Same arithmetic as the per-tile loop: ADC codes are integers, so the order of the
-        sums does not change them."""
-        w, var_w, var_w16 = self._packed_operands()
+        sums does not change them. ``ops``: packed operands (:meth:`_pack`) other than the chip's (fine-tuning's
+        fresh draws)."""
+        w, var_w, var_w16 = ops if ops is not None else self._packed_operands()
         chunk = max(256, CHUNK_ELEMENTS // (self.T * w.shape[-1]))
         if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, S * out) temporaries of a large batch spill
-            return torch.cat([self._acc_tiles_batched(x[i : i + chunk], noise_gen)
+            return torch.cat([self._acc_tiles_batched(x[i : i + chunk], noise_gen, ops)
                               for i in range(0, x.shape[0], chunk)])
         arch = self.arch
         r = self.dev.read_noise

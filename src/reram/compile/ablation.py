@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import numpy as np
 from torch import nn
@@ -23,15 +24,16 @@ from .ir import CompiledModel
 
 def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: CompiledModel | None = None,
                  default_summary: dict | None = None, progress: bool = True,
-                 model_spec: dict | None = None, tuned_cm: CompiledModel | None = None) -> list[dict[str, object]]:
+                 model_spec: dict | None = None, tuned_cm: CompiledModel | None = None,
+                 second_row: Callable[[], dict | None] | None = None) -> list[dict[str, object]]:
     """Rows of the ablation table. Step 7 reuses the analog stage's figures when they come from the same
     (default) flow and chips, so its numbers are identical to ``analog.test_accuracy_mean``. ``model_spec``: the
     network's spec, to train the second network of step 8 (left out when None). ``tuned_cm``: the run's fine-tuned
-    compiled model (the default flow's, with program-and-verify), reused by step 7 instead of fine-tuning again."""
+    compiled model (the default flow's, with program-and-verify), reused by step 7 instead of fine-tuning again.
+    ``second_row``: returns step 8 as computed elsewhere (:func:`second_network_row` in a worker process; waited
+    for once steps 1-7 are done), or None when it was not."""
     dev = resolve_device(cfg)
     calib = splits.calib_x.astype(np.float32) / 255.0
-    n = cfg.calibration.ablation_chips
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(n)]
     rows: list[dict[str, object]] = []
 
     tuned: dict[bool, CompiledModel] = {}  # fine-tuned models by "verified": steps 5 and 6 share theirs
@@ -49,36 +51,57 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
                               progress=progress)
             if spec.finetune and net is model:
                 tuned[spec.verify] = cm
-        evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
-                               bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
-                               progress=progress, label=f"ablation {label[:1]}", calib_y=splits.calib_y)
-        return summarize(evals) | {"passes": list(cm.passes)}
+        return _evaluate(cfg, splits, cm, spec, label, progress)
 
     kept_ft = default_cm is not None and "hw_aware_finetune" in default_cm.passes
     for label, spec in ABLATION_STEPS:
         if spec.name == "default" and default_summary is not None and default_cm is not None and kept_ft and \
-                default_summary.get("chips") == n:
+                default_summary.get("chips") == cfg.calibration.ablation_chips:
             s = default_summary | {"passes": list(default_cm.passes)}
         else:
             s = measure(label, spec, model)
         if spec.verify:
             label += f" ({dev.verify_cycles} cycles, +-{dev.verify_tolerance * 1e6:g} µS)"
         rows.append(_row(label, s))
-    if model_spec is not None:
-        from reram.models import train_model
-        from reram.models.hwa import matched_noise
-
-        hwa = None if cfg.train.hwa else matched_noise(cfg, cfg.train.hwa_noise_scale)
-        t0 = time.perf_counter()
-        res = train_model(splits.train_x, splits.train_y, splits.test_x, splits.test_y, cfg.model, cfg.train,
-                          cfg.run.seed, progress=progress, spec=model_spec, hwa=hwa)
-        seconds = time.perf_counter() - t0
-        label = (f"8 + hardware-aware training (noise x{cfg.train.hwa_noise_scale:g}; a second network)" if hwa
-                 else "8 without hardware-aware training (a second network)")
-        row = _row(label, measure(label, FLOW_SPECS["default"], res.model))
-        row |= {"software_test_accuracy": res.test_accuracy, "train_seconds": seconds}
-        rows.append(row)
+    second = second_row() if second_row is not None else None
+    if second is not None:
+        rows.append(second)
+    elif model_spec is not None:
+        rows.append(second_network_row(cfg, splits, model_spec, progress))
     return rows
+
+
+def _evaluate(cfg: ReramConfig, splits, cm: CompiledModel, spec, label: str, progress: bool) -> dict:
+    """Test accuracy of ``cm`` on the ablation's chips, with the flow step's device and re-calibration."""
+    dev = resolve_device(cfg)
+    calib = splits.calib_x.astype(np.float32) / 255.0
+    seeds = [chip_seed(cfg.run.seed, c) for c in range(cfg.calibration.ablation_chips)]
+    evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
+                           bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
+                           progress=progress, label=f"ablation {label[:1]}", calib_y=splits.calib_y)
+    return summarize(evals) | {"passes": list(cm.passes)}
+
+
+def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: bool = True) -> dict[str, object]:
+    """Step 8: a second network of ``model_spec`` trained the other way round with respect to ``train.hwa``, through
+    the default flow on the ablation's chips, with its software accuracy and training time (``train_seconds``)."""
+    from reram.models import train_model
+    from reram.models.hwa import matched_noise
+
+    dev = resolve_device(cfg)
+    hwa = None if cfg.train.hwa else matched_noise(cfg, cfg.train.hwa_noise_scale)
+    t0 = time.perf_counter()
+    res = train_model(splits.train_x, splits.train_y, splits.test_x, splits.test_y, cfg.model, cfg.train,
+                      cfg.run.seed, progress=progress, spec=model_spec, hwa=hwa)
+    seconds = time.perf_counter() - t0
+    label = (f"8 + hardware-aware training (noise x{cfg.train.hwa_noise_scale:g}; a second network)" if hwa
+             else "8 without hardware-aware training (a second network)")
+    spec = FLOW_SPECS["default"]
+    calib = splits.calib_x.astype(np.float32) / 255.0
+    cm = compile_flow(res.model, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
+                      progress=progress)
+    row = _row(label, _evaluate(cfg, splits, cm, spec, label, progress))
+    return row | {"software_test_accuracy": res.test_accuracy, "train_seconds": seconds}
 
 
 def _row(label: str, s: dict) -> dict[str, object]:

@@ -80,6 +80,7 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     from rich.progress import TextColumn
 
     from reram.analog.engine import AnalogModel
+    from reram.models.train import host_tensor
     from reram.progress import progress_bar
 
     torch.manual_seed(seed)
@@ -90,9 +91,8 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(iters, 1))
-    x = torch.tensor(np.asarray(train_x), dtype=torch.float32)
-    if x.max() > 1.5:
-        x = x / 255.0
+    x = host_tensor(train_x)  # pixels (uint8) or images in [0, 1], converted batch by batch
+    pixels = x.dtype == torch.uint8 or bool(x.max() > 1.5)
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     losses: list[float] = []
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -100,7 +100,8 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
         task = bar.add_task("ft", total=iters, info="")
         for it in range(iters):
             idx = torch.randint(0, len(x), (batch,), generator=gen)
-            logits = model(x[idx])
+            xb = x[idx].to(torch.float32)
+            logits = model(xb / 255.0 if pixels else xb)
             loss = loss_fn(logits, y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -262,6 +262,11 @@ class RunConfig(Section):
         "do not depend on it; 1 degrades gracefully on a loaded machine, where more threads can stall."
     )
     stages: list[str] | None = Field(None, description="Stages to run (unset: all). Same as --stages.")
+    workers: int = Field(
+        0, ge=0, le=64, description="Processes for the work later stages need from the data and the trained network "
+        "alone (the sensitivity sweeps, the ablation's second network), run while the main process goes on: 1 runs "
+        "everything in the main process, 0 one per CPU (at most 2). Results do not depend on it."
+    )
 
 
 class ReramConfig(BaseModel):

@@ -39,6 +39,12 @@ def torch_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def host_tensor(a: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``a``'s memory (a copy only when ``a`` is read-only or not contiguous)."""
+    a = np.ascontiguousarray(a)
+    return torch.from_numpy(a if a.flags.writeable else a.copy())
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     y = torch.as_tensor(labels)
     return float((logits.argmax(1) == y).float().mean())
@@ -68,7 +74,7 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    x = torch.tensor(train_x, dtype=torch.float32).div_(255.0)
+    x = host_tensor(train_x)  # uint8 pixels: each batch is scaled when it is drawn (no float copy of the split)
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     tx = torch.tensor(test_x, dtype=torch.float32).div_(255.0)
     model = build_model(spec)
@@ -91,7 +97,7 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
                 idx = perm[i : i + train_cfg.batch_size]
                 if len(idx) < 2:  # BatchNorm needs two samples
                     continue
-                xb, yb = x[idx], y[idx]
+                xb, yb = x[idx].to(torch.float32).div_(255.0), y[idx]
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 opt.zero_grad(set_to_none=True)

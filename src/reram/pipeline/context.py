@@ -65,6 +65,7 @@ class RunContext:
     model_file: str | None = None  # --model-file: the train stage loads these weights instead of training
     metrics: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    background: Any = None  # reram.pipeline.background.Background of the run (None: everything in this process)
 
     # ---------- files ----------
     def path(self, name: str) -> Path:

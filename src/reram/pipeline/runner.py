@@ -13,8 +13,9 @@ from pathlib import Path
 from reram.config import ReramConfig, load_config
 from reram.errors import CosimMismatch, RunError
 
+from .background import Background, peak_rss_mb
 from .context import RunContext, run_folder, versions
-from .stages import STAGES, stage_names
+from .stages import STAGES, stage_names, start_background
 
 log = logging.getLogger("reram")
 
@@ -28,8 +29,11 @@ def threads_used(cfg: ReramConfig) -> dict[str, int]:
 
     import torch
 
+    from .background import resolved_workers
+
     return {"train": cfg.train.threads, "run": cfg.run.threads,
-            "torch_intra_op": cfg.run.threads or torch.get_num_threads(), "cpu_count": os.cpu_count() or 1}
+            "torch_intra_op": cfg.run.threads or torch.get_num_threads(), "cpu_count": os.cpu_count() or 1,
+            "workers": resolved_workers(cfg.run.workers)}
 
 
 def default_run_name() -> str:
@@ -128,10 +132,13 @@ def execute(
         ctx.stages = tuple(selected)
         rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
+        ctx.background = Background(cfg.run.workers, cfg.run.threads)
+        todo = [s.name for s in STAGES if s.name in selected and not (resume and not rerun and s.name in completed)]
         with torch_threads(cfg.run.threads):  # results do not depend on it (tests/hardening/test_threads.py)
             for stage in STAGES:
-                if stage.name not in selected or (resume and not rerun and stage.name in completed):
+                if stage.name not in todo:
                     continue
+                start_background(ctx, todo[todo.index(stage.name):])
                 for need in stage.needs:
                     if not ctx.path(need).exists():
                         raise RunError(f"stage '{stage.name}' needs {need} in {folder}; run the stage that makes it")
@@ -152,7 +159,7 @@ def execute(
                     completed.append(stage.name)
                 meta["stages_completed"] = [s for s in stage_names() if s in completed]
                 ctx.save_metrics()
-                log.info("stage %s: done", stage.name)
+                log.info("stage %s: done (peak memory of this process %.0f MB)", stage.name, peak_rss_mb())
     except BaseException:
         if created and not completed:  # nothing done: leave no folder that would block a re-run
             logging.getLogger("reram").removeHandler(handler)
@@ -160,6 +167,8 @@ def execute(
             shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
+        if ctx.background is not None:
+            ctx.background.close()
         logging.getLogger("reram").removeHandler(handler)
         handler.close()
     ACTIVE.clear()  # kept on an exception, for the interrupt message

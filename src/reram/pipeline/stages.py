@@ -216,9 +216,15 @@ def stage_calibrate(ctx: RunContext) -> None:
         return
     reuse = ctx.metrics.get("analog") if cfg.calibration.flow == "default" else None
     t0 = time.perf_counter()
+
+    def second_row() -> dict | None:  # step 8 from a worker process, if one computes it
+        job = ctx.background.take("second_network") if ctx.background is not None else None
+        return None if job is None else job[0]
+
     rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress,
                         model_spec=None if ctx.model_file else model_spec(ctx),
-                        tuned_cm=ctx.cache.get("tuned_compiled") if cfg.calibration.flow == "default" else None)
+                        tuned_cm=ctx.cache.get("tuned_compiled") if cfg.calibration.flow == "default" else None,
+                        second_row=second_row)
     ctx.metrics["timing"]["ablation_seconds"] = time.perf_counter() - t0
     for row in rows:  # wall times live in timing only
         if "train_seconds" in row:
@@ -234,10 +240,33 @@ def stage_sensitivity(ctx: RunContext) -> None:
         ctx.metrics["analog"]["sensitivity"] = None
         return
     t0 = time.perf_counter()
-    res = accuracy_sensitivity(ctx.model, cfg, ctx.splits, cfg.analog.sensitivity_chips, progress=ctx.progress)
-    ctx.metrics["timing"]["sensitivity_seconds"] = time.perf_counter() - t0
+    job = ctx.background.take("sensitivity") if ctx.background is not None else None
+    if job is not None:  # computed by a worker process while the stages before this one ran
+        res, seconds, _ = job
+    else:
+        res = accuracy_sensitivity(ctx.model, cfg, ctx.splits, cfg.analog.sensitivity_chips, progress=ctx.progress)
+        seconds = time.perf_counter() - t0
+    ctx.metrics["timing"]["sensitivity_seconds"] = seconds
     ctx.metrics["analog"]["sensitivity"] = res
     atomic_write_json(ctx.path("sensitivity.json"), res)
+
+
+def start_background(ctx: RunContext, remaining: list[str]) -> None:
+    """Before each stage: start in a worker process the jobs whose inputs exist and whose stage is still to run
+    (:mod:`reram.pipeline.background`): the ablation's second network needs only the data; the sensitivity sweeps
+    need the trained network (once no train stage is left to run)."""
+    bg = ctx.background
+    if bg is None or not bg.enabled:
+        return
+    from reram.pipeline.background import second_network_job, sensitivity_job
+
+    cfg = ctx.cfg
+    if "calibrate" in remaining and cfg.calibration.ablation and not ctx.model_file and \
+            not bg.submitted("second_network"):
+        bg.submit("second_network", second_network_job, cfg, ctx.data_dir, model_spec(ctx))
+    if "sensitivity" in remaining and cfg.analog.sensitivity_chips > 0 and "train" not in remaining and \
+            ctx.path("model.safetensors").exists() and not bg.submitted("sensitivity"):
+        bg.submit("sensitivity", sensitivity_job, cfg, ctx.data_dir, str(ctx.path("model.safetensors")))
 
 
 def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None) -> None:

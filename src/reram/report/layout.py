@@ -35,9 +35,11 @@ def _undrawn_tick_labels(fig) -> set[int]:
     return out
 
 
-def layout_problems(fig) -> list[str]:
-    """Descriptions of the overlaps in ``fig`` (drawn as it will be saved)."""
-    fig.canvas.draw()
+def layout_problems(fig, drawn: bool = False) -> list[str]:
+    """Descriptions of the overlaps in ``fig`` (drawn as it will be saved; ``drawn``: it was just saved at the
+    figure's own resolution, so the layout is final and is not drawn again)."""
+    if not drawn:
+        fig.canvas.draw()
     r = fig.canvas.get_renderer()
     legends = [leg for ax in fig.axes if (leg := ax.get_legend()) is not None] + list(fig.legends)
     in_legend = {id(t) for leg in legends for t in _texts(leg)} | _undrawn_tick_labels(fig)

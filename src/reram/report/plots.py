@@ -22,9 +22,9 @@ LAST_PROBLEMS: list[str] = []
 def _png(fig) -> bytes:
     from .layout import layout_problems
 
-    LAST_PROBLEMS[:] = layout_problems(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", metadata={"Software": None})  # constrained layout: the figure fits as drawn
+    LAST_PROBLEMS[:] = layout_problems(fig, drawn=True)  # the layout savefig drew, not a third draw
     plt.close(fig)
     return buf.getvalue()
 

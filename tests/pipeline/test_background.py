@@ -1,0 +1,57 @@
+"""Work run in a worker process (the sensitivity sweeps, the ablation's second network) gives the same results as in
+the main process; a job's error reaches the stage that takes it; stopping the pool abandons a running job."""
+
+from __future__ import annotations
+
+import logging
+import operator
+import time
+
+import pytest
+
+from reram.config import load_config
+from reram.pipeline import execute
+from reram.pipeline.background import Background, resolved_workers
+
+
+def test_workers_resolve():
+    assert resolved_workers(1) == 1 and resolved_workers(3) == 3
+    assert 1 <= resolved_workers(0) <= 2
+    assert not Background(1, 1).enabled and Background(2, 1).enabled
+    assert Background(1, 1).submit("x", operator.add, 1, 2) is False  # the caller computes it
+
+
+def test_a_job_error_reaches_the_taker_and_close_stops_a_running_job():
+    bg = Background(2, 1)
+    try:
+        assert bg.submit("ok", operator.add, 2, 3) and bg.take("ok") == 5
+        assert bg.take("ok") is None and bg.submitted("ok")  # taken once; never started again
+        bg.submit("bad", operator.truediv, 1, 0)
+        with pytest.raises(ZeroDivisionError):
+            bg.take("bad")
+        bg.submit("long", time.sleep, 60)
+    finally:
+        t0 = time.perf_counter()
+        bg.close()
+    assert time.perf_counter() - t0 < 10
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_workers(tmp_path, small_cfg_overrides, caplog):
+    caplog.set_level(logging.INFO, logger="reram")
+    sets = [*small_cfg_overrides, "analog.chips=2", "calibration.ablation_chips=2", "calibration.finetune_iters=20",
+            "analog.sensitivity_chips=1"]
+    stages = ["data", "train", "compile", "analog", "calibrate", "sensitivity"]
+    runs = {}
+    for w in (1, 2):
+        runs[w] = execute(load_config(None, [*sets, f"run.workers={w}"]), tmp_path, name=f"w{w}", stages=stages,
+                          progress=False).metrics
+    log = (tmp_path / "w2" / "run.log").read_text()
+    assert "background job second_network: done" in log and "background job sensitivity: done" in log
+    assert "background job" not in (tmp_path / "w1" / "run.log").read_text()
+    a, b = runs[1], runs[2]
+    assert a["meta"]["threads"]["workers"] == 1 and b["meta"]["threads"]["workers"] == 2
+    assert len(a["calibration"]["ablation"]) == 8 and a["analog"]["sensitivity"]
+    for section in ("software", "analog", "calibration"):
+        assert a[section] == b[section], section
+    assert b["timing"]["sensitivity_seconds"] > 0 and b["timing"]["ablation_second_network_train_seconds"] > 0
