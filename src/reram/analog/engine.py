@@ -145,7 +145,7 @@ class AnalogLayer(nn.Module):
         self._chip_state: tuple | None = None  # the conductance arrays and ADC multipliers loaded last (set_chip)
         self.sample_limit = 20000
         self.device_ = torch.device("cpu")
-        self._program_pool: torch.Tensor | None = None  # fine-tuning: programmed cells per level (program.py)
+        self.shared: dict = {}  # state shared by the layers of one model: fine-tuning's pool of programmed cells
 
     # ------------------------------------------------------------------ chip state
     def set_chip(self, cl: ChipLayer) -> None:
@@ -472,19 +472,18 @@ class AnalogLayer(nn.Module):
         qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
         q = ste_round(qf)  # (out, in) differentiable
         step = float(2**arch.grid_sub_bits)
-        from .program import programmed_pool, sample_programmed, weight_digits
+        from .program import programmed_pool, sample_programmed
 
         with torch.no_grad():
-            pos, neg = weight_digits(q.detach().round().to(torch.int64), arch)
             g_gen = gen if gen is not None else torch.Generator().manual_seed(0)
-            if self._program_pool is None:  # programmed cells per level, drawn once per fine-tuning model
-                self._program_pool = programmed_pool(arch, dev, g_gen)
-            gp = sample_programmed(self._program_pool, pos, g_gen)
-            gn = sample_programmed(self._program_pool, neg, g_gen)
+            pool = self.shared.get("program_pool")
+            if pool is None:  # programmed cells per weight code, drawn once per fine-tuning model (every layer's)
+                pool = self.shared["program_pool"] = programmed_pool(arch, dev, g_gen)
+            gp, gn = sample_programmed(pool, q.detach().t(), arch, dev, g_gen)
             gp_t, gn_t = self._tile(gp), self._tile(gn)
             dG = (gp_t - gn_t).to(self.dtype)
             G2 = (gp_t.square() + gn_t.square()).to(self.dtype)
-            delta = self._combined(dG) - self._tile((q.detach().t() * step)[None].double())[0].to(self.dtype)
+            delta = self._combined(dG) - self._tile((q.detach().t() * step)[None].to(self.dtype))[0]
         ideal = self._tile((q.t() * step)[None].to(torch.float64)).to(self.dtype)[0]
         lin_dG = ideal + delta  # (T, R, out): differentiable in the weights, noisy like the chip
         return dG, G2, lin_dG
@@ -503,6 +502,9 @@ class AnalogModel(nn.Module):
                         trainable=trainable, dtype=dtype)
             for i, layer in enumerate(compiled.layers)
         )
+        shared: dict = {}
+        for layer in self.layers:
+            layer.shared = shared
         self.noise_gen = torch.Generator().manual_seed(0)
         self.chip: Chip | None = None
         self.device_ = torch.device(device)

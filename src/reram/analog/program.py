@@ -110,27 +110,39 @@ def apply_stuck(g: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch
     return torch.where(u >= 1 - dev.stuck_high, torch.full_like(g, arch.gmax_code), g)
 
 
-POOL_SIZE = 16384  # programmed cells per level in a fine-tuning pool (see programmed_pool)
+POOL_CELLS = 2**22  # cells of a fine-tuning pool at most (see programmed_pool)
 
 
-def programmed_pool(arch: ArchParams, dev: DeviceParams, gen: torch.Generator, size: int = POOL_SIZE) -> torch.Tensor:
-    """(levels, size) conductances (grid units, float) of cells programmed to each level exactly as
-    :func:`program_chip` programs them (first write, program-and-verify, stuck-at faults), before drift.
+def programmed_pool(arch: ArchParams, dev: DeviceParams, gen: torch.Generator, size: int | None = None) -> torch.Tensor:
+    """(codes, size, slices, 2) conductances (grid units, float32): for every signed weight code ``-q_max .. q_max``,
+    ``size`` independent sets of its cells (per weight slice, G+ and G-) programmed exactly as :func:`program_chip`
+    programs them (first write and program-and-verify; stuck-at faults are drawn per step by
+    :func:`sample_programmed`), before drift. ``size``: 1,024 to 16,384, at most ``POOL_CELLS`` cells in all.
 
-    A cell's programmed value depends only on its target level, so hardware-aware fine-tuning draws each cell of each
-    step from this pool (:func:`sample_programmed`) instead of running program-and-verify on the whole network every
-    step: the same distribution, at a fraction of the cost."""
-    step = 2**arch.grid_sub_bits
-    tgt = (arch.gmin_code + torch.arange(arch.levels, dtype=torch.float64) * step)[:, None].expand(-1, size)
-    return apply_stuck(program_verified(tgt.contiguous(), arch, dev, gen).clamp(0, arch.gmax_code), arch, dev, gen)
+    A cell's programmed value depends only on its target level, so hardware-aware fine-tuning draws each weight's
+    cells of each step from this pool instead of running program-and-verify on the whole network every step: the
+    same distribution per cell, at a fraction of the cost."""
+    qmax = arch.q_max
+    n_codes = 2 * qmax + 1
+    if size is None:
+        size = int(min(16384, max(1024, POOL_CELLS // (n_codes * arch.slices * 2))))
+    pos, neg = weight_digits(torch.arange(-qmax, qmax + 1)[None, :], arch)  # (S, codes, 1)
+    levels = torch.stack([pos[..., 0], neg[..., 0]], dim=-1).permute(1, 0, 2)  # (codes, S, 2)
+    tgt = (arch.gmin_code + levels * 2**arch.grid_sub_bits).to(torch.float64)
+    tgt = tgt[:, None].expand(-1, size, -1, -1).contiguous()  # (codes, size, S, 2)
+    return program_verified(tgt, arch, dev, gen).clamp(0, arch.gmax_code).to(torch.float32)
 
 
-def sample_programmed(pool: torch.Tensor, digits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Programmed conductances (grid units, float64) for cells of the given level ``digits``: an independent draw from
-    ``pool`` (:func:`programmed_pool`) per cell."""
-    size = pool.shape[1]
-    idx = torch.randint(0, size, digits.shape, generator=gen).add_(digits * size)
-    return pool.reshape(-1)[idx]
+def sample_programmed(pool: torch.Tensor, codes: torch.Tensor, arch: ArchParams, dev: DeviceParams,
+                      gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Programmed conductances (grid units, float32) of signed weight codes ``codes`` (in, out): an independent draw
+    from ``pool`` (:func:`programmed_pool`) per weight, then the device's stuck-at faults; returns G+ and G-, each
+    (slices, in, out)."""
+    n_codes, size, S, _ = pool.shape
+    idx = torch.randint(0, size, codes.shape, generator=gen).add_((codes.to(torch.int64) + arch.q_max) * size)
+    g = pool.reshape(n_codes * size, S * 2).index_select(0, idx.reshape(-1)).reshape(*codes.shape, S, 2)
+    g = apply_stuck(g.permute(2, 3, 0, 1), arch, dev, gen)  # (S, 2, in, out)
+    return g[:, 0], g[:, 1]
 
 
 def quantize_grid(g: torch.Tensor, arch: ArchParams) -> np.ndarray:
