@@ -1,10 +1,14 @@
 """Accuracy sensitivity: test accuracy against programming sigma, ADC bits and cell bits (mean, std over chips).
 
 Each point recompiles the network for its parameters with the calibrated flow up to and including per-chip
-bias re-calibration (fine-tuning is left out to keep a sweep to minutes; the ablation shows what it adds).
+bias re-calibration (fine-tuning is left out to keep a sweep to minutes; the ablation shows what it adds). Points
+whose configurations are equal (the run's own ADC and cell bits) are computed once; the points are independent, so
+the run computes them in its worker process and its main process at once (:mod:`reram.pipeline.background`).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 from torch import nn
@@ -18,8 +22,19 @@ SWEEPS: dict[str, tuple[str, list[float | int]]] = {
 }
 
 
-def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int, progress: bool = True,
-                         sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> dict[str, list[dict]]:
+def point_config(cfg: ReramConfig, name: str, value: float | int,
+                 sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> ReramConfig:
+    """The configuration of one sweep point: the run's, with the swept key set."""
+    key = (sweeps or SWEEPS)[name][0]
+    sets = [f"{key}={value}"]
+    if name == "program_sigma":  # the constant-sigma model, so that sigma is the swept value
+        sets.append('device.sigma_model="constant"')
+    return load_config(None, sets, base=cfg.model_dump(mode="json"))
+
+
+def sensitivity_point(model: nn.Module, cfg: ReramConfig, splits, name: str, value: float | int, chips: int,
+                      progress: bool = False, sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> dict:
+    """Test accuracy (mean, std over ``chips``) and ADC saturation at one sweep point."""
     from reram.compile.flows import FlowSpec, compile_flow
 
     from .evaluate import chip_seed, evaluate_chips, summarize
@@ -27,24 +42,48 @@ def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int,
 
     calib = splits.calib_x.astype(np.float32) / 255.0
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
-    spec = FlowSpec("sensitivity", bias_recal=True)
-    base = cfg.model_dump(mode="json")
-    out: dict[str, list[dict]] = {}
-    for name, (key, values) in (sweeps or SWEEPS).items():
-        rows = []
+    pcfg = point_config(cfg, name, value, sweeps)
+    dev = resolve_device(pcfg)
+    cm = compile_flow(model, pcfg, dev, FlowSpec("sensitivity", bias_recal=True), calib, progress=False)
+    evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=True,
+                           fit=pcfg.calibration.fit, batch_size=pcfg.analog.batch_size, progress=progress,
+                           label=f"{name}={value}", calib_y=splits.calib_y)
+    s = summarize(evals)
+    return {"value": value, "test_accuracy_mean": s["test_accuracy_mean"], "test_accuracy_std": s["test_accuracy_std"],
+            "chips": s["chips"], "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]]}  # type: ignore
+
+
+def distinct_points(cfg: ReramConfig, sweeps: dict[str, tuple[str, list[float | int]]] | None = None
+                    ) -> tuple[list[tuple[str, float | int]], dict[tuple[str, float | int], tuple[str, float | int]]]:
+    """The sweep points to compute, and for every point the one computed for it: points whose configurations are
+    equal (the run's own ADC bits and cell bits, e.g.) are computed once."""
+    from .presets import resolve_device
+
+    todo: list[tuple[str, float | int]] = []
+    same: dict[tuple[str, float | int], tuple[str, float | int]] = {}
+    seen: dict[str, tuple[str, float | int]] = {}
+    for name, (_, values) in (sweeps or SWEEPS).items():
         for v in values:
-            sets = [f"{key}={v}"]
-            if name == "program_sigma":  # the constant-sigma model, so that sigma is the swept value
-                sets.append('device.sigma_model="constant"')
-            pcfg = load_config(None, sets, base=base)
-            dev = resolve_device(pcfg)
-            cm = compile_flow(model, pcfg, dev, spec, calib, progress=False)
-            evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=True,
-                                   fit=pcfg.calibration.fit, batch_size=pcfg.analog.batch_size, progress=progress,
-                                   label=f"{name}={v}", calib_y=splits.calib_y)
-            s = summarize(evals)
-            rows.append({"value": v, "test_accuracy_mean": s["test_accuracy_mean"],
-                         "test_accuracy_std": s["test_accuracy_std"], "chips": s["chips"],
-                         "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]]})  # type: ignore[index]
-        out[name] = rows
+            pcfg = point_config(cfg, name, v, sweeps)  # compared with its device resolved (preset or keys)
+            resolved = pcfg.model_dump(mode="json", exclude={"device"}) | {"device": resolve_device(pcfg).to_dict()}
+            key = json.dumps(resolved, sort_keys=True, default=str)
+            if key not in seen:
+                seen[key] = (name, v)
+                todo.append((name, v))
+            same[(name, v)] = seen[key]
+    return todo, same
+
+
+def assemble(results: dict[tuple[str, float | int], dict], same: dict, sweeps=None) -> dict[str, list[dict]]:
+    """The sweeps' rows in order, a point computed once standing for its equals (with its own value)."""
+    out: dict[str, list[dict]] = {}
+    for name, (_, values) in (sweeps or SWEEPS).items():
+        out[name] = [results[same[(name, v)]] | {"value": v} for v in values]
     return out
+
+
+def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int, progress: bool = True,
+                         sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> dict[str, list[dict]]:
+    todo, same = distinct_points(cfg, sweeps)
+    results = {pt: sensitivity_point(model, cfg, splits, *pt, chips, progress, sweeps) for pt in todo}
+    return assemble(results, same, sweeps)

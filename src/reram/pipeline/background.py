@@ -16,6 +16,7 @@ import os
 import resource
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,12 @@ def resolved_workers(workers: int) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _init_worker(threads: int) -> None:
+_CLAIMS = None  # in a worker: the shared claim flags of the jobs (Background._claims)
+
+
+def _init_worker(threads: int, claims) -> None:
+    global _CLAIMS
+    _CLAIMS = claims
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the main process, which terminates the pool
     import torch
 
@@ -39,46 +45,76 @@ def _init_worker(threads: int) -> None:
     logging.getLogger("reram").setLevel(logging.WARNING)
 
 
+def _claimed(slot: int, fn, args: tuple) -> Any:
+    """Run job ``slot`` in the worker unless the main process claimed it first (then nothing runs here)."""
+    assert _CLAIMS is not None
+    with _CLAIMS.get_lock():
+        if _CLAIMS[slot]:
+            return None
+        _CLAIMS[slot] = 1
+    return fn(*args)
+
+
 class Background:
-    """A small pool of worker processes for independent jobs, keyed by name; :meth:`take` waits for a job's result
-    (re-raising its error) or returns None when the job was not submitted here."""
+    """A small pool of worker processes for independent jobs, keyed by name. Workers take queued jobs in order;
+    :meth:`take` returns a job's result: waiting for it when a worker has started it (re-raising its error), or
+    running it in the main process (``inline``) when no worker has, so neither process idles while the other has
+    work. None when the job was not submitted here."""
+
+    MAX_JOBS = 256
 
     def __init__(self, workers: int, threads: int):
         self.workers = resolved_workers(workers)
         self.threads = threads
         self._pool: Pool | None = None
-        self._jobs: dict[str, AsyncResult] = {}
+        self._claims = None
+        self._jobs: dict[str, tuple[int, AsyncResult, Callable[[], Any]]] = {}
         self._started: set[str] = set()
 
     @property
     def enabled(self) -> bool:
         return self.workers > 1
 
-    def submit(self, key: str, fn, *args: Any) -> bool:
-        """Start ``fn(*args)`` in a worker (``fn`` a module-level function, the arguments picklable); False when the
-        run has no workers (the caller computes it itself)."""
-        if not self.enabled:
+    def submit(self, key: str, fn, *args: Any, inline: Callable[[], Any] | None = None) -> bool:
+        """Queue ``fn(*args)`` for a worker (``fn`` a module-level function, the arguments picklable); ``inline``
+        computes the same result in the main process (default ``fn(*args)``). False when the run has no workers (the
+        caller computes it itself)."""
+        if not self.enabled or len(self._started) >= self.MAX_JOBS:
             return False
         if self._pool is None:
-            self._pool = mp.get_context("spawn").Pool(self.workers - 1, initializer=_init_worker,
-                                                      initargs=(self.threads,))
-        self._jobs[key] = self._pool.apply_async(fn, args)
+            ctx = mp.get_context("spawn")
+            self._claims = ctx.Array("b", self.MAX_JOBS)
+            self._pool = ctx.Pool(self.workers - 1, initializer=_init_worker, initargs=(self.threads, self._claims))
+        slot = len(self._started)
+        self._jobs[key] = (slot, self._pool.apply_async(_claimed, (slot, fn, args)),
+                           inline if inline is not None else (lambda: fn(*args)))
         self._started.add(key)
-        log.info("background job %s: started in a worker process", key)
+        log.debug("background job %s: queued", key)
         return True
 
     def submitted(self, key: str) -> bool:
-        """Whether ``key`` was started here (taken or not)."""
+        """Whether ``key`` was queued here (taken or not)."""
         return key in self._started
 
     def take(self, key: str) -> Any | None:
         job = self._jobs.pop(key, None)
         if job is None:
             return None
+        slot, res, inline = job
+        assert self._claims is not None
+        with self._claims.get_lock():
+            mine = not self._claims[slot]
+            if mine:
+                self._claims[slot] = 2
         t0 = time.perf_counter()
-        res = job.get()
-        log.info("background job %s: done (waited %.1f s for it)", key, time.perf_counter() - t0)
-        return res
+        if mine:
+            out = inline()
+            log.info("background job %s: run in the main process (no worker had started it), %.1f s", key,
+                     time.perf_counter() - t0)
+            return out
+        out = res.get()
+        log.info("background job %s: done in a worker process (waited %.1f s for it)", key, time.perf_counter() - t0)
+        return out
 
     def close(self) -> None:
         """Stop the workers (a job still running is abandoned: the run has ended or failed)."""
@@ -95,25 +131,35 @@ def peak_rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------------------------------- jobs
+_SPLITS: dict[str, Any] = {}
+
+
 def _splits(cfg, data_dir: str | None):
+    """The run's splits, loaded once per worker process."""
     from reram.data import splits_for_config
 
-    return splits_for_config(cfg, data_dir, False)[1]
+    key = f"{data_dir}|{cfg.data.model_dump_json()}|{cfg.run.seed}"
+    if key not in _SPLITS:
+        _SPLITS[key] = splits_for_config(cfg, data_dir, False)[1]
+    return _SPLITS[key]
 
 
-def sensitivity_job(cfg, data_dir: str | None, model_path: str) -> tuple[dict, float, float]:
-    """The sensitivity stage's sweeps: (results, seconds, worker peak RSS in MB)."""
-    from reram.analog.sensitivity import accuracy_sensitivity
+_MODELS: dict[str, Any] = {}
+
+
+def sensitivity_point_job(cfg, data_dir: str | None, model_path: str, name: str, value: float | int) -> dict:
+    """One point of the sensitivity stage's sweeps (:func:`reram.analog.sensitivity.sensitivity_point`)."""
+    from reram.analog.sensitivity import sensitivity_point
     from reram.models import load_weights
 
-    t0 = time.perf_counter()
-    res = accuracy_sensitivity(load_weights(Path(model_path)), cfg, _splits(cfg, data_dir),
-                               cfg.analog.sensitivity_chips, progress=False)
-    return res, time.perf_counter() - t0, peak_rss_mb()
+    if model_path not in _MODELS:
+        _MODELS[model_path] = load_weights(Path(model_path))
+    return sensitivity_point(_MODELS[model_path], cfg, _splits(cfg, data_dir), name, value,
+                             cfg.analog.sensitivity_chips)
 
 
-def second_network_job(cfg, data_dir: str | None, spec: dict) -> tuple[dict, float]:
-    """The ablation's last row (:func:`reram.compile.ablation.second_network_row`): (row, worker peak RSS in MB)."""
+def second_network_job(cfg, data_dir: str | None, spec: dict) -> dict:
+    """The ablation's last row (:func:`reram.compile.ablation.second_network_row`)."""
     from reram.compile.ablation import second_network_row
 
-    return second_network_row(cfg, _splits(cfg, data_dir), spec, progress=False), peak_rss_mb()
+    return second_network_row(cfg, _splits(cfg, data_dir), spec, progress=False)

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -218,8 +219,7 @@ def stage_calibrate(ctx: RunContext) -> None:
     t0 = time.perf_counter()
 
     def second_row() -> dict | None:  # step 8 from a worker process, if one computes it
-        job = ctx.background.take("second_network") if ctx.background is not None else None
-        return None if job is None else job[0]
+        return ctx.background.take("second_network") if ctx.background is not None else None
 
     rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress,
                         model_spec=None if ctx.model_file else model_spec(ctx),
@@ -233,40 +233,52 @@ def stage_calibrate(ctx: RunContext) -> None:
 
 
 def stage_sensitivity(ctx: RunContext) -> None:
-    from reram.analog.sensitivity import accuracy_sensitivity
+    """Test accuracy against programming sigma, ADC bits and cell bits. Its points are independent: a worker process
+    computes them from the end of training on (:func:`start_background`), this process the ones left."""
+    from reram.analog.sensitivity import assemble, distinct_points, sensitivity_point
 
     cfg = ctx.cfg
     if cfg.analog.sensitivity_chips == 0:
         ctx.metrics["analog"]["sensitivity"] = None
         return
     t0 = time.perf_counter()
-    job = ctx.background.take("sensitivity") if ctx.background is not None else None
-    if job is not None:  # computed by a worker process while the stages before this one ran
-        res, seconds, _ = job
-    else:
-        res = accuracy_sensitivity(ctx.model, cfg, ctx.splits, cfg.analog.sensitivity_chips, progress=ctx.progress)
-        seconds = time.perf_counter() - t0
-    ctx.metrics["timing"]["sensitivity_seconds"] = seconds
+    todo, same = distinct_points(cfg)
+    results = {}
+    for name, value in reversed(todo):  # from the back of the worker's queue: both processes busy to the end
+        row = ctx.background.take(f"sensitivity {name}={value}") if ctx.background is not None else None
+        if row is None:
+            row = sensitivity_point(ctx.model, cfg, ctx.splits, name, value, cfg.analog.sensitivity_chips,
+                                    progress=ctx.progress)
+        results[(name, value)] = row
+    res = assemble(results, same)
+    ctx.metrics["timing"]["sensitivity_seconds"] = time.perf_counter() - t0
     ctx.metrics["analog"]["sensitivity"] = res
     atomic_write_json(ctx.path("sensitivity.json"), res)
 
 
 def start_background(ctx: RunContext, remaining: list[str]) -> None:
     """Before each stage: start in a worker process the jobs whose inputs exist and whose stage is still to run
-    (:mod:`reram.pipeline.background`): the ablation's second network needs only the data; the sensitivity sweeps
-    need the trained network (once no train stage is left to run)."""
+    (:mod:`reram.pipeline.background`): the ablation's second network needs only the data; the sensitivity sweeps'
+    points need the trained network (once no train stage is left to run)."""
     bg = ctx.background
     if bg is None or not bg.enabled:
         return
-    from reram.pipeline.background import second_network_job, sensitivity_job
+    from reram.analog.sensitivity import distinct_points, sensitivity_point
+    from reram.pipeline.background import second_network_job, sensitivity_point_job
 
     cfg = ctx.cfg
     if "calibrate" in remaining and cfg.calibration.ablation and not ctx.model_file and \
             not bg.submitted("second_network"):
         bg.submit("second_network", second_network_job, cfg, ctx.data_dir, model_spec(ctx))
     if "sensitivity" in remaining and cfg.analog.sensitivity_chips > 0 and "train" not in remaining and \
-            ctx.path("model.safetensors").exists() and not bg.submitted("sensitivity"):
-        bg.submit("sensitivity", sensitivity_job, cfg, ctx.data_dir, str(ctx.path("model.safetensors")))
+            ctx.path("model.safetensors").exists():
+        chips = cfg.analog.sensitivity_chips
+        for name, value in distinct_points(cfg)[0]:
+            key = f"sensitivity {name}={value}"
+            if not bg.submitted(key):
+                bg.submit(key, sensitivity_point_job, cfg, ctx.data_dir, str(ctx.path("model.safetensors")), name,
+                          value, inline=partial(sensitivity_point, ctx.model, cfg, ctx.splits, name, value, chips,
+                                                progress=ctx.progress))
 
 
 def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None) -> None:
@@ -384,14 +396,14 @@ STAGES: list[Stage] = [
     Stage("analog", stage_analog, needs=("compiled/ir.json",), produces=("chip0.npz",),
           help="program chips and measure analog test accuracy"),
     Stage("calibrate", stage_calibrate, needs=("model.safetensors",), help="the six-step calibration ablation"),
-    Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),
-          help="accuracy against programming sigma, ADC bits and cell bits"),
     Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
           help="Verilator co-simulation of the RTL against the bit-exact golden model"),
     Stage("synth", stage_synth, needs=("compiled/ir.json",),
           help="Yosys synthesis of the digital periphery: cells, area, no latches or loops"),
     Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
           help="energy, area and latency from event counts and cited per-action energies"),
+    Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),
+          help="accuracy against programming sigma, ADC bits and cell bits"),
     Stage("report", stage_report, help="the self-contained HTML report"),
 ]
 
