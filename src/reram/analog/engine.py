@@ -70,19 +70,20 @@ def variance_bmm(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor | N
     return torch.bmm(x_sq.to(torch.bfloat16), g2_bf16 if g2_bf16 is not None else g2.to(torch.bfloat16))
 
 
-def tiled_matmul(x: torch.Tensor, w: torch.Tensor, out_dtype: torch.dtype | None = None) -> torch.Tensor:
+def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Every row tile's product: rows ``x`` (N, in) times tiles ``w`` (T, R, C) -> (T, N, C), tile ``t`` reading rows
     ``t R .. t R + R`` of ``x``; a last partial tile reads only the rows there are (no padding)."""
     N, n_in = x.shape
     T, R, C = w.shape
-    full = min(n_in // R, T)
-    out = torch.empty(T, N, C, dtype=out_dtype or w.dtype, device=w.device)
+    if n_in == T * R:  # whole tiles: one (batched) product
+        return torch.matmul(x, w) if T == 1 else torch.bmm(x.view(N, T, R).transpose(0, 1), w)
+    full = n_in // R
+    out = torch.empty(T, N, C, dtype=w.dtype, device=w.device)
     if full == 1:
         torch.mm(x[:, :R], w[0], out=out[0])
     elif full:
         torch.bmm(x[:, : full * R].reshape(N, full, R).transpose(0, 1), w[:full], out=out[:full])
-    if full < T:
-        torch.mm(x[:, full * R :], w[full, : n_in - full * R], out=out[full])
+    torch.mm(x[:, full * R :], w[full, : n_in - full * R], out=out[full])
     return out
 
 
@@ -145,6 +146,7 @@ class AnalogLayer(nn.Module):
         self._chip_state: tuple | None = None  # the conductance arrays and ADC multipliers loaded last (set_chip)
         self.sample_limit = 20000
         self.device_ = torch.device("cpu")
+        self._sweights: list[list[float]] | None = None  # _slice_weights
         self.shared: dict = {}  # state shared by the layers of one model: fine-tuning's pool of programmed cells
 
     # ------------------------------------------------------------------ chip state
@@ -333,8 +335,11 @@ class AnalogLayer(nn.Module):
 
     def _slice_weights(self) -> list[list[float]]:
         """The shift-add weight of input slice b and weight slice s: 2^(b * slice_bits) * levels^s."""
-        a = self.arch
-        return [[float(2 ** (b * a.slice_bits) * a.levels**s) for s in range(a.slices)] for b in range(a.input_slices)]
+        if self._sweights is None:
+            a = self.arch
+            self._sweights = [[float(2 ** (b * a.slice_bits) * a.levels**s) for s in range(a.slices)]
+                              for b in range(a.input_slices)]
+        return self._sweights
 
     def _inference_operands(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The programmed conductances scaled to ADC LSBs and the read-noise variance weights, (S, T, R, out), built
@@ -403,8 +408,11 @@ class AnalogLayer(nn.Module):
             self._record(v)
         v = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi)
         summed = v[0] if v.shape[0] == 1 else v.sum(0)  # (rows, S * out)
+        weights = self._slice_weights()[b]
+        if len(weights) == 1 and acc is None:  # one weight slice, the first input slice
+            return summed if weights[0] == 1 else summed.mul_(weights[0])
         out = self.ir.out_features
-        for s, w in enumerate(self._slice_weights()[b]):
+        for s, w in enumerate(weights):
             part = summed[:, s * out : (s + 1) * out]
             if acc is None:
                 acc = part if w == 1 else part.mul(w)
@@ -447,14 +455,14 @@ class AnalogLayer(nn.Module):
             M = ste_round(self.gain * scale)
             B = ste_round(self.offset / self.ir.next_scale * sh)
         else:
-            M = self.req_mult.to(acc.device)
-            B = self.req_bias.to(acc.device)
             if not (torch.is_grad_enabled() and acc.requires_grad):  # inference: one float64 buffer, in place
                 m, b = self._req_scaled
                 y = torch.addcmul(b, acc.to(torch.float64), m)
                 if self.is_last:
                     return y.mul_(self.ir.next_scale).to(self.dtype)
                 return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
+            M = self.req_mult.to(acc.device)
+            B = self.req_bias.to(acc.device)
         if acc.dtype == torch.float64 or not (self.trainable and self.training):
             acc = acc.to(torch.float64)
             M, B = M.to(torch.float64), B.to(torch.float64)
