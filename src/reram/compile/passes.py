@@ -174,19 +174,28 @@ def slice_inputs(x: torch.Tensor, arch: ArchParams, dtype: torch.dtype = torch.f
     return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
 
 
-def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor) -> torch.Tensor:
-    """All ideal pre-ADC values S of a layer (every tile, input slice and weight slice), flattened."""
+def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, positive: bool = False) -> torch.Tensor:
+    """All ideal pre-ADC values S of a layer (every tile, input slice and weight slice), flattened: their magnitudes
+    |S| (``positive=False``) or their positive parts (``positive=True``) -- what the ADC calibration ranks. Filled
+    tile by tile into one buffer (no per-tile copies)."""
     from reram.analog.program import weight_digits
 
     pos, neg = weight_digits(layer.weight_codes, arch)
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
-    R, vals = arch.rows, []
+    R, T, n = arch.rows, layer.row_tiles(arch), x_codes.shape[0]
+    out = torch.empty(arch.input_slices * T * arch.slices, n, layer.out_features, dtype=torch.float64)
+    k = 0
     for xs in slice_inputs(x_codes, arch):
-        for t in range(layer.row_tiles(arch)):
+        for t in range(T):
             rs = slice(t * R, min((t + 1) * R, layer.in_features))
             for s in range(arch.slices):
-                vals.append((xs[:, rs] @ dG[s, rs]).flatten())
-    return torch.cat(vals)
+                torch.mm(xs[:, rs], dG[s, rs], out=out[k])
+                if positive:
+                    out[k].clamp_(min=0)
+                else:
+                    out[k].abs_()
+                k += 1
+    return out.reshape(-1)
 
 
 def worst_case_range(layer: LayerIR, arch: ArchParams) -> float:
@@ -247,12 +256,10 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
     if target not in ("pre_relu", "post_relu"):
         raise CompileError(f"unknown ADC calibration target {target!r}")
     for i, layer in enumerate(cm.layers):
-        S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x))
-        if target == "pre_relu" or not layer.relu:
-            rng = quantile(S.abs()[:: max(1, S.numel() // 2_000_000)], percentile / 100)
-            set_adc(layer, cm.arch, rng, signed=True)
-        else:
-            pos = S.clamp(min=0)[:: max(1, S.numel() // 2_000_000)]
-            set_adc(layer, cm.arch, quantile(pos, percentile / 100), signed=False)
+        signed = target == "pre_relu" or not layer.relu
+        S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x), positive=not signed)  # |S| or max(S, 0)
+        rng = quantile(S[:: max(1, S.numel() // 2_000_000)], percentile / 100)
+        set_adc(layer, cm.arch, rng, signed=signed)
+        del S
         update_requant(cm)
     cm.passes.append(f"adc_calibration[{target}]")
