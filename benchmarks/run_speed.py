@@ -1,6 +1,7 @@
 """Wall time, CPU time and peak memory of a whole ``reram run``, with the time of each stage from the run's own
 ``timing`` section. Runs the CLI in a child process (the default run unless ``--set``/``--stages`` say otherwise) and
-reads the child's peak resident set size from ``resource.getrusage(RUSAGE_CHILDREN)``. Prints JSON.
+reads the peak resident set size of the largest process from ``resource.getrusage(RUSAGE_CHILDREN)`` and samples that
+of the run and its worker processes together from /proc. Prints JSON.
 
     python benchmarks/run_speed.py --runs-dir /tmp/bench-runs [--set model.arch=lenet5] [--stages ...]
 """
@@ -13,8 +14,25 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` and its descendants, in MB, from /proc (0 where it cannot be read)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def main() -> None:
@@ -31,11 +49,18 @@ def main() -> None:
         cmd += ["--stages", args.stages]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True, env=os.environ.copy())
+        tree_peak = 0.0
+        while proc.poll() is None:  # the run and its worker processes together, sampled
+            tree_peak = max(tree_peak, tree_rss_mb(proc.pid))
+            time.sleep(0.1)
+        err.seek(0)
+        stderr = err.read()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        print(proc.stderr, file=sys.stderr)
+        print(stderr, file=sys.stderr)
         raise SystemExit(proc.returncode)
     metrics = json.loads((Path(args.runs_dir) / args.name / "metrics.json").read_text())
     timing = metrics.get("timing", {})
@@ -43,7 +68,8 @@ def main() -> None:
         "command": " ".join(cmd[2:]),
         "wall_s": wall,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_rss_mb": after.ru_maxrss / 1024,  # Linux: kilobytes
+        "peak_rss_mb": after.ru_maxrss / 1024,  # the largest process (Linux: kilobytes)
+        "peak_tree_rss_mb": round(tree_peak, 1),  # the run and its workers together (sampled every 0.1 s)
         "stages_s": {k.removeprefix("stage_").removesuffix("_seconds"): round(v, 2) for k, v in timing.items()
                      if k.startswith("stage_")},
         "cpus": os.cpu_count(),

@@ -1,7 +1,7 @@
 """Keys that would do nothing: a value set away from its default (for device keys: away from the preset's value)
 that the rest of the configuration makes inert is an error naming the key that makes it inert.
 
-``reram run`` measures the configured flow, the six-step ablation (``calibration.ablation``) and the sensitivity
+``reram run`` measures the configured flow, the ablation (``calibration.ablation``) and the sensitivity
 sweeps (``analog.sensitivity_chips``); a key is inert only if none of them reads it.
 """
 

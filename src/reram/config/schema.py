@@ -195,7 +195,8 @@ class CalibrationConfig(Section):
     finetune_iters: int = Field(400, ge=0, le=100000, description="Hardware-aware fine-tuning iterations.")
     finetune_lr: float = Field(1e-3, gt=0, le=1, description="Fine-tuning learning rate (Adam).")
     finetune_batch: int = Field(256, ge=8, le=8192, description="Fine-tuning batch size.")
-    ablation: bool = Field(True, description="Measure the six-step calibration ablation in 'reram run'.")
+    ablation: bool = Field(True, description="Measure the calibration ablation (accuracy after each flow step) in "
+                           "'reram run'.")
     ablation_chips: int = Field(5, ge=1, le=100, description="Chips per ablation step.")
 
 
