@@ -391,15 +391,17 @@ def test_recalibration_is_kept_only_when_it_helps_on_the_calibration_split(compi
 def test_bf16_variance_matmul_keeps_the_noise_std_within_2_percent(setup):
     """The float32 engine computes the read-noise variance in bfloat16: its standard deviation stays within 2 % of
     the exact (float64) one on a real layer's conductances and inputs."""
-    from reram.analog.engine import variance_bmm
+    from reram.analog.engine import BF16_MIN_MACS, tiled_matmul, variance_matmul
 
     cm, dev, x = setup
     layer = AnalogModel(cm, replace(dev, read_noise=0.01), seed=0, dtype=torch.float64).layers[0]
-    _, g2 = layer._scaled(layer.dG, layer.G2)  # (S, T, R, out), float64
+    _, g2, _ = layer._packed_operands()  # (T, R, S * out), float64
     codes = torch.as_tensor(pixel_codes(cm, x), dtype=torch.float64)
-    xp = torch.nn.functional.pad(codes, (0, layer.pad)).reshape(len(codes), layer.T, -1).transpose(0, 1)
-    exact = torch.bmm(xp.square(), g2[0]).sqrt()
-    fast = variance_bmm(xp.square().float(), g2[0].float()).sqrt().double()
+    assert codes.numel() * g2.shape[-1] >= BF16_MIN_MACS  # large enough for the bf16 product
+    exact = tiled_matmul(codes.square(), g2).sqrt()
+    fast = variance_matmul(codes.square().float(), g2.float())
+    assert fast.dtype == torch.bfloat16
+    fast = fast.double().sqrt()
     active = exact > 0
     rel = ((fast - exact).abs()[active] / exact[active])
     assert float(rel.max()) < 0.02 and float(rel.mean()) < 0.005

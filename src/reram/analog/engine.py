@@ -60,14 +60,15 @@ def add_output_noise(S: torch.Tensor, x_sq: torch.Tensor, G2s: torch.Tensor,
 BF16_MIN_MACS = 2**20  # the variance matmul runs in bfloat16 from this size on (below it, bf16 kernels are slower)
 
 
-def variance_bmm(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor | None = None) -> torch.Tensor:
-    """The read-noise variance ``x_sq @ g2`` (batched over tiles). A float32 engine computes a large one in bfloat16
-    (several times faster on CPUs with bf16 units; ``g2_bf16``: ``g2`` converted once) and keeps the bf16 result: the
-    variance's relative error is a few tenths of a percent (8-bit mantissas), its standard deviation's half that -- a
-    test bounds it at 2 %. A float64 engine, and a small product, compute it exactly."""
-    if x_sq.dtype != torch.float32 or x_sq.shape[0] * x_sq.shape[1] * x_sq.shape[2] * g2.shape[-1] < BF16_MIN_MACS:
-        return torch.bmm(x_sq, g2)
-    return torch.bmm(x_sq.to(torch.bfloat16), g2_bf16 if g2_bf16 is not None else g2.to(torch.bfloat16))
+def variance_matmul(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor | None = None) -> torch.Tensor:
+    """The read-noise variance ``x_sq @ g2`` per row tile (:func:`tiled_matmul`: (N, in) by (T, R, C) -> (T, N, C)).
+    A float32 engine computes a large one in bfloat16 (several times faster on CPUs with bf16 units; ``g2_bf16``:
+    ``g2`` converted once) and keeps the bf16 result: the variance's relative error is a few tenths of a percent
+    (8-bit mantissas), its standard deviation's half that -- a test bounds it at 2 %. A float64 engine, and a small
+    product, compute it exactly."""
+    if x_sq.dtype != torch.float32 or x_sq.numel() * g2.shape[-1] < BF16_MIN_MACS:
+        return tiled_matmul(x_sq, g2)
+    return tiled_matmul(x_sq.to(torch.bfloat16), g2_bf16 if g2_bf16 is not None else g2.to(torch.bfloat16))
 
 
 def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -358,7 +359,7 @@ class AnalogLayer(nn.Module):
     def _pack(dGs: torch.Tensor, G2s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(S, T, R, out) -> (T, R, S * out), the weight slices side by side (slice-major) so that one matmul per row
         tile reads every column pair of the layer; the variance weights, and their bf16 copy in a float32 engine
-        (:func:`variance_bmm`)."""
+        (:func:`variance_matmul`)."""
         S, T, R, out = dGs.shape
         w = dGs.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
         v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
@@ -383,12 +384,9 @@ class AnalogLayer(nn.Module):
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
             var = None
-            if r > 0:
-                x_sq = xs if integrating else xs.square()
-                if x_sq.dtype == torch.float32 and x_sq.numel() * w.shape[-1] >= BF16_MIN_MACS:
-                    var = tiled_matmul(x_sq.to(torch.bfloat16), var_w16)  # see variance_bmm
-                else:
-                    var = tiled_matmul(x_sq, var_w)
+            if r > 0:  # read-noise variance weight per row: x^2 for one read at amplitude x; for x integrated unit
+                # pulses (independent noise per pulse) the pulse count x
+                var = variance_matmul(xs if integrating else xs.square(), var_w, var_w16)
             acc = self._adc_accumulate(tiled_matmul(xs, w), var, b, acc, noise_gen)
         assert acc is not None
         return acc
