@@ -27,7 +27,7 @@ BASE = ["data.train_subset=400", "data.test_subset=120", "data.calib_size=100",
         "train.epochs=1", "train.batch_size=64", "calibration.finetune_iters=4", "calibration.finetune_batch=32",
         "calibration.ablation_chips=1", "analog.chips=1", "analog.sensitivity_chips=0", "energy.sensitivity=false",
         "energy.samples=20",
-        "rtl.samples=20", f"run.stages={json.dumps(STAGES)}"]
+        "rtl.samples=20", f"run.stages={json.dumps(STAGES)}", "run.workers=1"]
 
 # a value other than the base configuration's, for every key
 VALUES: dict[str, object] = {
@@ -54,7 +54,7 @@ VALUES: dict[str, object] = {
     "rtl.act_lanes": 3, "rtl.array_group": 2, "rtl.input_codes_per_cycle": 16, "rtl.watchdog_factor": 8.0,
     "energy.preset": "isaac-22nm-scaled", "energy.samples": 10, "energy.sensitivity": True,
     "energy.preset_file": "<preset>",
-    "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2,
+    "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2, "run.workers": 2,
 }
 
 # Keys that change how a run is done, not its figures, and what each must (not) change.
@@ -64,6 +64,8 @@ OPERATIONAL = {
     "data.download": "only acts when files are missing (checked below with an empty folder)",
     "train.threads": "torch threads for training: recorded in meta.threads",
     "run.threads": "torch threads of the later stages: the figures must be identical, the count recorded",
+    "run.workers": "processes for the ablation's second network and the sensitivity points: the figures must be "
+                   "identical, the count recorded",
 }
 
 
@@ -142,6 +144,8 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
             if key == "run.threads":
                 assert fp["_threads"]["run"] == 2
                 assert fp["cosim_plan"] == ref["cosim_plan"] and fp["chip0.npz"] == ref["chip0.npz"]
+            if key == "run.workers":
+                assert fp["_threads"]["workers"] == 2 and same, "the worker count changed figures"
             continue
         if same:
             inert.append(key)
