@@ -23,8 +23,8 @@ def test_lenet5_runs_every_stage(tmp_path):
     cfg = load_config(None, [*SMALL, 'model.arch="lenet5"'])
     ctx = execute(cfg, tmp_path, name="lenet", progress=False)
     m = ctx.metrics
-    assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "sensitivity",
-                                             "cosim", "synth", "energy", "report"]
+    assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "cosim", "synth",
+                                             "energy", "sensitivity", "report"]
     assert m["software"]["model"]["arch"] == "lenet5" and m["software"]["test_accuracy"] > 0.8
     assert m["analog"]["test_accuracy_mean"] > m["software"]["test_accuracy"] - 0.05
     arch = m["calibration"]["architecture"]
