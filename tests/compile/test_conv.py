@@ -185,13 +185,22 @@ def test_conv_inference_path_matches_im2col_path_with_read_noise():
     x = torch.from_numpy(pixel_codes(cm, px).astype(np.float32))
     layer = AnalogModel(cm, replace(dev, read_noise=0.0), seed=1).layers[0]
     assert layer.T == 2
+    Ho, Wo = layer.ir.conv["out_hw"]
+
+    def maps(rows: torch.Tensor) -> torch.Tensor:  # im2col rows (N * Ho * Wo, out) -> maps (N, out, Ho, Wo)
+        return rows.reshape(len(x), Ho, Wo, -1).permute(0, 3, 1, 2)
+
     with torch.no_grad():
         fast = layer._acc_conv(x, None)
         ref = layer.forward_acc(layer.patches(x).requires_grad_(), None).detach()
-    torch.testing.assert_close(fast, ref)
+        torch.testing.assert_close(fast, maps(ref))
+        # the layer's output (activation unit and pooling on the maps) equals the row path's
+        rows_out = layer.finish(layer._digital(ref), len(x))
+        torch.testing.assert_close(layer(x, None), rows_out)
     noisy = AnalogModel(cm, replace(dev, read_noise=0.05), seed=1).layers[0]
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         a = torch.stack([noisy._acc_conv(x, gen) for _ in range(30)]).std(0)
-    b = torch.stack([noisy.forward_acc(noisy.patches(x).requires_grad_(), gen).detach() for _ in range(30)]).std(0)
+    b = torch.stack([maps(noisy.forward_acc(noisy.patches(x).requires_grad_(), gen).detach())
+                     for _ in range(30)]).std(0)
     assert float(a.mean() / b.mean()) == pytest.approx(1.0, abs=0.1)

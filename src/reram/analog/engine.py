@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from reram.compile.datapath import finish_torch, patches_torch
+from reram.compile.datapath import POOLS, finish_torch, patches_torch
 from reram.compile.ir import ArchParams, CompiledModel, LayerIR
 from reram.compile.passes import slice_inputs
 
@@ -223,11 +223,14 @@ class AnalogLayer(nn.Module):
     def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
         (pooled for a conv layer that pools) or the logits."""
-        if self.ir.kind == "conv2d" and self._batched_ok(x):
-            acc = self._acc_conv(x, noise_gen)
-        else:
-            acc = self.forward_acc(self.patches(x), noise_gen)
-        y = self._digital(acc)
+        if self.ir.kind == "conv2d" and not self.is_last and self._batched_ok(x):
+            # inference of a hidden convolution: feature maps throughout (the ADC, the activation unit and the
+            # pooling are elementwise or local), no im2col rows
+            y = self._digital_maps(self._acc_conv(x, noise_gen))
+            if self.ir.pool is not None:
+                y = POOLS[self.ir.pool["kind"]].torch(self.ir.pool, y, ste_round)
+            return y.reshape(x.shape[0], -1)
+        y = self._digital(self.forward_acc(self.patches(x), noise_gen))
         return y if self.is_last else self.finish(y, x.shape[0])
 
     def _batched_ok(self, x: torch.Tensor) -> bool:
@@ -239,10 +242,10 @@ class AnalogLayer(nn.Module):
 
     @torch.no_grad()
     def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """A convolution's ``acc`` without im2col: each row tile's conductances become conv2d kernels (zero outside
-        the tile's rows), all tiles in one conv2d, the read-noise variance in another on x^2 (x for integrating
-        inputs). The outputs are the im2col MVM rows (sample-major, then position), so the ADC, the tile sums and
-        everything after are the same as :meth:`_acc_tiles_batched`."""
+        """A convolution's ``acc`` as feature maps (N, out, Ho, Wo), without im2col: each row tile's conductances
+        become conv2d kernels (zero outside the tile's rows), all tiles and weight slices in one conv2d, the read-noise
+        variance in another on x^2 (x for integrating inputs). The ADC and the tile and slice sums are those of
+        :meth:`_acc_tiles_batched`, on the maps."""
         arch, c = self.arch, self.ir.conv
         if self._conv_cache is None:
             dGs, G2s = self._inference_operands()
@@ -270,13 +273,11 @@ class AnalogLayer(nn.Module):
         k_sig, k_var = self._conv_cache
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):
-            # (N, T * S * out, Ho, Wo) -> (T, N * Ho * Wo, S * out): the im2col row order, slices side by side
-            v = conv(xs, k_sig).reshape(n, T, S * out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, S * out)
+            v = conv(xs, k_sig).view(n, T, S * out, Ho, Wo)  # the tiles, and the weight slices side by side
             var = None
             if r > 0:
-                xsq = xs if integrating else xs.square()
-                var = conv(xsq, k_var).reshape(n, T, S * out, Ho * Wo).permute(1, 0, 3, 2).reshape(T, -1, S * out)
-            acc = self._adc_accumulate(v, var, b, acc, noise_gen)
+                var = conv(xs if integrating else xs.square(), k_var).view(n, T, S * out, Ho, Wo)
+            acc = self._adc_accumulate(v, var, b, acc, noise_gen, tile_dim=1)
         assert acc is not None
         return acc
 
@@ -392,10 +393,11 @@ class AnalogLayer(nn.Module):
         return acc
 
     def _adc_accumulate(self, v: torch.Tensor, var: torch.Tensor | None, b: int, acc: torch.Tensor | None,
-                        noise_gen: torch.Generator | None) -> torch.Tensor:
-        """Pre-ADC values (T, rows, S * out) of input slice ``b`` in LSB units, with their read-noise variance (or
-        None): one noise draw, the ADC in place (counted when collecting statistics), the tiles summed, and each weight
-        slice shift-added into ``acc`` (rows, out)."""
+                        noise_gen: torch.Generator | None, tile_dim: int = 0) -> torch.Tensor:
+        """Pre-ADC values of input slice ``b`` in LSB units -- (T, rows, S * out), or feature maps (N, T, S * out,
+        Ho, Wo) with ``tile_dim=1`` -- with their read-noise variance (or None): one noise draw, the ADC in place
+        (counted when collecting statistics), the tiles summed, and each weight slice shift-added into ``acc``
+        ((rows, out) or (N, out, Ho, Wo))."""
         if var is not None:
             if v.is_cuda:  # drawn on the CPU generator: the same numbers on every device
                 eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype).to(v.device)
@@ -405,7 +407,7 @@ class AnalogLayer(nn.Module):
         if self.collect:
             self._record(v)
         v = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi)
-        summed = v[0] if v.shape[0] == 1 else v.sum(0)  # (rows, S * out)
+        summed = v.select(tile_dim, 0) if v.shape[tile_dim] == 1 else v.sum(tile_dim)  # slices along dim 1
         weights = self._slice_weights()[b]
         if len(weights) == 1 and acc is None:  # one weight slice, the first input slice
             return summed if weights[0] == 1 else summed.mul_(weights[0])
@@ -445,6 +447,13 @@ class AnalogLayer(nn.Module):
             take = flat[::step][: self.sample_limit - st.sample_size].cpu().numpy().astype(np.float32)
             st.sample.append(take)
             st.sample_size += take.size
+
+    def _digital_maps(self, acc: torch.Tensor) -> torch.Tensor:
+        """The activation unit of a hidden layer at inference on feature maps (N, out, Ho, Wo): as :meth:`_digital`,
+        the constants broadcast over the channels."""
+        m, b = self._req_scaled
+        y = torch.addcmul(b.view(-1, 1, 1), acc.to(torch.float64), m.view(-1, 1, 1))
+        return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
 
     def _digital(self, acc: torch.Tensor) -> torch.Tensor:
         sh = 2.0**self.ir.req_shift
