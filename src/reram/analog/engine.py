@@ -39,6 +39,7 @@ from .program import Chip, ChipLayer, program_chip, set_time
 
 CHUNK_ELEMENTS = 2**21  # elements of one (tiles, rows, out) temporary of the inference path (8 MB in float32)
 CHUNK_SAMPLES = 512  # samples per piece of a large inference batch (AnalogModel.forward)
+SMALL_BATCH = 16  # up to this many rows, a partial row tile is zero-padded (its padded cells hold G_min: exact)
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:
@@ -77,7 +78,7 @@ def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     N, n_in = x.shape
     T, R, C = w.shape
     if n_in == T * R:  # whole tiles: one (batched) product
-        return torch.matmul(x, w) if T == 1 else torch.bmm(x.view(N, T, R).transpose(0, 1), w)
+        return torch.mm(x, w[0]).unsqueeze(0) if T == 1 else torch.bmm(x.view(N, T, R).transpose(0, 1), w)
     full = n_in // R
     out = torch.empty(T, N, C, dtype=w.dtype, device=w.device)
     if full == 1:
@@ -382,6 +383,9 @@ class AnalogLayer(nn.Module):
         arch = self.arch
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
+        extra = self.T * w.shape[1] - x.shape[1]
+        if extra and x.shape[0] <= SMALL_BATCH:  # a few rows: zero-padded to whole tiles, one product (fewer ops)
+            x = torch.nn.functional.pad(x, (0, extra))
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
             var = None
