@@ -1,6 +1,7 @@
 """Work of later stages that needs only the configuration, the data and the trained network, run in worker
-processes while the main process runs the stages in order: the accuracy-sensitivity sweeps, and the ablation's
-second network (trained the other way round with respect to ``train.hwa``, then compiled and evaluated).
+processes while the main process runs the stages in order: the points of the accuracy-sensitivity sweeps, and the
+ablation's second network (trained the other way round with respect to ``train.hwa``, then compiled and evaluated).
+A job no worker has started when its stage needs it runs in the main process instead.
 
 A job runs the same function with the same seeds and torch thread count as the main process would, so its results
 are the same wherever it runs (a test compares them); ``run.workers = 1`` computes everything in the main process.
