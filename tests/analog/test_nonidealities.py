@@ -133,7 +133,7 @@ def test_read_noise_output_form_matches_cell_form(setup):
     assert xc[0].count_nonzero() > 10
     mean = xc @ (gp - gn)
     g2 = (gp.square() + gn.square()) * r * r
-    out_form = add_output_noise(mean.clone(), xc.square(), g2, torch.Generator().manual_seed(1)) - mean
+    out_form = add_output_noise(mean.clone(), xc.square() @ g2, torch.Generator().manual_seed(1)) - mean
     cell_form = read_noise_cell(xc, gp, gn, r, torch.Generator().manual_seed(2)) - mean
     expected_sd = (xc[:1].square() @ g2).sqrt()[0]
     active = expected_sd > 0
@@ -338,7 +338,7 @@ def test_integrating_inputs_average_read_noise(setup):
     gp, gn = layer.Gp[0, 2], layer.Gn[0, 2]
     mean = xc @ (gp - gn)
     g2 = (gp.square() + gn.square()) * r * r
-    out_form = add_output_noise(mean.clone(), xc, g2, torch.Generator().manual_seed(1)) - mean
+    out_form = add_output_noise(mean.clone(), xc @ g2, torch.Generator().manual_seed(1)) - mean
     cell_form = read_noise_cell(xc, gp, gn, r, torch.Generator().manual_seed(2), x_noise=xc.sqrt()) - mean
     expected_sd = (xc[:1] @ g2).sqrt()[0]
     active = expected_sd > 0

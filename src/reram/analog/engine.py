@@ -49,13 +49,15 @@ def ste_round(x: torch.Tensor) -> torch.Tensor:
     return x + (torch.floor(x + 0.5) - x).detach()
 
 
-def add_output_noise(S: torch.Tensor, x_sq: torch.Tensor, G2s: torch.Tensor,
-                     gen: torch.Generator | None) -> torch.Tensor:
-    """Exact output-referred read noise: ``S + sqrt(x^2 @ G2s) * e``, where ``G2s`` holds r^2 (G+^2 + G-^2)
-    (times the square of any output scaling)."""
-    sd = (x_sq @ G2s).sqrt_()
-    eps = torch.randn(S.shape, generator=gen, dtype=S.dtype, device="cpu").to(S.device)
-    return S.addcmul_(sd, eps)
+def add_output_noise(S: torch.Tensor, var: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+    """Exact output-referred read noise, in place: ``S + sqrt(var) * e``, one standard normal ``e`` per output, where
+    ``var = x^2 @ G2s`` and ``G2s`` holds r^2 (G+^2 + G-^2) (times the square of any output scaling); ``var`` is
+    overwritten. The draws come from the CPU generator ``gen``: the same numbers on every device."""
+    if S.is_cuda:
+        eps = torch.randn(S.shape, generator=gen, dtype=S.dtype).to(S.device)
+    else:
+        eps = torch.randn(S.shape, generator=gen, dtype=S.dtype)
+    return S.addcmul_(var.sqrt_(), eps)
 
 
 BF16_MIN_MACS = 2**20  # the variance matmul runs in bfloat16 from this size on (below it, bf16 kernels are slower)
@@ -403,11 +405,7 @@ class AnalogLayer(nn.Module):
         (counted when collecting statistics), the tiles summed, and each weight slice shift-added into ``acc``
         ((rows, out) or (N, out, Ho, Wo))."""
         if var is not None:
-            if v.is_cuda:  # drawn on the CPU generator: the same numbers on every device
-                eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype).to(v.device)
-            else:
-                eps = torch.randn(v.shape, generator=noise_gen, dtype=v.dtype)
-            v.addcmul_(var.sqrt_(), eps)
+            add_output_noise(v, var, noise_gen)
         if self.collect:
             self._record(v)
         v = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi)
