@@ -77,6 +77,28 @@ def test_adc_calibration_clips_the_requested_tail(compiled_default, mnist_small)
     assert layer.adc_signed
 
 
+def test_strided_pre_adc_values_equal_every_kth_of_the_full_set(compiled_default, mnist_small):
+    _, _, cm = compiled_default
+    codes = torch.from_numpy(pixel_codes(cm, mnist_small["calib"][:300]).astype(np.float64))
+    for layer, x in ((cm.layers[0], codes), (cm.layers[1], torch.relu(codes[:, :256] - 40))):
+        for positive in (False, True):
+            full = ideal_pre_adc(layer, cm.arch, x, positive=positive)
+            block = x.shape[0] * layer.out_features
+            for stride in (2, 3, 7, block - 1, block + 5, 10 * block):
+                got = ideal_pre_adc(layer, cm.arch, x, positive=positive, stride=stride)
+                assert torch.equal(got, full[::stride]), (stride, positive)
+
+
+def test_quantile_equals_torch_quantile():
+    from reram.compile.passes import quantile
+
+    g = torch.Generator().manual_seed(3)
+    for n in (1, 2, 7, 1000, 100_003):
+        x = torch.randint(0, 50, (n,), generator=g).to(torch.float64) * 1.5  # ties, as integer sums have
+        for q in (0.0, 0.5, 0.9, 0.999, 0.9999, 1.0):
+            assert quantile(x, q) == float(torch.quantile(x, q)), (n, q)
+
+
 def test_post_relu_calibration_is_unsigned_except_the_logits(compiled_default, mnist_small):
     import copy
 

@@ -589,12 +589,16 @@ class AnalogModel(nn.Module):
     @torch.no_grad()
     def predict(self, x: np.ndarray | torch.Tensor, batch_size: int = 10000) -> np.ndarray:
         """Predicted classes for pixel codes (uint8) or images in [0, 1]."""
-        xt = torch.as_tensor(np.array(x, copy=True))
-        if xt.dtype == torch.uint8:
-            xt = xt.to(torch.float32) / 255.0
         preds = []
-        for i in range(0, len(xt), batch_size):
-            preds.append(self(xt[i : i + batch_size].to(self.device_)).argmax(1).cpu())
+        for i in range(0, len(x), batch_size):
+            end = min(i + batch_size, len(x))
+            # converted piece by piece where forward() would cut the batch anyway (the same calls, less memory)
+            step = CHUNK_SAMPLES if end - i > CHUNK_SAMPLES else end - i
+            for j in range(i, end, step):
+                xt = torch.as_tensor(np.array(x[j : min(j + step, end)], copy=True))
+                if xt.dtype == torch.uint8:
+                    xt = xt.to(torch.float32) / 255.0
+                preds.append(self(xt.to(self.device_)).argmax(1).cpu())
         return torch.cat(preds).numpy()
 
     def evaluate(self, x: np.ndarray | torch.Tensor, y: np.ndarray, batch_size: int = 10000) -> float:

@@ -40,6 +40,7 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
     calibration split (never the test split), and the choice is recorded."""
     from reram.compile.calibrate import bias_recalibration
     from reram.compile.passes import float_forward
+    from reram.memory import release_free_memory
     from reram.progress import progress_bar
 
     out = []
@@ -75,6 +76,8 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
                        for lay in model.layers]
             out.append(ChipEval(seed=seed, accuracy=acc, layer_stats=model.layer_stats(), chip=model.chip,
                                 recal_residuals=resid, recal=recal, adc_samples=samples, predictions=preds))
+            del model
+            release_free_memory()  # the chip's engine buffers: not resident under the next chip's
             bar.advance(task)
     return out
 

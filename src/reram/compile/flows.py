@@ -24,6 +24,7 @@ from torch import nn
 from reram.config import ReramConfig
 from reram.config.presets import DeviceParams
 from reram.errors import ConfigError
+from reram.memory import release_free_memory
 
 from .calibrate import hw_aware_finetune
 from .ir import ArchParams, CompiledModel
@@ -122,4 +123,5 @@ def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: Fl
         cm.passes.append("bias_recalibration")
     cm.flow = spec.name
     cm.meta["flow_spec"] = {k: v for k, v in spec.__dict__.items()}
+    release_free_memory()  # the calibration's and fine-tuning's buffers
     return cm

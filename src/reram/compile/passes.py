@@ -174,28 +174,39 @@ def slice_inputs(x: torch.Tensor, arch: ArchParams, dtype: torch.dtype = torch.f
     return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
 
 
-def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, positive: bool = False) -> torch.Tensor:
+def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, positive: bool = False,
+                  stride: int = 1) -> torch.Tensor:
     """All ideal pre-ADC values S of a layer (every tile, input slice and weight slice), flattened: their magnitudes
-    |S| (``positive=False``) or their positive parts (``positive=True``) -- what the ADC calibration ranks. Filled
-    tile by tile into one buffer (no per-tile copies)."""
+    |S| (``positive=False``) or their positive parts (``positive=True``) -- what the ADC calibration ranks. With
+    ``stride`` > 1, every ``stride``-th of them (exactly ``full[::stride]``), computed one tile and slice at a time so
+    that the full set is never held."""
     from reram.analog.program import weight_digits
 
     pos, neg = weight_digits(layer.weight_codes, arch)
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
     R, T, n = arch.rows, layer.row_tiles(arch), x_codes.shape[0]
-    out = torch.empty(arch.input_slices * T * arch.slices, n, layer.out_features, dtype=torch.float64)
+    block = n * layer.out_features
+    total = arch.input_slices * T * arch.slices * block
+    out = torch.empty(-(-total // stride), dtype=torch.float64)
+    buf = torch.empty(n, layer.out_features, dtype=torch.float64) if stride > 1 else None
     k = 0
     for xs in slice_inputs(x_codes, arch):
         for t in range(T):
             rs = slice(t * R, min((t + 1) * R, layer.in_features))
             for s in range(arch.slices):
-                torch.mm(xs[:, rs], dG[s, rs], out=out[k])
+                start = k * block  # flat index of this block's first value
+                first = -start % stride  # offset in the block of its first kept value
+                lo = -(-start // stride)  # its position in ``out``
+                dst = out[lo : lo + -(-(block - first) // stride)] if first < block else out[:0]
+                blk = torch.mm(xs[:, rs], dG[s, rs], out=buf if buf is not None else dst.view(n, -1))
                 if positive:
-                    out[k].clamp_(min=0)
+                    blk.clamp_(min=0)
                 else:
-                    out[k].abs_()
+                    blk.abs_()
+                if buf is not None:
+                    dst.copy_(blk.reshape(-1)[first::stride])
                 k += 1
-    return out.reshape(-1)
+    return out
 
 
 def worst_case_range(layer: LayerIR, arch: ArchParams) -> float:
@@ -232,17 +243,18 @@ def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor
 
 
 def quantile(x: torch.Tensor, q: float) -> float:
-    """``torch.quantile(x, q)`` (linear interpolation between order statistics), by two selections instead of a
-    sort."""
-    flat = x.reshape(-1)
-    n = flat.numel()
+    """``torch.quantile(x, q)`` (linear interpolation between order statistics), by one selection of both order
+    statistics in a single copy instead of a sort."""
+    flat = x.reshape(-1).numpy()
+    n = flat.size
     rank = q * (n - 1)
     lo = int(np.floor(rank))
-    v_lo = flat.kthvalue(lo + 1).values
+    hi = min(lo + 1, n - 1)
+    part = np.partition(flat, [lo, hi])
+    v_lo, v_hi = torch.tensor(part[lo], dtype=x.dtype), torch.tensor(part[hi], dtype=x.dtype)
     if rank == lo:
         return float(v_lo)
-    v_hi = flat.kthvalue(min(lo + 2, n)).values
-    return float(torch.lerp(v_lo, v_hi, torch.tensor(rank - lo, dtype=flat.dtype)))
+    return float(torch.lerp(v_lo, v_hi, torch.tensor(rank - lo, dtype=x.dtype)))
 
 
 def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, target: str = "pre_relu") -> None:
@@ -257,8 +269,11 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
         raise CompileError(f"unknown ADC calibration target {target!r}")
     for i, layer in enumerate(cm.layers):
         signed = target == "pre_relu" or not layer.relu
-        S = ideal_pre_adc(layer, cm.arch, _codes_of(cm, i, calib_x), positive=not signed)  # |S| or max(S, 0)
-        rng = quantile(S[:: max(1, S.numel() // 2_000_000)], percentile / 100)
+        codes = _codes_of(cm, i, calib_x)
+        total = cm.arch.input_slices * layer.row_tiles(cm.arch) * cm.arch.slices * codes.shape[0] * layer.out_features
+        # |S| or max(S, 0), every k-th value: at most 2 M of them ranked
+        S = ideal_pre_adc(layer, cm.arch, codes, positive=not signed, stride=max(1, total // 2_000_000))
+        rng = quantile(S, percentile / 100)
         set_adc(layer, cm.arch, rng, signed=signed)
         del S
         update_requant(cm)

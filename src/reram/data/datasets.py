@@ -24,7 +24,7 @@ import os
 import tempfile
 import urllib.request
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +105,16 @@ class Dataset:
     fallback: bool = False
     verified: bool = True
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """The shape of one image, e.g. (28, 28)."""
+        return tuple(self.train_images.shape[1:])
+
+    def without_images(self) -> Dataset:
+        """This dataset with its image arrays released (empty, of the same image shape): labels, provenance and
+        shapes stay. For a holder of the splits, which copy the images they use."""
+        return replace(self, train_images=self.train_images[:0].copy(), test_images=self.test_images[:0].copy())
 
     @property
     def n_train(self) -> int:

@@ -25,9 +25,10 @@ def build_mlp(in_features: int = 784, hidden: Sequence[int] = (256, 128), n_clas
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """Logits for ``x`` in eval mode, batched."""
+    """Logits for ``x`` (images in [0, 1], or uint8 pixel codes: scaled batch by batch) in eval mode, batched."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    scale = (lambda b: b.to(torch.float32).div_(255.0)) if x.dtype == torch.uint8 else (lambda b: b)
+    out = torch.cat([model(scale(x[i : i + batch_size])) for i in range(0, len(x), batch_size)])
     model.train(was_training)
     return out

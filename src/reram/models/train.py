@@ -76,7 +76,7 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     gen = torch.Generator().manual_seed(seed)
     x = host_tensor(train_x)  # uint8 pixels: each batch is scaled when it is drawn (no float copy of the split)
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
-    tx = torch.tensor(test_x, dtype=torch.float32).div_(255.0)
+    tx = host_tensor(test_x)  # uint8 too: predict() scales it batch by batch
     model = build_model(spec)
     opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
     steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-import resource
 import signal
 import time
 from collections.abc import Callable
@@ -124,11 +123,6 @@ class Background:
             self._pool.join()
             self._pool = None
         self._jobs.clear()
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ---------------------------------------------------------------------------------------------- jobs

@@ -94,7 +94,8 @@ class RunContext:
     def _load_data(self) -> None:
         from reram.data import splits_for_config
 
-        self.cache["dataset"], self.cache["splits"] = splits_for_config(self.cfg, self.data_dir, self.progress)
+        ds, self.cache["splits"] = splits_for_config(self.cfg, self.data_dir, self.progress)
+        self.cache["dataset"] = ds.without_images()  # the splits hold the images the stages read
 
     @property
     def dataset(self):  # -> reram.data.Dataset

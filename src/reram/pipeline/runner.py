@@ -12,8 +12,9 @@ from pathlib import Path
 
 from reram.config import ReramConfig, load_config
 from reram.errors import CosimMismatch, RunError
+from reram.memory import peak_rss_mb, release_free_memory
 
-from .background import Background, peak_rss_mb
+from .background import Background
 from .context import RunContext, run_folder, versions
 from .stages import STAGES, stage_names, start_background
 
@@ -159,6 +160,7 @@ def execute(
                     completed.append(stage.name)
                 meta["stages_completed"] = [s for s in stage_names() if s in completed]
                 ctx.save_metrics()
+                release_free_memory()  # what the stage freed leaves the resident set before the next one starts
                 log.info("stage %s: done (peak memory of this process %.0f MB)", stage.name, peak_rss_mb())
     except BaseException:
         if created and not completed:  # nothing done: leave no folder that would block a re-run
