@@ -78,6 +78,26 @@ def test_conv_rtl_matches_golden_and_schedule(case):
     assert res.ii_cycles == max(ly.cycles + 1 for ly in m.layers) < res.latency_cycles
 
 
+@pytest.mark.parametrize("conv", [False, True])
+def test_preloaded_and_host_written_conductances_agree(rtl_case, conv):
+    """The co-simulation's default, conductance codes preloaded from files, leaves what the host bus writes."""
+    if conv:
+        cm, chip, x, cfg = tiny_design("rtl.adcs_per_array=1", conv=True, pool="max", n_samples=5)
+        rcfg = cfg.rtl
+    else:
+        sets, rcfg = CASES["groups-lanes-port"]  # several column tiles, a narrower last one
+        cm, chip, x, _ = rtl_case(*sets)
+        x = x[:6]
+    runs = [run_cosim(cm, chip, x, np.zeros(len(x), np.int64), rcfg, progress=False, batch=4, preload=p)
+            for p in (True, False)]
+    for res in runs:
+        _check(res, cm, len(x))
+    a, b = (r.to_metrics() for r in runs)
+    assert (a.pop("conductance_load"), b.pop("conductance_load")) == ("preload", "host_bus")
+    assert a == b
+    assert runs[0].load_seconds < runs[1].load_seconds
+
+
 def test_watchdog_reports_controller_states(rtl_case):
     sets, rcfg = CASES["unsigned-adc-1adc"]
     cm, chip, x, _ = rtl_case(*sets)

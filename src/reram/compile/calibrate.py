@@ -80,7 +80,7 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     from rich.progress import TextColumn
 
     from reram.analog.engine import AnalogModel
-    from reram.models.train import host_tensor
+    from reram.models.train import fused_adam, host_tensor
     from reram.progress import progress_bar
 
     torch.manual_seed(seed)
@@ -89,7 +89,7 @@ def hw_aware_finetune(cm: CompiledModel, dev: DeviceParams, train_x: np.ndarray,
     gen = torch.Generator().manual_seed(seed + 17)
     model.noise_gen = torch.Generator().manual_seed(seed + 23)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, **fused_adam())
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(iters, 1))
     x = host_tensor(train_x)  # pixels (uint8) or images in [0, 1], converted batch by batch
     pixels = x.dtype == torch.uint8 or bool(x.max() > 1.5)

@@ -45,6 +45,15 @@ def host_tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a if a.flags.writeable else a.copy())
 
 
+def fused_adam() -> dict[str, bool]:
+    """Keyword arguments selecting torch's fused Adam/AdamW kernel where this torch has it on the CPU (2.4 and
+    later): one kernel for every parameter's update instead of about ten ops per tensor (15 % of a training step of
+    the default MLP). Its updates round differently from the per-tensor loop, so weights differ in the last bits
+    between torch versions either side of 2.4 (as between BLAS builds); runs are reproducible on one installation."""
+    major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+    return {"fused": True} if (major, minor) >= (2, 4) else {}
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     y = torch.as_tensor(labels)
     return float((logits.argmax(1) == y).float().mean())
@@ -78,7 +87,8 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     tx = host_tensor(test_x)  # uint8 too: predict() scales it batch by batch
     model = build_model(spec)
-    opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
+                            **fused_adam())
     steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
     total = steps_per_epoch * train_cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=train_cfg.lr, total_steps=total)

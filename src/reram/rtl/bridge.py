@@ -7,6 +7,7 @@ import ctypes
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from reram.errors import CosimError, ToolchainError
 from .addrmap import COUNTERS, REG, addr
 
 STATE_NAMES = {0: "IDLE", 1: "LATCH", 2: "READ", 3: "CONV", 4: "DRAIN", 5: "ACT", 6: "FIN"}
-ABI = 2
+ABI = 3
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
@@ -37,7 +38,9 @@ class RtlSim:
     """One Verilated accelerator instance. Loads its library under a unique file name and unloads it
     (dlclose) on :meth:`close`, so a rebuilt library is never confused with a loaded one."""
 
-    def __init__(self, lib_path: Path):
+    def __init__(self, lib_path: Path, plusargs: Sequence[str] = ()):
+        """``plusargs``: simulator plusargs, e.g. ``+gmem=DIR`` to preload the arrays' conductance codes
+        (:func:`reram.rtl.images.write_preload`)."""
         self._tmpdir = Path(tempfile.mkdtemp(prefix="reram-rtl-"))
         self._copy = self._tmpdir / f"{lib_path.stem}-{os.getpid()}-{id(self)}.so"
         shutil.copy2(lib_path, self._copy)
@@ -65,7 +68,11 @@ class RtlSim:
         L.rs_trace_open.argtypes = [_P, ctypes.c_char_p]
         L.rs_trace_open.restype = ctypes.c_int
         L.rs_trace_close.argtypes = [_P]
+        L.rs_plusarg.argtypes = [_P, ctypes.c_char_p]
+        L.rs_plusarg.restype = ctypes.c_int
         self._h = L.rs_create()
+        for arg in plusargs:  # before the first evaluation: initial blocks read them
+            L.rs_plusarg(self._h, arg.encode())
         self.reset()
 
     def reset(self) -> None:

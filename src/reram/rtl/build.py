@@ -106,7 +106,7 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
     h.update(header_v().encode())
     h.update(header_cpp().encode())
     h.update(params_cpp(params).encode())
-    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=2".encode())
+    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=3".encode())
     return h.hexdigest()[:20]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from reram.golden import golden_forward
 
 from .bridge import RtlSim
 from .build import build_library
-from .images import build_image
+from .images import build_image, write_preload
 from .params import rtl_params, rtl_supported
 
 log = logging.getLogger("reram")
@@ -53,6 +54,7 @@ class CosimResult:
     mismatches: list[str] = field(default_factory=list)  # the first few, "sample s, layer L, index j: RTL a, golden b"
     mismatched_predictions: int = 0
     first_cycle_mismatch: str = ""
+    conductance_load: str = "preload"  # how the arrays' codes got there: "preload" (files) or "host_bus"
 
     @property
     def mismatched_codes(self) -> int:
@@ -77,7 +79,7 @@ class CosimResult:
             "cycles_match_analytic": self.cycles_match,
             "latency_s": self.latency_s, "throughput_per_s": self.throughput_per_s, "events": self.events,
             "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
-            "layers_compared": self.layers_compared,
+            "layers_compared": self.layers_compared, "conductance_load": self.conductance_load,
             "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
         }
 
@@ -123,11 +125,13 @@ def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, batch: int = 10
 
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
               waves: Path | None = None, progress: bool = True, batch: int = 100,
-              image: tuple[np.ndarray, np.ndarray] | None = None) -> CosimResult:
+              image: tuple[np.ndarray, np.ndarray] | None = None, preload: bool = True) -> CosimResult:
     """Stream ``x_codes`` (N, in) through the RTL in batches and compare every layer's output codes of every sample
     with the golden model, and every sample's completion cycle with the analytic schedule
     (:func:`raise_on_mismatch` turns a difference into :class:`CosimMismatch`). ``image`` replaces the memory image
-    built from ``cm`` and ``chip`` (e.g. one read by ``load_image``)."""
+    built from ``cm`` and ``chip`` (e.g. one read by ``load_image``). ``preload``: the arrays' conductance codes
+    are preloaded from files (:func:`write_preload`, the same memory contents) and only the other words go through
+    the host bus; ``False`` writes every word through the host bus, one clock cycle each."""
     from reram.progress import progress_bar
 
     plan = cosim_plan(cm, rcfg, len(x_codes), batch)
@@ -145,9 +149,13 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     first: list[str] = []
     cycle_note = ""
     latency = ii = 0
-    with RtlSim(lib) as sim:
-        t0 = time.perf_counter()
-        addrs, data = build_image(cm, chip, m) if image is None else image
+    t0 = time.perf_counter()
+    addrs, data = build_image(cm, chip, m) if image is None else image
+    with tempfile.TemporaryDirectory(prefix="reram-gmem-") as gdir:
+        if preload:  # written before the simulator starts: its initial blocks read them
+            addrs, data = write_preload(Path(gdir), addrs, data, m)
+        sim = RtlSim(lib, plusargs=[f"+gmem={gdir}"] if preload else [])
+    with sim:
         sim.write_block(addrs, data)
         load_s = time.perf_counter() - t0
         sim.clear_counters()
@@ -207,4 +215,5 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
         golden_events={k: golden.events[k] for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
         load_seconds=load_s, layers_compared=[ly.name for ly in cm.layers], codes_per_layer=per_layer,
+        conductance_load="preload" if preload else "host_bus",
     )

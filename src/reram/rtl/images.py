@@ -54,6 +54,37 @@ def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, 
     return np.concatenate(addrs), np.concatenate(data)
 
 
+def array_spans(p: Machine) -> list[tuple[int, int]]:
+    """(host word base, cells) of every array's conductance memory, as ``reram_layer.v`` places them; together they
+    tile the conductance regions [0, gdepth)."""
+    spans = []
+    for base, ly in zip(p.layer_gbase, p.layers, strict=True):
+        for t in range(ly.row_tiles):
+            spans += [(base + (t * ly.nc + u * p.pairs) * p.rows, ly.cols[u] * p.rows) for u in range(ly.col_tiles)]
+    return spans
+
+
+def write_preload(folder: Path, addrs: np.ndarray, data: np.ndarray, p: Machine) -> tuple[np.ndarray, np.ndarray]:
+    """Write the conductance words of an image as the arrays' preload files (``gpos_<base>.hex``,
+    ``gneg_<base>.hex``: read by ``reram_xbar_macro.v`` under the plusarg ``+gmem=<folder>``) and return the rest of
+    the image, the words that go through the host bus. The memories then hold what the host writes would have left
+    there (codes cut to the write port's width; a later write of an address wins), without a simulated clock cycle
+    per cell (the default MLP: 540,000 cycles, 7 s)."""
+    region = addrs >> np.uint32(24)
+    idx = (addrs & np.uint32(0xFFFFFF)).astype(np.int64)
+    conductance = (region == REGION_GPOS) | (region == REGION_GNEG)
+    mask = np.uint32((1 << p.gw) - 1)  # the macro's write port takes host_wdata[GW-1:0]
+    spans = array_spans(p)
+    for reg, name in ((REGION_GPOS, "gpos"), (REGION_GNEG, "gneg")):
+        sel = region == reg
+        dense = np.zeros(p.gdepth, np.uint32)
+        dense[idx[sel]] = data[sel] & mask
+        for base, n in spans:
+            (folder / f"{name}_{base}.hex").write_text("\n".join(map("{:x}".format, dense[base : base + n].tolist()))
+                                                       + "\n")
+    return addrs[~conductance], data[~conductance]
+
+
 def save_image(path: Path, addrs: np.ndarray, data: np.ndarray) -> None:
     atomic_save_npz(path, {"addrs": addrs.astype(np.uint32), "data": data.astype(np.uint32)})
 

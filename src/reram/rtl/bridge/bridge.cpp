@@ -66,7 +66,7 @@ template <std::size_t N> inline void set_words(VlWide<N>& v, const uint32_t* w) 
 
 extern "C" {
 
-int rs_abi_version() { return 2; }
+int rs_abi_version() { return 3; }
 
 void* rs_create() {
     Sim* s = new Sim();
@@ -77,6 +77,15 @@ void* rs_create() {
     s->tfp = nullptr;
 #endif
     return s;
+}
+
+// A simulator plusarg (e.g. "+gmem=DIR", the conductance preload of reram_xbar_macro): before the first evaluation.
+int rs_plusarg(void* h, const char* arg) {
+    if (!h || !arg) return -1;
+    Sim* s = static_cast<Sim*>(h);
+    const char* argv[1] = {arg};
+    s->ctx->commandArgsAdd(1, argv);
+    return 0;
 }
 
 void rs_destroy(void* h) {

@@ -225,7 +225,7 @@ module reram_layer #(
                 localparam [31:0] COLS32 = COLS;
                 localparam [7:0] NCOLS8 = COLS32[7:0];
                 reram_xbar_macro #(.ROWS(ROWS), .PAIRS(PAIRS), .XW(XW), .GW(GW), .SW(SUMW), .GDEPTH(ROWS * PAIRS),
-                                   .GAW(GAW), .LAT(ARRAY_LAT), .N_ADC(N_ADC), .RW(KRW)) u_xbar (
+                                   .GAW(GAW), .LAT(ARRAY_LAT), .N_ADC(N_ADC), .RW(KRW), .PRELOAD_ID(ABASE)) u_xbar (
                     .clk(clk), .rst(rst), .wr_pos(whit && host_region == R_GPOS),
                     .wr_neg(whit && host_region == R_GNEG), .wr_addr(woff[GAW-1:0]), .wr_data(host_wdata[GW-1:0]),
                     .start(started[A]), .base({GAW{1'b0}}), .ncols(NCOLS8), .drive(drive), .valid(xbar_valid),

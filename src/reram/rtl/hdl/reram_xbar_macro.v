@@ -5,7 +5,7 @@
 // over the programmed integer conductance codes, holds the sums (sample and hold) and raises valid after
 // LAT cycles. The analog column multiplexer in front of the ADCs gives ADC lane k the held sum of column
 // round * N_ADC + k (zero beyond the array's columns). The conductance codes are loaded at run time through the
-// write port, never compiled in.
+// write port (or, in simulation, preloaded from files named by a plusarg), never compiled in.
 `default_nettype none
 
 module reram_xbar_macro #(
@@ -18,7 +18,8 @@ module reram_xbar_macro #(
     parameter GAW = 10,       // conductance memory address width
     parameter LAT = 1,        // array read latency in cycles (>= 1)
     parameter N_ADC = 8,      // ADC lanes behind the column multiplexer
-    parameter RW = 8          // width of the multiplexer's round select
+    parameter RW = 8,         // width of the multiplexer's round select
+    parameter PRELOAD_ID = 0  // names this array's preload files (its host word base)
 ) (
     input  wire                clk,
     input  wire                rst,
@@ -47,6 +48,20 @@ module reram_xbar_macro #(
     always @(posedge clk) begin
         if (wr_pos) gpos_mem[wr_addr] <= wr_data;
         if (wr_neg) gneg_mem[wr_addr] <= wr_data;
+    end
+
+    // Simulation backdoor: with the plusarg +gmem=DIR the codes are read at time 0 from DIR/gpos_<PRELOAD_ID>.hex
+    // and DIR/gneg_<PRELOAD_ID>.hex (one hex code per line, write-port addresses from 0) instead of one host write
+    // per cell -- the same contents, without a simulated clock cycle per cell. Without it the memories start empty.
+    reg [8*1024-1:0] preload_dir;
+    reg [8*1100-1:0] preload_file;
+    initial begin
+        if ($value$plusargs("gmem=%s", preload_dir)) begin
+            $sformat(preload_file, "%0s/gpos_%0d.hex", preload_dir, PRELOAD_ID);
+            $readmemh(preload_file, gpos_mem);
+            $sformat(preload_file, "%0s/gneg_%0d.hex", preload_dir, PRELOAD_ID);
+            $readmemh(preload_file, gneg_mem);
+        end
     end
 
     // Behavioural model: blocking temporaries inside the clocked block are intended here.
