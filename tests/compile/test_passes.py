@@ -96,7 +96,9 @@ def test_quantile_equals_torch_quantile():
     for n in (1, 2, 7, 1000, 100_003):
         x = torch.randint(0, 50, (n,), generator=g).to(torch.float64) * 1.5  # ties, as integer sums have
         for q in (0.0, 0.5, 0.9, 0.999, 0.9999, 1.0):
-            assert quantile(x, q) == float(torch.quantile(x, q)), (n, q)
+            want = float(torch.quantile(x, q))
+            assert quantile(x, q) == want, (n, q)
+            assert quantile(x.clone(), q, overwrite_input=True) == want, (n, q)
 
 
 def test_post_relu_calibration_is_unsigned_except_the_logits(compiled_default, mnist_small):

@@ -242,15 +242,19 @@ def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor
     return torch.from_numpy(patches_np(cm.layers[upto], codes).astype(np.float64))
 
 
-def quantile(x: torch.Tensor, q: float) -> float:
+def quantile(x: torch.Tensor, q: float, overwrite_input: bool = False) -> float:
     """``torch.quantile(x, q)`` (linear interpolation between order statistics), by one selection of both order
-    statistics in a single copy instead of a sort."""
+    statistics instead of a sort: in a copy, or with ``overwrite_input`` in ``x`` itself (its order is lost)."""
     flat = x.reshape(-1).numpy()
     n = flat.size
     rank = q * (n - 1)
     lo = int(np.floor(rank))
     hi = min(lo + 1, n - 1)
-    part = np.partition(flat, [lo, hi])
+    if overwrite_input:
+        flat.partition([lo, hi])
+        part = flat
+    else:
+        part = np.partition(flat, [lo, hi])
     v_lo, v_hi = torch.tensor(part[lo], dtype=x.dtype), torch.tensor(part[hi], dtype=x.dtype)
     if rank == lo:
         return float(v_lo)
@@ -273,7 +277,7 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
         total = cm.arch.input_slices * layer.row_tiles(cm.arch) * cm.arch.slices * codes.shape[0] * layer.out_features
         # |S| or max(S, 0), every k-th value: at most 2 M of them ranked
         S = ideal_pre_adc(layer, cm.arch, codes, positive=not signed, stride=max(1, total // 2_000_000))
-        rng = quantile(S, percentile / 100)
+        rng = quantile(S, percentile / 100, overwrite_input=True)
         set_adc(layer, cm.arch, rng, signed=signed)
         del S
         update_requant(cm)
