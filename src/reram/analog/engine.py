@@ -76,7 +76,10 @@ def variance_matmul(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor 
 
 def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Every row tile's product: rows ``x`` (N, in) times tiles ``w`` (T, R, C) -> (T, N, C), tile ``t`` reading rows
-    ``t R .. t R + R`` of ``x``; a last partial tile reads only the rows there are (no padding)."""
+    ``t R .. t R + R`` of ``x``; a last partial tile reads only the rows there are (no padding). ``x`` may also come
+    as whole tiles already, (T, N, R)."""
+    if x.dim() == 3:
+        return torch.bmm(x, w)
     N, n_in = x.shape
     T, R, C = w.shape
     if n_in == T * R:  # whole tiles: one (batched) product
@@ -152,6 +155,7 @@ class AnalogLayer(nn.Module):
         self.device_ = torch.device("cpu")
         self._sweights: list[list[float]] | None = None  # _slice_weights
         self.shared: dict = {}  # state shared by the layers of one model: fine-tuning's pool of programmed cells
+        self._pad_bufs: dict[tuple, torch.Tensor] = {}  # small batches: inputs with zero rows to whole tiles
 
     # ------------------------------------------------------------------ chip state
     def set_chip(self, cl: ChipLayer) -> None:
@@ -305,7 +309,11 @@ class AnalogLayer(nn.Module):
         grad = torch.is_grad_enabled() and (x.requires_grad or self.trainable)
         r = self.dev.read_noise
         if not (r > 0 and self.dev.read_noise_mode == "cell"):
-            acc = self._acc_tiles_batched(x.detach(), noise_gen, self._pack(dGs, G2s) if training else None)
+            ops = self._pack(dGs, G2s) if training else None
+            if not torch.is_grad_enabled():  # inference (no_grad already): no context switch, no detach
+                return self._acc_tiles_batched(x, noise_gen, ops)
+            with torch.no_grad():
+                acc = self._acc_tiles_batched(x.detach(), noise_gen, ops)
             if not grad:
                 return acc
         else:  # the cell form of read noise: a draw per cell and input (slow; it validates the output form)
@@ -369,10 +377,9 @@ class AnalogLayer(nn.Module):
         v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
         return w, v, v.to(torch.bfloat16) if v.dtype == torch.float32 else None
 
-    @torch.no_grad()
     def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None,
                            ops: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None) -> torch.Tensor:
-        """The inference path of :meth:`forward_acc`: every row tile and weight slice of an input slice in one batched
+        """The inference path of :meth:`forward_acc` (call it without gradients): every row tile and weight slice of an input slice in one batched
         matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw, the ADC in place, the tiles
         and slices summed once. Same arithmetic as the per-tile loop: ADC codes are integers, so the order of the
         sums does not change them. ``ops``: packed operands (:meth:`_pack`) other than the chip's (fine-tuning's
@@ -387,9 +394,16 @@ class AnalogLayer(nn.Module):
         integrating = arch.dac_mode == "integrating"
         extra = self.T * w.shape[1] - x.shape[1]
         if extra and x.shape[0] <= SMALL_BATCH:  # a few rows: zero-padded to whole tiles, one product (fewer ops)
-            x = torch.nn.functional.pad(x, (0, extra))
+            key = (x.shape[0], x.dtype, x.device)
+            if key not in self._pad_bufs:  # its padding columns stay zero: only the leading ones are written
+                self._pad_bufs[key] = x.new_zeros(x.shape[0], x.shape[1] + extra)
+            buf = self._pad_bufs[key]
+            buf[:, : x.shape[1]].copy_(x)
+            x, extra = buf, 0
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
+            if not extra and self.T > 1:  # whole tiles: one (T, N, R) view read by both products
+                xs = xs.view(xs.shape[0], self.T, -1).transpose(0, 1)
             var = None
             if r > 0:  # read-noise variance weight per row: x^2 for one read at amplitude x; for x integrated unit
                 # pulses (independent noise per pulse) the pulse count x
@@ -454,7 +468,11 @@ class AnalogLayer(nn.Module):
         """The activation unit of a hidden layer at inference on feature maps (N, out, Ho, Wo): as :meth:`_digital`,
         the constants broadcast over the channels."""
         m, b = self._req_scaled
-        y = torch.addcmul(b.view(-1, 1, 1), acc.to(torch.float64), m.view(-1, 1, 1))
+        return self._floor_clamp(torch.addcmul(b.view(-1, 1, 1), acc, m.view(-1, 1, 1)))
+
+    def _floor_clamp(self, y: torch.Tensor) -> torch.Tensor:
+        """Output codes of a hidden layer from its float64 requantized values (in place): floor, clamp to the code
+        range, in the engine's dtype."""
         return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
 
     def _digital(self, acc: torch.Tensor) -> torch.Tensor:
@@ -464,12 +482,13 @@ class AnalogLayer(nn.Module):
             M = ste_round(self.gain * scale)
             B = ste_round(self.offset / self.ir.next_scale * sh)
         else:
-            if not (torch.is_grad_enabled() and acc.requires_grad):  # inference: one float64 buffer, in place
+            if not (torch.is_grad_enabled() and acc.requires_grad):
+                # inference: one float64 result (addcmul computes in float64 whatever the dtype of acc)
                 m, b = self._req_scaled
-                y = torch.addcmul(b, acc.to(torch.float64), m)
+                y = torch.addcmul(b, acc, m)
                 if self.is_last:
                     return y.mul_(self.ir.next_scale).to(self.dtype)
-                return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
+                return self._floor_clamp(y)
             M = self.req_mult.to(acc.device)
             B = self.req_bias.to(acc.device)
         if acc.dtype == torch.float64 or not (self.trainable and self.training):
