@@ -379,11 +379,11 @@ class AnalogLayer(nn.Module):
 
     def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None,
                            ops: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None) -> torch.Tensor:
-        """The inference path of :meth:`forward_acc` (call it without gradients): every row tile and weight slice of an input slice in one batched
-        matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw, the ADC in place, the tiles
-        and slices summed once. Same arithmetic as the per-tile loop: ADC codes are integers, so the order of the
-        sums does not change them. ``ops``: packed operands (:meth:`_pack`) other than the chip's (fine-tuning's
-        fresh draws)."""
+        """The inference path of :meth:`forward_acc` (call it without gradients): every row tile and weight slice of
+        an input slice in one batched matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw,
+        the ADC in place, the tiles and slices summed once. Same arithmetic as the per-tile loop: ADC codes are
+        integers, so the order of the sums does not change them. ``ops``: packed operands (:meth:`_pack`) other than
+        the chip's (fine-tuning's fresh draws)."""
         w, var_w, var_w16 = ops if ops is not None else self._packed_operands()
         chunk = max(256, CHUNK_ELEMENTS // (self.T * w.shape[-1]))
         if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, S * out) temporaries of a large batch spill
