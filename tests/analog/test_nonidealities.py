@@ -405,3 +405,20 @@ def test_bf16_variance_matmul_keeps_the_noise_std_within_2_percent(setup):
     active = exact > 0
     rel = ((fast - exact).abs()[active] / exact[active])
     assert float(rel.max()) < 0.02 and float(rel.mean()) < 0.005
+
+
+@pytest.mark.parametrize("batch_size", [100, 600, 10000])
+def test_predict_converts_pixels_piece_by_piece_with_the_same_draws(compiled_default, mnist_small, batch_size):
+    """predict() on uint8 pixels scales them chunk by chunk; with read noise on, it draws exactly what forward() on
+    the whole converted batch, cut into the same batches, draws."""
+    _, dev, cm = compiled_default
+    x, n = mnist_small["test_x"], 1000
+    m = AnalogModel(cm, replace(dev, read_noise=0.05), seed=0)
+    m.eval()
+    m.noise_gen.manual_seed(5)
+    got = m.predict(np.asarray(x[:n]), batch_size=batch_size)
+    m.noise_gen.manual_seed(5)
+    xt = torch.tensor(np.asarray(x[:n]), dtype=torch.float32) / 255.0
+    with torch.no_grad():
+        want = torch.cat([m(xt[i : i + batch_size]).argmax(1) for i in range(0, n, batch_size)]).numpy()
+    np.testing.assert_array_equal(got, want)
