@@ -60,6 +60,25 @@ def test_corrupt_build_cache_is_rebuilt(tmp_path, monkeypatch, rtl_case):
     assert json.loads((lib3.parent / "manifest.json").read_text())["key"] == man3["key"]
 
 
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_a_fresh_process_runs_the_simulator_without_and_with_plusargs(tmp_path, toolchain):
+    """The macros read a plusarg at time 0: the first simulator of a process, without plusargs, must run (Verilator
+    aborts the whole process when a plusarg is read before any command line was set)."""
+    import subprocess
+    import sys
+
+    cm, _, _, cfg = tiny_design()
+    lib, _ = rtl_build.build_library(rtl_params(cm, cfg.rtl), progress=False)
+    code = ("import sys; from pathlib import Path; from reram.rtl.bridge import RtlSim\n"
+            "for args in ([], ['+gmem=/nonexistent']):\n"
+            "    with RtlSim(Path(sys.argv[1]), plusargs=args) as sim:\n"
+            "        assert sim.status()['in_ready'] == 1\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code, str(lib)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
 def test_compile_failure_is_a_toolchain_error(tmp_path, monkeypatch, rtl_case):
     monkeypatch.setenv("RERAM_RTL_CACHE", str(tmp_path))
     monkeypatch.setenv("CXX", "false")  # a "compiler" that always fails

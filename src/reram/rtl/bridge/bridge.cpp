@@ -71,6 +71,10 @@ int rs_abi_version() { return 3; }
 void* rs_create() {
     Sim* s = new Sim();
     s->ctx = new VerilatedContext;
+    // the command line of this simulator: the macros' $value$plusargs reads it (Verilator aborts when none was set);
+    // rs_plusarg adds to it
+    static const char* argv0[1] = {"reram"};
+    s->ctx->commandArgs(1, argv0);
     s->top = new Vreram_top{s->ctx};
     s->ticks = 0;
 #if VM_TRACE
