@@ -204,3 +204,52 @@ def test_conv_inference_path_matches_im2col_path_with_read_noise():
     b = torch.stack([maps(noisy.forward_acc(noisy.patches(x).requires_grad_(), gen).detach())
                      for _ in range(30)]).std(0)
     assert float(a.mean() / b.mean()) == pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.parametrize("shape,kernel,stride", [((30, 4, 24, 24), 2, 2), ((90, 3, 13, 11), 3, 2),
+                                                 ((200, 3, 9, 9), 2, 3), ((500, 2, 8, 8), 1, 1),
+                                                 ((400, 2, 7, 7), 3, 3), ((2, 2, 7, 7), 2, 2)])
+def test_max_pool_by_strided_maxima_equals_max_pool2d(shape, kernel, stride):
+    """The engine's inference max pooling (the maximum of the window offsets' strided views) equals max_pool2d,
+    overlapping and ragged windows included; with gradients wanted it is max_pool2d itself."""
+    from reram.compile.datapath import POOLS
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(-50, 50, shape, generator=g).to(torch.float32)
+    pool = {"kind": "max", "kernel": [kernel, kernel], "stride": [stride, stride], "padding": [0, 0]}
+    want = F.max_pool2d(x, kernel, stride)
+    with torch.no_grad():
+        got = POOLS["max"].torch(pool, x)
+    assert got.shape == want.shape and torch.equal(got, want)
+    xg = x.clone().requires_grad_(True)
+    POOLS["max"].torch(pool, xg).sum().backward()
+    assert xg.grad is not None and float(xg.grad.sum()) == want.numel()  # one winner per window
+
+
+def test_max_pool_before_the_activation_unit_gives_the_same_codes():
+    """With every channel's requantization multiplier >= 0 the activation unit is non-decreasing, so the inference
+    path max-pools the accumulated codes first: the same codes as pooling after it (read noise on, same draws); with
+    a negative multiplier it pools after the unit, bit-exact with the golden model."""
+    net = _net({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2))
+    cm, dev = _compile(net)
+    px, _ = _digits(48)
+    x = pixel_codes(cm, px)
+    xt = torch.from_numpy(x.astype(np.float32))
+    layer = AnalogModel(cm, replace(dev, read_noise=0.05, program_sigma=0.03), seed=2).layers[0]
+    assert layer._req_monotone
+    with torch.no_grad():
+        a = layer(xt, torch.Generator().manual_seed(0))
+        layer._req_monotone = False
+        b = layer(xt, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    eng = AnalogModel(cm, replace(dev, program_sigma=0.03), seed=3, dtype=torch.float64)
+    cl = eng.chip.layers[0]
+    cl.req_mult = np.asarray(cm.layers[0].req_mult).copy()
+    cl.req_mult[1] = -cl.req_mult[1]  # channel 1 decreasing: max-pooling does not commute with it
+    cl.req_bias = np.asarray(cm.layers[0].req_bias).copy()
+    eng.set_chip(eng.chip)
+    assert not eng.layers[0]._req_monotone
+    g = golden_forward(cm, eng.chip, x)
+    with torch.no_grad():
+        h = eng.layers[0](torch.from_numpy(x.astype(np.float64)), eng.noise_gen)
+    np.testing.assert_array_equal(h.numpy(), g.layer_outputs[0].astype(np.float64))

@@ -186,6 +186,7 @@ class AnalogLayer(nn.Module):
         k = 2.0 ** -self.ir.req_shift
         self._req_scaled = ((self.req_mult * k).to(self.device_),
                             (self.req_bias * k + (0.0 if self.is_last else 0.5)).to(self.device_))
+        self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
     def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Both conductances times their IR-drop factors (:func:`approx_factors`), every physical array at once:
@@ -233,9 +234,14 @@ class AnalogLayer(nn.Module):
         if self.ir.kind == "conv2d" and not self.is_last and self._batched_ok(x):
             # inference of a hidden convolution: feature maps throughout (the ADC, the activation unit and the
             # pooling are elementwise or local), no im2col rows
-            y = self._digital_maps(self._acc_conv(x, noise_gen))
-            if self.ir.pool is not None:
-                y = POOLS[self.ir.pool["kind"]].torch(self.ir.pool, y, ste_round)
+            acc, pool = self._acc_conv(x, noise_gen), self.ir.pool
+            if pool is not None and pool["kind"] == "max" and self._req_monotone:
+                # the activation unit is non-decreasing in acc (every channel's multiplier >= 0): max-pooling acc
+                # first gives the same codes, and the unit then converts a quarter of the values
+                return self._digital_maps(POOLS["max"].torch(pool, acc)).reshape(x.shape[0], -1)
+            y = self._digital_maps(acc)
+            if pool is not None:
+                y = POOLS[pool["kind"]].torch(pool, y, ste_round)
             return y.reshape(x.shape[0], -1)
         y = self._digital(self.forward_acc(self.patches(x), noise_gen))
         return y if self.is_last else self.finish(y, x.shape[0])
