@@ -186,8 +186,7 @@ def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, posit
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
     R, T, n = arch.rows, layer.row_tiles(arch), x_codes.shape[0]
     block = n * layer.out_features
-    total = arch.input_slices * T * arch.slices * block
-    out = torch.empty(-(-total // stride), dtype=torch.float64)
+    out = torch.empty(-(-pre_adc_count(layer, arch, n) // stride), dtype=torch.float64)
     buf = torch.empty(n, layer.out_features, dtype=torch.float64) if stride > 1 else None
     k = 0
     for xs in slice_inputs(x_codes, arch):
@@ -207,6 +206,11 @@ def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, posit
                     dst.copy_(blk.reshape(-1)[first::stride])
                 k += 1
     return out
+
+
+def pre_adc_count(layer: LayerIR, arch: ArchParams, rows: int) -> int:
+    """How many pre-ADC values :func:`ideal_pre_adc` ranks for ``rows`` MVM input rows (stride 1)."""
+    return arch.input_slices * layer.row_tiles(arch) * arch.slices * rows * layer.out_features
 
 
 def worst_case_range(layer: LayerIR, arch: ArchParams) -> float:
@@ -274,9 +278,8 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
     for i, layer in enumerate(cm.layers):
         signed = target == "pre_relu" or not layer.relu
         codes = _codes_of(cm, i, calib_x)
-        total = cm.arch.input_slices * layer.row_tiles(cm.arch) * cm.arch.slices * codes.shape[0] * layer.out_features
-        # |S| or max(S, 0), every k-th value: at most 2 M of them ranked
-        S = ideal_pre_adc(layer, cm.arch, codes, positive=not signed, stride=max(1, total // 2_000_000))
+        stride = max(1, pre_adc_count(layer, cm.arch, codes.shape[0]) // 2_000_000)  # at most ~2 M values ranked
+        S = ideal_pre_adc(layer, cm.arch, codes, positive=not signed, stride=stride)  # |S| or max(S, 0)
         rng = quantile(S, percentile / 100, overwrite_input=True)
         set_adc(layer, cm.arch, rng, signed=signed)
         del S

@@ -26,6 +26,7 @@ from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json, atomic_write_text
 
 from .addrmap import header_cpp, header_v
+from .bridge import ABI
 from .params import header
 from .params import header_cpp as params_cpp
 
@@ -106,7 +107,7 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
     h.update(header_v().encode())
     h.update(header_cpp().encode())
     h.update(params_cpp(params).encode())
-    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi=3".encode())
+    h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi={ABI}".encode())
     return h.hexdigest()[:20]
 
 
