@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 from torch import nn
 
 from reram.config import ReramConfig, load_config
@@ -40,7 +39,7 @@ def sensitivity_point(model: nn.Module, cfg: ReramConfig, splits, name: str, val
     from .evaluate import chip_seed, evaluate_chips, summarize
     from .presets import resolve_device
 
-    calib = splits.calib_x.astype(np.float32) / 255.0
+    calib = splits.to_float(splits.calib_x)
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
     pcfg = point_config(cfg, name, value, sweeps)
     dev = resolve_device(pcfg)

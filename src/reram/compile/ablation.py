@@ -11,7 +11,6 @@ import copy
 import time
 from collections.abc import Callable
 
-import numpy as np
 from torch import nn
 
 from reram.analog.evaluate import chip_seed, evaluate_chips, summarize
@@ -33,7 +32,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
     ``second_row``: returns step 8 as computed elsewhere (:func:`second_network_row` in a worker process; waited
     for once steps 1-7 are done), or None when it was not."""
     dev = resolve_device(cfg)
-    calib = splits.calib_x.astype(np.float32) / 255.0
+    calib = splits.to_float(splits.calib_x)
     rows: list[dict[str, object]] = []
 
     tuned: dict[bool, CompiledModel] = {}  # fine-tuned models by "verified": steps 5 and 6 share theirs
@@ -74,7 +73,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
 def _evaluate(cfg: ReramConfig, splits, cm: CompiledModel, spec, label: str, progress: bool) -> dict:
     """Test accuracy of ``cm`` on the ablation's chips, with the flow step's device and re-calibration."""
     dev = resolve_device(cfg)
-    calib = splits.calib_x.astype(np.float32) / 255.0
+    calib = splits.to_float(splits.calib_x)
     seeds = [chip_seed(cfg.run.seed, c) for c in range(cfg.calibration.ablation_chips)]
     evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
                            bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
@@ -97,7 +96,7 @@ def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: boo
     label = (f"8 + hardware-aware training (noise x{cfg.train.hwa_noise_scale:g}; a second network)" if hwa
              else "8 without hardware-aware training (a second network)")
     spec = FLOW_SPECS["default"]
-    calib = splits.calib_x.astype(np.float32) / 255.0
+    calib = splits.to_float(splits.calib_x)
     cm = compile_flow(res.model, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
                       progress=progress)
     row = _row(label, _evaluate(cfg, splits, cm, spec, label, progress))

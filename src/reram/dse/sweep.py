@@ -95,7 +95,7 @@ def _evaluate_point(args: tuple) -> list[dict]:
     _, sp = splits_for_config(cfg, data_dir, progress=False)
     model = load_weights(Path(model_path))
     dev = resolve_device(cfg)
-    calib = sp.calib_x.astype(np.float32) / 255.0
+    calib = sp.to_float(sp.calib_x)
     cm = compile_flow(model, cfg, dev, FlowSpec("sweep", bias_recal=True), calib, progress=False)
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
     if split == "validation":

@@ -97,7 +97,7 @@ def stage_train(ctx: RunContext) -> None:
 
 
 def _calib_float(ctx: RunContext) -> np.ndarray:
-    return ctx.splits.calib_x.astype(np.float32) / 255.0
+    return ctx.splits.to_float(ctx.splits.calib_x)
 
 
 def stage_compile(ctx: RunContext) -> None:
