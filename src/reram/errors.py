@@ -22,7 +22,19 @@ class DataError(ReramError):
 
 
 class ToolchainError(ReramError):
-    """An external tool (Verilator, a C++ compiler, ...) is missing or failed."""
+    """An external tool (Verilator, a C++ compiler, ...) is missing or failed. ``fix``: the command that installs
+    a missing tool (also in the message), for the records of a stage skipped for want of it."""
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.fix = fix
+
+
+def ci_strict() -> bool:
+    """``CI=true`` (set by .ci/run and by CI services): a stage or test skipped for want of a tool is a failure."""
+    import os
+
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 class RunError(ReramError):

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from reram.errors import ToolchainError
 from reram.rtl import build as rtl_build
 from reram.rtl import synth as rtl_synth
 from reram.rtl.designs import tiny_design
@@ -21,8 +22,10 @@ pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def yosys():
-    if shutil.which("yosys") is None:
-        missing("Yosys is not installed (apt-get install yosys)")
+    try:
+        rtl_synth.find_yosys()
+    except ToolchainError as e:
+        missing(str(e))
 
 
 def test_synthesis_statistics_and_no_latches(yosys):
@@ -62,14 +65,14 @@ def test_synthesis_is_cached_by_content(yosys, tmp_path, monkeypatch):
     cm, _, _, cfg = tiny_design()
     m = rtl_params(cm, cfg.rtl)
     first = rtl_synth.synthesize(m)
-    real = rtl_synth._run_yosys
+    real = rtl_synth._start_yosys
     calls = []
 
     def counting(*args, **kw):
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(rtl_synth, "_run_yosys", counting)
+    monkeypatch.setattr(rtl_synth, "_start_yosys", counting)
     again = rtl_synth.synthesize(m)
     assert not calls and {k: v for k, v in again.items() if k != "seconds"} == \
         {k: v for k, v in first.items() if k != "seconds"}

@@ -60,20 +60,6 @@ def add_output_noise(S: torch.Tensor, var: torch.Tensor, gen: torch.Generator | 
     return S.addcmul_(var.sqrt_(), eps)
 
 
-BF16_MIN_MACS = 2**20  # the variance matmul runs in bfloat16 from this size on (below it, bf16 kernels are slower)
-
-
-def variance_matmul(x_sq: torch.Tensor, g2: torch.Tensor, g2_bf16: torch.Tensor | None = None) -> torch.Tensor:
-    """The read-noise variance ``x_sq @ g2`` per row tile (:func:`tiled_matmul`: (N, in) by (T, R, C) -> (T, N, C)).
-    A float32 engine computes a large one in bfloat16 (several times faster on CPUs with bf16 units; ``g2_bf16``:
-    ``g2`` converted once) and keeps the bf16 result: the variance's relative error is a few tenths of a percent
-    (8-bit mantissas), its standard deviation's half that -- a test bounds it at 2 %. A float64 engine, and a small
-    product, compute it exactly."""
-    if x_sq.dtype != torch.float32 or x_sq.numel() * g2.shape[-1] < BF16_MIN_MACS:
-        return tiled_matmul(x_sq, g2)
-    return tiled_matmul(x_sq.to(torch.bfloat16), g2_bf16 if g2_bf16 is not None else g2.to(torch.bfloat16))
-
-
 def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Every row tile's product: rows ``x`` (N, in) times tiles ``w`` (T, R, C) -> (T, N, C), tile ``t`` reading rows
     ``t R .. t R + R`` of ``x``; a last partial tile reads only the rows there are (no padding). ``x`` may also come
@@ -367,30 +353,31 @@ class AnalogLayer(nn.Module):
             self._scaled_cache = self._scaled(self.dG, self.G2)
         return self._scaled_cache
 
-    def _packed_operands(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def _packed_operands(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The operands of the batched inference path (:meth:`_pack`), built once per chip state."""
         if self._packed_cache is None:
             self._packed_cache = self._pack(*self._inference_operands())
         return self._packed_cache
 
     @staticmethod
-    def _pack(dGs: torch.Tensor, G2s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def _pack(dGs: torch.Tensor, G2s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(S, T, R, out) -> (T, R, S * out), the weight slices side by side (slice-major) so that one matmul per row
-        tile reads every column pair of the layer; the variance weights, and their bf16 copy in a float32 engine
-        (:func:`variance_matmul`)."""
+        tile reads every column pair of the layer, and the variance weights likewise. Both products run in the
+        engine's dtype: a bfloat16 variance product was tried and is 60x slower than float32 on CPUs without bf16
+        units (AVX2), and it would make the noise depend on the CPU."""
         S, T, R, out = dGs.shape
         w = dGs.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
         v = G2s.permute(1, 2, 0, 3).reshape(T, R, S * out).contiguous()
-        return w, v, v.to(torch.bfloat16) if v.dtype == torch.float32 else None
+        return w, v
 
     def _acc_tiles_batched(self, x: torch.Tensor, noise_gen: torch.Generator | None,
-                           ops: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None) -> torch.Tensor:
+                           ops: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """The inference path of :meth:`forward_acc` (call it without gradients): every row tile and weight slice of
         an input slice in one batched matmul (T, N, R) @ (T, R, S * out) (:func:`tiled_matmul`), one read-noise draw,
         the ADC in place, the tiles and slices summed once. Same arithmetic as the per-tile loop: ADC codes are
         integers, so the order of the sums does not change them. ``ops``: packed operands (:meth:`_pack`) other than
         the chip's (fine-tuning's fresh draws)."""
-        w, var_w, var_w16 = ops if ops is not None else self._packed_operands()
+        w, var_w = ops if ops is not None else self._packed_operands()
         chunk = max(256, CHUNK_ELEMENTS // (self.T * w.shape[-1]))
         if x.shape[0] > chunk:  # cache-sized pieces: the (T, rows, S * out) temporaries of a large batch spill
             return torch.cat([self._acc_tiles_batched(x[i : i + chunk], noise_gen, ops)
@@ -413,7 +400,7 @@ class AnalogLayer(nn.Module):
             var = None
             if r > 0:  # read-noise variance weight per row: x^2 for one read at amplitude x; for x integrated unit
                 # pulses (independent noise per pulse) the pulse count x
-                var = variance_matmul(xs if integrating else xs.square(), var_w, var_w16)
+                var = tiled_matmul(xs if integrating else xs.square(), var_w)
             acc = self._adc_accumulate(tiled_matmul(xs, w), var, b, acc, noise_gen)
         assert acc is not None
         return acc

@@ -151,9 +151,9 @@ def summary_table(metrics: dict, run_dir: Path) -> Table:
     for row in cal.get("ablation") or []:
         t.add_row("calibration", row["step"], mean_spread(row["test_accuracy_mean"], row["test_accuracy_std"],
                                                            row["chips"]))
+    for stage, sk in (meta.get("stages_skipped") or {}).items():
+        t.add_row(stage, "[bold yellow]SKIPPED[/]", escape(sk["reason"]))
     co = metrics.get("cosim", {})
-    if "skipped" in co:
-        t.add_row("cosim", "co-simulation", co["skipped"])
     if "mismatched_codes" in co:
         t.add_row("cosim", f"mismatching codes ({co['samples']} samples)",
                   f"{co['mismatched_codes']} of {co['compared_codes']}")

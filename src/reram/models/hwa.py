@@ -94,16 +94,6 @@ class NoisyLayer(nn.Module):
             return F.conv2d(x, w, b, c.stride, c.padding, c.dilation, c.groups)
         return F.linear(x, w, b)
 
-    def _variance(self, x_sq: torch.Tensor, w_sq: torch.Tensor) -> torch.Tensor:
-        """The output-noise variance product, in bfloat16 when it is large, as the analog engine's
-        (:func:`reram.analog.engine.variance_matmul`: the noise's standard deviation within a few tenths of a
-        percent)."""
-        from reram.analog.engine import BF16_MIN_MACS
-
-        if x_sq.dtype != torch.float32 or x_sq.shape[0] * w_sq.numel() < BF16_MIN_MACS:
-            return self._op(x_sq, w_sq, None)
-        return self._op(x_sq.to(torch.bfloat16), w_sq.to(torch.bfloat16), None).to(torch.float32)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return self.layer(x)
@@ -114,7 +104,7 @@ class NoisyLayer(nn.Module):
             w = w + torch.randn_like(w) * (n.weight * w.detach().abs().amax())
         y = self._op(x, w, None)
         if n.output > 0:
-            sd = self._variance(x.detach().square(), w.detach().square()).clamp_min(0).sqrt()
+            sd = self._op(x.detach().square(), w.detach().square(), None).clamp_min(0).sqrt()
             y = y + torch.randn_like(y) * sd * n.output
         y = _quant_out(y, n.adc_bits)
         b = self.layer.bias

@@ -6,12 +6,15 @@ A job no worker has started when its stage needs it runs in the main process ins
 A job runs the same function with the same seeds and torch thread count as the main process would, so its results
 are the same wherever it runs (a test compares them); ``run.workers = 1`` computes everything in the main process.
 Workers are spawned (a fresh interpreter: no forked torch state), ignore Ctrl-C (the main process stops them), and
-are terminated when the run ends or fails.
+are terminated when the run ends or fails. Their log records (warnings and worse) go through a queue to the main
+process's handlers (console and run.log), where a warning the run has already given is not given again: a worker
+that loads the data repeats the main process's data warnings, which the user reads once.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import multiprocessing as mp
 import os
 import signal
@@ -34,7 +37,7 @@ def resolved_workers(workers: int) -> int:
 _CLAIMS = None  # in a worker: the shared claim flags of the jobs (Background._claims)
 
 
-def _init_worker(threads: int, claims) -> None:
+def _init_worker(threads: int, claims, records) -> None:
     global _CLAIMS
     _CLAIMS = claims
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the main process, which terminates the pool
@@ -42,7 +45,35 @@ def _init_worker(threads: int, claims) -> None:
 
     if threads > 0:
         torch.set_num_threads(threads)
-    logging.getLogger("reram").setLevel(logging.WARNING)
+    logger = logging.getLogger("reram")
+    logger.setLevel(logging.WARNING)
+    logger.handlers[:] = [logging.handlers.QueueHandler(records)]  # to the main process's handlers
+    logger.propagate = False
+
+
+class OnceFilter(logging.Filter):
+    """Passes each distinct warning (or worse) once; other records always. On the ``reram`` logger of a run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _ToLogger(logging.Handler):
+    """The main process's end of the workers' record queue: each record through the ``reram`` logger (its filters
+    and handlers), as if logged here."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("reram").handle(record)
 
 
 def _claimed(slot: int, fn, args: tuple) -> Any:
@@ -70,6 +101,7 @@ class Background:
         self._claims = None
         self._jobs: dict[str, tuple[int, AsyncResult, Callable[[], Any]]] = {}
         self._started: set[str] = set()
+        self._listener: logging.handlers.QueueListener | None = None
 
     @property
     def enabled(self) -> bool:
@@ -84,7 +116,11 @@ class Background:
         if self._pool is None:
             ctx = mp.get_context("spawn")
             self._claims = ctx.Array("b", self.MAX_JOBS)
-            self._pool = ctx.Pool(self.workers - 1, initializer=_init_worker, initargs=(self.threads, self._claims))
+            records = ctx.Queue()
+            self._listener = logging.handlers.QueueListener(records, _ToLogger())
+            self._listener.start()
+            self._pool = ctx.Pool(self.workers - 1, initializer=_init_worker,
+                                  initargs=(self.threads, self._claims, records))
         slot = len(self._started)
         self._jobs[key] = (slot, self._pool.apply_async(_claimed, (slot, fn, args)),
                            inline if inline is not None else (lambda: fn(*args)))
@@ -122,6 +158,9 @@ class Background:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+        if self._listener is not None:
+            self._listener.stop()  # the records the workers sent are handled first
+            self._listener = None
         self._jobs.clear()
 
 
@@ -134,8 +173,9 @@ def _splits(cfg, data_dir: str | None):
     from reram.data import splits_for_config
 
     key = f"{data_dir}|{cfg.data.model_dump_json()}|{cfg.run.seed}"
-    if key not in _SPLITS:
-        _SPLITS[key] = splits_for_config(cfg, data_dir, False)[1]
+    if key not in _SPLITS:  # jobs start after the data stage: what the main process could download, it has
+        local = cfg.model_copy(update={"data": cfg.data.model_copy(update={"download": False})})
+        _SPLITS[key] = splits_for_config(local, data_dir, False)[1]
     return _SPLITS[key]
 
 

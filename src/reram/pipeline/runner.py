@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from reram.config import ReramConfig, load_config
-from reram.errors import CosimMismatch, RunError
+from reram.errors import CosimMismatch, RunError, ToolchainError, ci_strict
 from reram.memory import peak_rss_mb, release_free_memory
 
-from .background import Background
+from .background import Background, OnceFilter
 from .context import RunContext, run_folder, versions
 from .stages import STAGES, stage_names, start_background
 
@@ -119,6 +119,8 @@ def execute(
     ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress, model_file=model_file)
     ctx.load_metrics()
     handler = attach_log(folder)
+    once = OnceFilter()  # each warning once, whichever process gives it
+    logging.getLogger("reram").addFilter(once)
     ACTIVE.clear()
     ACTIVE.update({"folder": str(folder), "name": name, "runs_dir": str(runs_dir), "stage": "setup"})
     completed: list[str] = []
@@ -130,6 +132,8 @@ def execute(
         meta.update({"run_name": name, "seed": cfg.run.seed, "versions": versions(), "threads": threads_used(cfg)})
         completed = list(meta.get("stages_completed", [])) if resume else []
         selected = select_stages(stages or cfg.run.stages)
+        explicit = set(selected) if (stages or cfg.run.stages) else set()  # named by --stages or run.stages
+        skipped = dict(meta.get("stages_skipped") or {}) if resume else {}
         ctx.stages = tuple(selected)
         rerun = resume and bool(stages)  # --resume with --stages: run exactly those stages again
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
@@ -139,6 +143,20 @@ def execute(
             for stage in STAGES:
                 if stage.name not in todo:
                     continue
+                missing = stage.missing_tool()
+                if missing is not None:
+                    if stage.name in explicit:  # asked for by name: its tool is not optional here
+                        raise missing
+                    if ci_strict():
+                        raise ToolchainError(f"CI=true: stage '{stage.name}' would be skipped: {missing}",
+                                             fix=missing.fix)
+                    skipped[stage.name] = {"reason": str(missing), "fix": missing.fix}
+                    meta["stages_skipped"] = skipped
+                    log.warning("stage %s skipped: %s", stage.name, missing)
+                    ctx.save_metrics()
+                    continue
+                skipped.pop(stage.name, None)
+                meta["stages_skipped"] = skipped
                 start_background(ctx, todo[todo.index(stage.name):])
                 for need in stage.needs:
                     if not ctx.path(need).exists():
@@ -171,6 +189,10 @@ def execute(
     finally:
         if ctx.background is not None:
             ctx.background.close()
+        job = ctx.cache.pop("synth_job", None)  # a synthesis the run did not wait for (it failed or ended first)
+        if job is not None:
+            job.cancel()
+        logging.getLogger("reram").removeFilter(once)
         logging.getLogger("reram").removeHandler(handler)
         handler.close()
     ACTIVE.clear()  # kept on an exception, for the interrupt message

@@ -26,6 +26,19 @@ class Stage:
     needs: tuple[str, ...] = ()  # files in the run folder that must exist if the producing stage is skipped
     produces: tuple[str, ...] = ()
     help: str = ""
+    tools: Callable[[], object] | None = None  # raises ToolchainError (with its fix) when a tool it needs is missing
+
+    def missing_tool(self):  # -> reram.errors.ToolchainError | None
+        """The error of an external tool this stage needs and cannot find (None: it can run)."""
+        from reram.errors import ToolchainError
+
+        if self.tools is None:
+            return None
+        try:
+            self.tools()
+        except ToolchainError as e:
+            return e
+        return None
 
 
 def stage_data(ctx: RunContext) -> None:
@@ -258,8 +271,18 @@ def stage_sensitivity(ctx: RunContext) -> None:
 
 def start_background(ctx: RunContext, remaining: list[str]) -> None:
     """Before each stage: start in a worker process the jobs whose inputs exist and whose stage is still to run
-    (:mod:`reram.pipeline.background`): the ablation's second network needs only the data; the sensitivity sweeps'
-    points need the trained network (once no train stage is left to run)."""
+    (:mod:`reram.pipeline.background`): the ablation's second network needs only the data (once the data stage has
+    loaded, or downloaded, it); the sensitivity sweeps' points need the trained network (once no train stage is left
+    to run)."""
+    synth = next(s for s in STAGES if s.name == "synth")
+    if "synth" in remaining and "compile" not in remaining and "synth_job" not in ctx.cache and \
+            ctx.path("compiled/ir.json").exists() and synth.missing_tool() is None:
+        from reram.rtl.params import rtl_params, rtl_supported
+        from reram.rtl.synth import SynthJob
+
+        m = rtl_params(ctx.compiled, ctx.cfg.rtl)
+        rtl_supported(m)
+        ctx.cache["synth_job"] = SynthJob(m)  # a Yosys process of its own, at a lower priority
     bg = ctx.background
     if bg is None or not bg.enabled:
         return
@@ -267,8 +290,8 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
     from reram.pipeline.background import second_network_job, sensitivity_point_job
 
     cfg = ctx.cfg
-    if "calibrate" in remaining and cfg.calibration.ablation and not ctx.model_file and \
-            not bg.submitted("second_network"):
+    if "calibrate" in remaining and "data" not in remaining and cfg.calibration.ablation and not ctx.model_file \
+            and not bg.submitted("second_network"):
         bg.submit("second_network", second_network_job, cfg, ctx.data_dir, model_spec(ctx))
     if "sensitivity" in remaining and cfg.analog.sensitivity_chips > 0 and "train" not in remaining and \
             ctx.path("model.safetensors").exists():
@@ -337,8 +360,10 @@ def stage_synth(ctx: RunContext) -> None:
 
     cfg = ctx.cfg
     m = rtl_params(ctx.compiled, cfg.rtl)
-    rtl_supported(m)
-    res = synthesize(m)
+    job = ctx.cache.pop("synth_job", None)  # started in the background once the compile stage fixed the machine
+    if job is None:
+        rtl_supported(m)
+    res = job.result() if job is not None else synthesize(m)
     preset = resolve_preset(cfg.energy)
     res["area_vs_energy_model"] = compare_area(res, area_breakdown(m, preset, ctx.compiled.arch), preset.name)
     ctx.metrics["timing"]["synth_seconds"] = res.pop("seconds")  # wall times live in timing only
@@ -350,6 +375,18 @@ def stage_synth(ctx: RunContext) -> None:
     if res["latches"] or res["combinational_loops"]:
         raise SynthCheckFailed(f"synthesis found {res['latches']} latches and {res['combinational_loops']} "
                                "combinational loops in the digital periphery (see metrics.json synth)")
+
+
+def _cosim_tools() -> object:
+    from reram.rtl.build import find_toolchain
+
+    return find_toolchain()
+
+
+def _synth_tools() -> object:
+    from reram.rtl.synth import find_yosys
+
+    return find_yosys()
 
 
 def stage_energy(ctx: RunContext) -> None:
@@ -398,9 +435,9 @@ STAGES: list[Stage] = [
     Stage("calibrate", stage_calibrate, needs=("model.safetensors",),
           help="the calibration ablation: accuracy after each flow step"),
     Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
-          help="Verilator co-simulation of the RTL against the bit-exact golden model"),
+          help="Verilator co-simulation of the RTL against the bit-exact golden model", tools=_cosim_tools),
     Stage("synth", stage_synth, needs=("compiled/ir.json",),
-          help="Yosys synthesis of the digital periphery: cells, area, no latches or loops"),
+          help="Yosys synthesis of the digital periphery: cells, area, no latches or loops", tools=_synth_tools),
     Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
           help="energy, area and latency from event counts and cited per-action energies"),
     Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),

@@ -32,9 +32,9 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
     if "test_accuracy_mean" in an:
         rows.append(("analog", f"test accuracy, {an['chips']} chips",
                      mean_spread(an["test_accuracy_mean"], an["test_accuracy_std"], an["chips"]), "analog-acc"))
+    for name, sk in (m["meta"].get("stages_skipped") or {}).items():
+        rows.append((name, "skipped", sk["reason"], f"sum-skipped-{name}"))
     co = m.get("cosim", {})
-    if "skipped" in co:
-        rows.append(("cosim", "co-simulation", co["skipped"], "match"))
     if "mismatched_codes" in co:
         rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
                      f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))
@@ -132,6 +132,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         summary=_summary(metrics), images=images, software=sw, analog=an, calibration=cal,
         cosim=metrics.get("cosim", {}), synth=metrics.get("synth", {}), energy=en, config_toml=config_toml,
         followups=metrics.get("followups") or {}, timing=metrics.get("timing", {}),
+        skipped=metrics["meta"].get("stages_skipped") or {},
     )
     path = run_dir / "report.html"
     atomic_write_text(path, html)

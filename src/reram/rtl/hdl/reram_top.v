@@ -250,12 +250,13 @@ module reram_top (
     end
     assign busy = (|l_busy) || (|lfull_reg) || lpend_reg || (beat_reg != {BEATW{1'b0}});
 
+    integer q;  // the counters' loop index (one per always block: a shared one has two drivers)
     always @(posedge clk) begin
         if (rst) begin
             stall_reg <= 1'b0;
             proto_err_reg <= 1'b0;
             cycles_reg <= 32'd0;
-            for (c = 0; c < NCNT; c = c + 1) count_reg[c] <= 64'd0;
+            for (q = 0; q < NCNT; q = q + 1) count_reg[q] <= 64'd0;
         end else begin
             if (host_we && region == R_REG && waddr == A_DEBUG) stall_reg <= host_wdata[0];
             // protocol checker: no memory writes while busy, no beat without in_ready, no ack without out_ready
@@ -264,7 +265,7 @@ module reram_top (
             else if (clear_counts) proto_err_reg <= 1'b0;
             if (clear_counts) begin
                 cycles_reg <= 32'd0;
-                for (c = 0; c < NCNT; c = c + 1) count_reg[c] <= 64'd0;
+                for (q = 0; q < NCNT; q = q + 1) count_reg[q] <= 64'd0;
             end else begin
                 cycles_reg <= cycles_reg + 32'd1;
                 count_reg[0] <= count_reg[0] + {32'd0, inc_rows};
