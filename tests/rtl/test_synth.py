@@ -15,19 +15,17 @@ from reram.rtl import build as rtl_build
 from reram.rtl import synth as rtl_synth
 from reram.rtl.designs import tiny_design
 from reram.rtl.params import rtl_params
-from reram_testing import missing
+from reram_testing import require_yosys
 
-pytestmark = [pytest.mark.rtl, pytest.mark.slow]
+pytestmark = [pytest.mark.rtl]
 
 
 @pytest.fixture(scope="module")
 def yosys():
-    try:
-        rtl_synth.find_yosys()
-    except ToolchainError as e:
-        missing(str(e))
+    require_yosys()
 
 
+@pytest.mark.slow
 def test_synthesis_statistics_and_no_latches(yosys):
     cm, _, _, cfg = tiny_design(conv=True, pool="avg")
     r = rtl_synth.synthesize(rtl_params(cm, cfg.rtl))
@@ -43,6 +41,7 @@ def test_synthesis_statistics_and_no_latches(yosys):
     assert r["area_mm2"] == pytest.approx(r["gate_equivalents"] * 0.5e-6)
 
 
+@pytest.mark.slow
 def test_an_injected_latch_is_found(yosys, tmp_path, monkeypatch):
     src = tmp_path / "hdl"
     shutil.copytree(rtl_build.hdl_dir(), src)
@@ -58,6 +57,7 @@ def test_an_injected_latch_is_found(yosys, tmp_path, monkeypatch):
     assert r["latches"] >= 1
 
 
+@pytest.mark.slow
 def test_synthesis_is_cached_by_content(yosys, tmp_path, monkeypatch):
     """A second synthesis of the same machine comes from the cache (Yosys does not run); another machine, a changed
     RTL file or an unreadable cache entry synthesizes again."""
@@ -92,6 +92,7 @@ def test_synthesis_is_cached_by_content(yosys, tmp_path, monkeypatch):
     assert len(calls) == 3
 
 
+@pytest.mark.slow
 def test_synth_command_records_and_prints(yosys, tmp_path):
     base = [sys.executable, "-m", "reram"]
     sets = ['data.dataset="mnist-5k"', "model.hidden=[16]", "train.epochs=1", "calibration.finetune_iters=0",
@@ -109,3 +110,61 @@ def test_synth_command_records_and_prints(yosys, tmp_path):
     assert rec["results"]["cells"] > 0 and rec["results"]["latches"] == 0 and rec["error"] is None
     assert rec["timing"]["synth_seconds"] > 0 and "seconds" not in rec["results"]
     assert m["synth"] == {}  # the run's own section is untouched by the follow-up
+
+
+# Yosys' `stat -json` of a design `reram_top` holding two `reram_adc`, as written by Yosys 0.23 (the design hierarchy
+# as plain text lines inside the JSON, and submodule instances counted as cells) and by 0.70 (num_submodules)
+STAT_0_23 = """{
+   "creator": "Yosys 0.23 (git sha1 7ce5011c24b)",
+   "modules": {
+      "$paramod$0a4f\\\\reram_adc": {
+         "num_cells":         10,
+         "num_cells_by_type": {
+            "$_AND_": 1,
+            "$_DFF_P_": 4,
+            "$_XOR_": 5
+         }
+      },
+      "\\\\reram_top": {
+         "num_cells":         3,
+         "num_cells_by_type": {
+            "$_DLATCH_P_": 1,
+            "$paramod$0a4f\\\\reram_adc": 2
+         }
+      }
+   },
+       $paramod$0a4f\\reram_adc      2
+      "design": {
+         "num_cells":         23
+      }
+}
+"""
+STAT_0_70 = """{
+  "creator": "Yosys 0.70 (git sha1 28ba3cb92)",
+  "modules": {
+    "\\\\reram_top": {"num_cells": 1, "num_submodules": 2,
+                    "num_cells_by_type": {"$_DLATCH_P_": 1, "$paramod$0a4f\\\\reram_adc": 2}},
+    "$paramod$0a4f\\\\reram_adc": {"num_cells": 10, "num_submodules": 0,
+                                 "num_cells_by_type": {"$_AND_": 1, "$_DFF_P_": 4, "$_XOR_": 5}}
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("text", [STAT_0_23, STAT_0_70], ids=["yosys-0.23", "yosys-0.70"])
+def test_stat_json_of_both_yosys_versions(tmp_path, text):
+    (tmp_path / "stat.json").write_text(text)
+    (tmp_path / "yosys.log").write_text("")
+    r = rtl_synth._read_results(tmp_path, 0, "Yosys test", 1.0)
+    adc, top = r["per_module"]["reram_adc"], r["per_module"]["reram_top"]
+    assert (adc["instances"], adc["cells"], adc["flops"], adc["cells_per_instance"]) == (2, 20, 8, [10])
+    assert (top["instances"], top["cells"]) == (1, 1)  # its own latch; the ADC instances are not its cells
+    assert r["cells"] == 21 and r["latches"] == 1
+    assert r["gate_equivalents"] == pytest.approx(2 * (1.33 + 4 * 5.0 + 5 * 2.0) + 5.0)
+
+
+def test_yosys_without_statistics_is_an_error(tmp_path):
+    """A Yosys that exits 0 without its statistics (a WebAssembly build once stopped at ABC so) is not trusted."""
+    (tmp_path / "yosys.log").write_text("ABC: ...\n")
+    with pytest.raises(ToolchainError, match="without statistics"):
+        rtl_synth._read_results(tmp_path, 0, "Yosys test", 1.0)

@@ -97,6 +97,17 @@ def attach_log(folder: Path) -> logging.Handler:
     return handler
 
 
+def check_tool(stage, named: bool) -> None:
+    """Raise the error of a tool ``stage`` needs and cannot find: a stage asked for by name (``named``) needs it;
+    under ``CI=true`` any stage does (a skip is a failure there)."""
+    missing = stage.missing_tool()
+    if missing is None:
+        return
+    if not named:
+        raise ToolchainError(f"CI=true: stage '{stage.name}' would be skipped: {missing}", fix=missing.fix)
+    raise missing
+
+
 def execute(
     cfg: ReramConfig | None,
     runs_dir: Path,
@@ -139,17 +150,17 @@ def execute(
         ctx.metrics["timing"].setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
         ctx.background = Background(cfg.run.workers, cfg.run.threads)
         todo = [s.name for s in STAGES if s.name in selected and not (resume and not rerun and s.name in completed)]
+        for stage in STAGES:  # a stage named, or any stage under CI=true, fails for want of its tool before any runs
+            if stage.name in todo and (stage.name in explicit or ci_strict()):
+                check_tool(stage, stage.name in explicit)
         with torch_threads(cfg.run.threads):  # results do not depend on it (tests/hardening/test_threads.py)
             for stage in STAGES:
                 if stage.name not in todo:
                     continue
                 missing = stage.missing_tool()
                 if missing is not None:
-                    if stage.name in explicit:  # asked for by name: its tool is not optional here
-                        raise missing
-                    if ci_strict():
-                        raise ToolchainError(f"CI=true: stage '{stage.name}' would be skipped: {missing}",
-                                             fix=missing.fix)
+                    if stage.name in explicit or ci_strict():
+                        check_tool(stage, stage.name in explicit)
                     skipped[stage.name] = {"reason": str(missing), "fix": missing.fix}
                     meta["stages_skipped"] = skipped
                     log.warning("stage %s skipped: %s", stage.name, missing)
@@ -192,6 +203,11 @@ def execute(
         job = ctx.cache.pop("synth_job", None)  # a synthesis the run did not wait for (it failed or ended first)
         if job is not None:
             job.cancel()
+        build = ctx.cache.pop("rtl_build", None)  # likewise a Verilator build
+        if build is not None and not build.done():
+            from reram.rtl.build import stop_background_builds
+
+            stop_background_builds()
         logging.getLogger("reram").removeFilter(once)
         logging.getLogger("reram").removeHandler(handler)
         handler.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json
 
 from .addrmap import header_cpp, header_v
-from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, write_headers
+from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, lower_priority, write_headers
 from .params import header
 from .params import header_cpp as params_cpp
 
@@ -79,7 +78,8 @@ def parse_stat(stat: dict) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     cells of their parent) and each module's total instance count in the design, from the instances its parents
     hold (nested counts multiply). Reads the layout of Yosys 0.23 and of 0.70."""
     modules = stat.get("modules") or {}
-    cells = {name: {t: int(n) for t, n in (rec.get("num_cells_by_type") or {}).items() if t.startswith("$")}
+    cells = {name: {t: int(n) for t, n in (rec.get("num_cells_by_type") or {}).items()
+                    if t.startswith("$") and t not in modules}  # "$paramod..." names a submodule
              for name, rec in modules.items()}
     children = {name: {t: int(n) for t, n in (rec.get("num_cells_by_type") or {}).items() if t in modules}
                 for name, rec in modules.items()}
@@ -124,11 +124,6 @@ def synth_key(m: Machine, yosys_version: str) -> str:
     for text in (header(m), header_v(), header_cpp(), params_cpp(m), SCRIPT, yosys_version, "synth-cache=2"):
         h.update(text.encode())
     return h.hexdigest()[:20]
-
-
-def _nice() -> None:  # in the Yosys child process: the run's own stages come first
-    with contextlib.suppress(OSError):
-        os.nice(10)
 
 
 class SynthJob:
@@ -212,7 +207,7 @@ def _start_yosys(m: Machine, cmd: list[str], work: Path) -> subprocess.Popen:
     (work / "synth.ys").write_text(SCRIPT.format(src=" ".join(src), lib=" ".join(BEHAVIOURAL)))
     try:
         return subprocess.Popen([*cmd, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=work,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_nice)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=lower_priority)
     except OSError as e:
         raise ToolchainError(f"cannot run {cmd[0]} ({e})", fix="apt-get install yosys") from None
 
