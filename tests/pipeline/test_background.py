@@ -11,7 +11,7 @@ import pytest
 
 from reram.config import load_config
 from reram.pipeline import execute
-from reram.pipeline.background import Background, resolved_workers
+from reram.pipeline.background import Background, OnceFilter, resolved_workers
 
 
 def test_workers_resolve():
@@ -19,6 +19,38 @@ def test_workers_resolve():
     assert 1 <= resolved_workers(0) <= 2
     assert not Background(1, 1).enabled and Background(2, 1).enabled
     assert Background(1, 1).submit("x", operator.add, 1, 2) is False  # the caller computes it
+
+
+def test_worker_warnings_reach_the_main_handlers_once():
+    """A worker's log records go through the main process's handlers (not printed bare by the worker), and a warning
+    the run has given already (the data banner a worker repeats when it loads the data) is not given again."""
+    got: list[str] = []
+    where: dict[str, str] = {}
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            got.append(record.getMessage())
+            where[record.getMessage()] = record.processName
+
+    logger = logging.getLogger("reram")
+    handler, once = Collect(), OnceFilter()
+    logger.addHandler(handler)
+    logger.addFilter(once)
+    bg = Background(2, 1)
+    try:
+        logger.warning("FALLBACK DATA: a banner")
+        assert bg.submit("again", logger.warning, "FALLBACK DATA: a banner")
+        assert bg.submit("own", logger.warning, "only the worker says this")
+        time.sleep(8)  # the worker starts (torch imported) and runs both
+        bg.take("again")
+        bg.take("own")
+    finally:
+        bg.close()  # the records the worker sent are handled first
+        logger.removeHandler(handler)
+        logger.removeFilter(once)
+    assert got.count("FALLBACK DATA: a banner") == 1
+    assert got.count("only the worker says this") == 1
+    assert where["only the worker says this"] != "MainProcess"  # logged in the worker, handled here
 
 
 def test_a_job_error_reaches_the_taker_and_close_stops_a_running_job():

@@ -295,7 +295,7 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
 
         m = rtl_params(ctx.compiled, ctx.cfg.rtl)
         rtl_supported(m)
-        ctx.cache["synth_job"] = SynthJob(m)  # a Yosys process of its own, at a lower priority
+        ctx.cache["synth_job"] = SynthJob(m)  # a Yosys process of its own
     bg = ctx.background
     if bg is None or not bg.enabled:
         return

@@ -7,7 +7,6 @@ match its manifest (a corrupted or half-written cache entry) is rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -127,12 +126,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def lower_priority() -> None:
-    """In a child process of a background build or synthesis: the run's own stages come first."""
-    with contextlib.suppress(OSError):
-        os.nice(10)
-
-
 # the compiler processes of background builds now running, and the flag that stops those builds
 _CHILDREN: set[subprocess.Popen] = set()
 _CHILDREN_LOCK = threading.Lock()
@@ -152,8 +145,7 @@ def _run(cmd: list[str], cwd: Path, what: str, background: bool = False) -> None
     if background and _STOP.is_set():
         raise ToolchainError(f"{what}: the background build was stopped")
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=lower_priority if background else None)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError as e:
         raise ToolchainError(f"{what}: cannot run {cmd[0]} ({e})") from None
     if background:
@@ -192,8 +184,8 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
                   force: bool = False, background: bool = False) -> tuple[Path, dict]:
     """Return the path of a shared library for ``params`` (building it if needed) and its manifest.
 
-    ``trace``: None, "vcd" or "fst" (waveform support compiled in; FST needs the lz4 headers). ``background``: the
-    compilers run at a lower CPU priority (a build that overlaps a run's other stages).
+    ``trace``: None, "vcd" or "fst" (waveform support compiled in; FST needs the lz4 headers). ``background``: a
+    build that overlaps a run's other stages, which :func:`stop_background_builds` stops.
     """
     if trace not in (None, "vcd", "fst"):
         raise ToolchainError(f"unknown waveform format {trace!r}: use a .vcd or .fst file")
