@@ -16,7 +16,7 @@ from reram.memory import peak_rss_mb, release_free_memory
 
 from .background import Background, OnceFilter
 from .context import RunContext, run_folder, versions
-from .stages import STAGES, stage_names, start_background
+from .stages import STAGES, stage_names, start_background, stop_rtl_jobs
 
 log = logging.getLogger("reram")
 
@@ -200,14 +200,7 @@ def execute(
     finally:
         if ctx.background is not None:
             ctx.background.close()
-        job = ctx.cache.pop("synth_job", None)  # a synthesis the run did not wait for (it failed or ended first)
-        if job is not None:
-            job.cancel()
-        build = ctx.cache.pop("rtl_build", None)  # likewise a Verilator build
-        if build is not None and not build.done():
-            from reram.rtl.build import stop_background_builds
-
-            stop_background_builds()
+        stop_rtl_jobs(ctx)  # a synthesis or Verilator build the run did not wait for (it failed or ended first)
         logging.getLogger("reram").removeFilter(once)
         logging.getLogger("reram").removeHandler(handler)
         handler.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -273,29 +274,11 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
     """Before each stage: start in a worker process the jobs whose inputs exist and whose stage is still to run
     (:mod:`reram.pipeline.background`): the ablation's second network needs only the data (once the data stage has
     loaded, or downloaded, it); the sensitivity sweeps' points need the trained network (once no train stage is left
-    to run)."""
-    cosim = next(s for s in STAGES if s.name == "cosim")
-    if "cosim" in remaining and "compile" not in remaining and "rtl_build" not in ctx.cache and \
-            ctx.path("compiled/ir.json").exists() and cosim.missing_tool() is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from reram.rtl.build import build_library
-        from reram.rtl.params import rtl_params, rtl_supported
-
-        m = rtl_params(ctx.compiled, ctx.cfg.rtl)
-        rtl_supported(m)
-        pool = ThreadPoolExecutor(1)  # the compilers are processes of their own: this thread only waits for them
-        ctx.cache["rtl_build"] = pool.submit(build_library, m, None, False, False, True)
-        pool.shutdown(wait=False)
-    synth = next(s for s in STAGES if s.name == "synth")
-    if "synth" in remaining and "compile" not in remaining and "synth_job" not in ctx.cache and \
-            ctx.path("compiled/ir.json").exists() and synth.missing_tool() is None:
-        from reram.rtl.params import rtl_params, rtl_supported
-        from reram.rtl.synth import SynthJob
-
-        m = rtl_params(ctx.compiled, ctx.cfg.rtl)
-        rtl_supported(m)
-        ctx.cache["synth_job"] = SynthJob(m)  # a Yosys process of its own
+    to run). Once the compile stage has fixed the machine, its Verilator build and synthesis start too."""
+    if "compile" not in remaining and ctx.path("compiled/ir.json").exists():
+        _start_rtl_jobs(ctx, remaining)
+    elif "data" not in remaining:  # the machine is known before training: it reads shapes, not weights
+        _start_rtl_jobs(ctx, remaining, early=True)
     bg = ctx.background
     if bg is None or not bg.enabled:
         return
@@ -315,6 +298,80 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
                 bg.submit(key, sensitivity_point_job, cfg, ctx.data_dir, str(ctx.path("model.safetensors")), name,
                           value, inline=partial(sensitivity_point, ctx.model, cfg, ctx.splits, name, value, chips,
                                                 progress=ctx.progress))
+
+
+def structural_machine(ctx: RunContext):  # -> reram.compile.machine.Machine
+    """The machine of the configured network before it is trained: lowered from an untrained copy. The machine reads
+    the layers' shapes and the architecture only, so it equals that of the compiled network (checked once the
+    compile stage has run: :func:`_start_rtl_jobs`)."""
+    from reram.analog import resolve_device
+    from reram.compile.flows import arch_from_config
+    from reram.compile.passes import fold_batchnorm
+    from reram.models.nets import build_model
+    from reram.rtl.params import rtl_params, rtl_supported
+
+    cfg = ctx.cfg
+    m = rtl_params(fold_batchnorm(build_model(model_spec(ctx)).eval(), arch_from_config(cfg, resolve_device(cfg))),
+                   cfg.rtl)
+    rtl_supported(m)
+    return m
+
+
+def _start_rtl_jobs(ctx: RunContext, remaining: list[str], early: bool = False) -> None:
+    """The Verilator build (for the cosim stage) and the Yosys synthesis (for the synth stage) of the run's machine,
+    started when their stage is still to run and its tools are there: the build in a thread that waits for its
+    compiler processes, synthesis in a Yosys process. ``early``: from the start of training, on the machine of the
+    untrained network (:func:`structural_machine`); once the compile stage has run, jobs started for another
+    machine are stopped and started again for the compiled one (an error of the early machine leaves the start to
+    then: the compile stage reports it)."""
+    from reram.errors import ReramError
+    from reram.rtl.params import header, header_cpp, rtl_params, rtl_supported
+
+    if early and "rtl_machine" in ctx.cache:  # started already
+        return
+    tools = {s.name: s.missing_tool() is None for s in STAGES if s.name in ("cosim", "synth") and s.name in remaining}
+    if not any(tools.values()):
+        return
+    try:
+        if early:
+            m = structural_machine(ctx)
+        else:
+            m = rtl_params(ctx.compiled, ctx.cfg.rtl)
+            rtl_supported(m)
+    except ReramError:
+        if early:
+            return
+        raise
+    key = header(m) + header_cpp(m)
+    if ctx.cache.get("rtl_machine", key) != key:  # started early for a machine that is not the compiled one
+        stop_rtl_jobs(ctx)
+    ctx.cache["rtl_machine"] = key
+    if tools.get("cosim") and "rtl_build" not in ctx.cache:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from reram.rtl.build import build_library
+
+        pool = ThreadPoolExecutor(1)
+        ctx.cache["rtl_build"] = pool.submit(build_library, m, None, False, False, True)
+        pool.shutdown(wait=False)
+    if tools.get("synth") and "synth_job" not in ctx.cache:
+        from reram.rtl.synth import SynthJob
+
+        ctx.cache["synth_job"] = SynthJob(m)
+
+
+def stop_rtl_jobs(ctx: RunContext) -> None:
+    """Stop a background synthesis and Verilator build the run will not wait for."""
+    job = ctx.cache.pop("synth_job", None)
+    if job is not None:
+        job.cancel()
+    build = ctx.cache.pop("rtl_build", None)
+    if build is not None and not build.done():
+        from reram.rtl.build import stop_background_builds
+
+        stop_background_builds()
+        with contextlib.suppress(Exception):  # it fails, stopped: its error is of no use
+            build.result()
 
 
 def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None) -> None:
