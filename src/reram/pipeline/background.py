@@ -52,7 +52,8 @@ def _init_worker(threads: int, claims, records) -> None:
 
 
 class OnceFilter(logging.Filter):
-    """Passes each distinct warning (or worse) once; other records always. On the ``reram`` logger of a run."""
+    """Passes each distinct warning (or worse) once; other records always. On each handler of a run's ``reram``
+    logger."""
 
     def __init__(self) -> None:
         super().__init__()

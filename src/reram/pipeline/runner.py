@@ -130,8 +130,11 @@ def execute(
     ctx = RunContext(cfg=cfg, run_dir=folder, data_dir=data_dir, progress=progress, model_file=model_file)
     ctx.load_metrics()
     handler = attach_log(folder)
-    once = OnceFilter()  # each warning once, whichever process gives it
-    logging.getLogger("reram").addFilter(once)
+    # each warning once on the console and in run.log, whichever process or module gives it (a filter per handler:
+    # those see the records of the package's modules too, which a filter on the logger would not)
+    once = [(h, OnceFilter()) for h in logging.getLogger("reram").handlers]
+    for h, f in once:
+        h.addFilter(f)
     ACTIVE.clear()
     ACTIVE.update({"folder": str(folder), "name": name, "runs_dir": str(runs_dir), "stage": "setup"})
     completed: list[str] = []
@@ -201,7 +204,8 @@ def execute(
         if ctx.background is not None:
             ctx.background.close()
         stop_rtl_jobs(ctx)  # a synthesis or Verilator build the run did not wait for (it failed or ended first)
-        logging.getLogger("reram").removeFilter(once)
+        for h, f in once:
+            h.removeFilter(f)
         logging.getLogger("reram").removeHandler(handler)
         handler.close()
     ACTIVE.clear()  # kept on an exception, for the interrupt message
