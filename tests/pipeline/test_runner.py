@@ -126,15 +126,3 @@ def test_full_small_run_energy(small_full_run):
     tw = [r["tops_per_w"]["macro"] for r in e["sensitivity"]["adc_bits"]]
     assert tw == sorted(tw, reverse=True)  # more ADC bits, more energy per conversion
 
-
-@pytest.mark.parametrize("arch", ["mlp", "lenet5"])
-def test_machine_before_training_is_the_compiled_one(tmp_path, arch):
-    """The Verilator build and synthesis start at the train stage on the machine of the untrained network; it equals
-    the compiled network's (else they would be started again after the compile stage)."""
-    from reram.pipeline.stages import structural_machine
-    from reram.rtl.params import rtl_params
-
-    cfg = load_config(None, ['data.dataset="mnist-5k"', "train.epochs=1", f'model.arch="{arch}"',
-                             "calibration.finetune_iters=0", "data.test_subset=100"])
-    ctx = execute(cfg, tmp_path, name=arch, stages=["data", "train", "compile"], progress=False)
-    assert structural_machine(ctx) == rtl_params(ctx.compiled, cfg.rtl)
