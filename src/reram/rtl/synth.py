@@ -207,8 +207,10 @@ def _start_yosys(m: Machine, cmd: list[str], work: Path) -> subprocess.Popen:
     src = [f for f in HDL_FILES if f not in BEHAVIOURAL]
     (work / "synth.ys").write_text(SCRIPT.format(src=" ".join(src), lib=" ".join(BEHAVIOURAL)))
     try:
+        # everything Yosys says is in yosys.log; its stderr (warnings under -q: a few kB with 0.70) is not read, so
+        # a pipe there could fill and stall it
         return subprocess.Popen([*cmd, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=work,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError as e:
         raise ToolchainError(f"cannot run {cmd[0]} ({e})", fix="apt-get install yosys") from None
 
