@@ -12,10 +12,10 @@ import json
 import time
 from pathlib import Path
 
-from reram.analog.sensitivity import accuracy_sensitivity
 from reram.config import load_config
 from reram.fsutil import atomic_write_json
 from reram.pipeline.context import RunContext
+from reram.pipeline.sensitivity import accuracy_sensitivity
 
 
 def main() -> None:

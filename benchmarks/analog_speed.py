@@ -22,9 +22,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import workload
-from reram.analog import AnalogModel, resolve_device
-from reram.compile import FLOW_SPECS, compile_flow
+from reram.analog import AnalogModel
 from reram.config import load_config
+from reram.config.presets import resolve_device
+from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
 
 def _time(fn, calls: int) -> tuple[float, float]:

@@ -24,11 +24,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import workload
-from reram.analog import resolve_device
-from reram.analog.program import load_chip, program_chip
-from reram.compile import FLOW_SPECS, CompiledModel, compile_flow
+from reram.chip.program import load_chip, program_chip
 from reram.config import load_config
+from reram.config.presets import resolve_device
 from reram.golden import pixel_codes
+from reram.ir import CompiledModel
+from reram.pipeline.flows import FLOW_SPECS, compile_flow
 from reram.rtl import build as rtl_build
 from reram.rtl.cosim import run_cosim
 from reram.rtl.params import rtl_params

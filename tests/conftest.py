@@ -72,9 +72,9 @@ def mnist_small(small_run):
 @pytest.fixture(scope="session")
 def build(mnist_small):
     """build(*sets, flow='ideal') -> (cfg, device params, compiled model); fine-tuning off unless set."""
-    from reram.analog import resolve_device
-    from reram.compile import FLOW_SPECS, compile_flow
     from reram.config import load_config
+    from reram.config.presets import resolve_device
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     def _build(*sets: str, flow: str = "ideal"):
         cfg = load_config(None, ["calibration.finetune_iters=0", *sets])

@@ -9,12 +9,12 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "convert"]
 
 if TYPE_CHECKING:
-    from reram.analog.convert import convert
+    from reram.api import convert
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing reram stays cheap (no torch) for the CLI's --help
     if name == "convert":
-        from reram.analog.convert import convert
+        from reram.api import convert
 
         return convert
     raise AttributeError(name)

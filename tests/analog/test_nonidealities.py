@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from reram.analog import AnalogModel
-from reram.analog.program import program_chip, target_codes
-from reram.compile import noise_free
+from reram.chip.device import noise_free
+from reram.chip.program import program_chip
 from reram.golden import pixel_codes
+from reram.ir.rules import target_codes
 
 
 def logits(model, x):
@@ -79,7 +80,7 @@ def test_fine_tuning_pool_draws_cells_programmed_like_a_chip(setup):
     (program-and-verify), stuck-at faults drawn per step: per level, the error's mean, spread and 99th percentile match
     programming cells one by one (200,000 per level), so do the stuck-cell rates of a programmed layer, and every step
     draws anew."""
-    from reram.analog.program import program_verified, programmed_pool, sample_programmed
+    from reram.chip.program import program_verified, programmed_pool, sample_programmed
 
     cm, dev, _ = setup
     on = replace(dev, sigma_model="state_dependent", read_noise=0.01, verify_cycles=6, verify_tolerance=1e-6)
@@ -314,7 +315,7 @@ def test_convert_calibrates_large_tiles_for_ir_drop(mnist_small):
 
 
 def test_loaded_chip_has_no_drift_state(setup, tmp_path):
-    from reram.analog.program import load_chip, save_chip
+    from reram.chip.program import load_chip, save_chip
     from reram.errors import CompileError
 
     cm, dev, x = setup
@@ -363,8 +364,8 @@ def test_input_modes_keep_accuracy_under_default_noise(build, mnist_small, mode)
 def test_recalibration_is_kept_only_when_it_helps_on_the_calibration_split(compiled_default, mnist_small,
                                                                             monkeypatch):
     """A re-calibration that lowers the chip's calibration-split accuracy is reverted, and the choice recorded."""
-    from reram.analog import evaluate
-    from reram.compile import calibrate
+    from reram.analog import calibrate
+    from reram.pipeline import evaluate
 
     _, dev, cm = compiled_default
     calib = mnist_small["calib"][:400]

@@ -29,8 +29,8 @@ def test_energy_presets_list_and_show(tmp_path):
     r = run_cli("energy", "presets")
     assert r.returncode == 0 and "isaac-32nm" in r.stdout and "isaac-22nm-scaled" in r.stdout
     assert "[ISAAC] Shafiee" in r.stdout
+    from reram.chip.energy_preset import parse_preset
     from reram.energy import get_preset
-    from reram.energy.preset import parse_preset
 
     for name in ("isaac-32nm", "isaac-22nm-scaled"):
         r = run_cli("energy", "presets", "--show", name)

@@ -11,11 +11,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from reram.analog import AnalogModel
-from reram.compile import FLOW_SPECS, compile_flow, noise_free
+from reram.chip.device import noise_free
 from reram.config import load_config
 from reram.config.presets import resolve_device
 from reram.errors import CompileError
 from reram.golden import golden_forward, pixel_codes
+from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
 
 def _digits(n: int = 300):
@@ -85,7 +86,7 @@ def test_engine_float64_equals_golden_bit_for_bit(case):
 def test_lowering_folds_like_torch():
     net = _net({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2))
     cm, _ = _compile(net)
-    from reram.compile.passes import float_forward
+    from reram.ir.ops import float_forward
 
     _, x = _digits(32)
     z_last = float_forward(cm, x)[-1][1]
@@ -95,7 +96,7 @@ def test_lowering_folds_like_torch():
 
 
 def test_avgpool_rounding_is_round_half_up_of_the_mean():
-    from reram.compile.datapath import pool_np
+    from reram.ir.ops import pool_np
 
     maps = np.array([[[[1, 2], [2, 2]]], [[[1, 0], [0, 0]]], [[[2, 0], [0, 0]]]], np.int64)  # sums 7, 1, 2
     out = pool_np({"kind": "avg", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0]}, maps)
@@ -161,8 +162,8 @@ def test_unsupported_op_is_one_line_with_its_path():
 def test_older_ir_file_is_a_clear_error(tmp_path):
     import json
 
-    from reram.compile import CompiledModel
     from reram.errors import IRError
+    from reram.ir import CompiledModel
 
     net = _net({"kernel_size": 3, "stride": 1, "padding": 1}, nn.MaxPool2d(2))
     cm, _ = _compile(net)
@@ -195,7 +196,7 @@ def test_conv_inference_path_matches_im2col_path_with_read_noise():
         ref = layer.forward_acc(layer.patches(x).requires_grad_(), None).detach()
         torch.testing.assert_close(fast, maps(ref))
         # the layer's output (activation unit and pooling on the maps) equals the row path's
-        rows_out = layer.finish(layer._digital(ref), len(x))
+        rows_out = layer.finish(layer.digital(ref), len(x))
         torch.testing.assert_close(layer(x, None), rows_out)
     noisy = AnalogModel(cm, replace(dev, read_noise=0.05), seed=1).layers[0]
     gen = torch.Generator().manual_seed(0)
@@ -212,7 +213,7 @@ def test_conv_inference_path_matches_im2col_path_with_read_noise():
 def test_max_pool_by_strided_maxima_equals_max_pool2d(shape, kernel, stride):
     """The engine's inference max pooling (the maximum of the window offsets' strided views) equals max_pool2d,
     overlapping and ragged windows included; with gradients wanted it is max_pool2d itself."""
-    from reram.compile.datapath import POOLS
+    from reram.ir.ops import POOLS
 
     g = torch.Generator().manual_seed(1)
     x = torch.randint(-50, 50, shape, generator=g).to(torch.float32)

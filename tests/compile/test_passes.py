@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from reram.analog import AnalogModel
-from reram.compile import CompiledModel, noise_free
-from reram.compile.calibrate import bias_recalibration, hw_aware_finetune
-from reram.compile.ir import ArchParams
+from reram.analog.calibrate import bias_recalibration, hw_aware_finetune
+from reram.chip.device import noise_free
 from reram.compile.passes import (
     activation_scaling,
     adc_calibration,
@@ -19,6 +18,8 @@ from reram.compile.passes import (
 )
 from reram.errors import IRError
 from reram.golden import golden_forward, pixel_codes
+from reram.ir import CompiledModel
+from reram.ir.core import ArchParams
 from reram.models import build_mlp
 
 

@@ -4,15 +4,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from reram.analog.program import program_chip
-from reram.compile import noise_free
+from reram.chip.adc_model import AdcModel
+from reram.chip.device import noise_free
+from reram.chip.energy_preset import BUILTIN, FIGURES, parse_preset
+from reram.chip.program import program_chip
 from reram.config.schema import RtlConfig
 from reram.energy import energy_report, get_preset
 from reram.energy.baselines import BASELINES
-from reram.energy.components.adc import AdcModel
 from reram.energy.components.cell import cell_read_energy
 from reram.energy.isaac import PUBLISHED, per_action, rollup, validate
-from reram.energy.preset import BUILTIN, FIGURES, parse_preset
 from reram.errors import ConfigError
 from reram.golden import pixel_codes
 
@@ -158,8 +158,8 @@ def test_static_power_is_leakage_times_area_times_latency(compiled_default, mnis
 
 
 def test_adc_area_follows_the_bit_count(build):
-    from reram.compile.machine import machine
     from reram.energy.model import area_breakdown
+    from reram.ir.machine import machine
 
     p = get_preset("isaac-32nm")
     areas = {}
@@ -267,7 +267,7 @@ def test_input_modes_energy_counts(mode_reports):
 
 
 def test_input_modes_latency(mode_reports):
-    from reram.compile.machine import machine
+    from reram.ir.machine import machine
 
     m = {k: machine(r[0], RtlConfig()) for k, r in mode_reports.items()}
     assert m["multilevel"].array_lat == 1 and m["bit_serial"].array_lat == 1

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from reram.analog import AnalogModel
-from reram.compile import noise_free
+from reram.chip.device import noise_free
 from reram.golden import golden_forward, pixel_codes
 
 

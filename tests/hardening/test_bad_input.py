@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reram.analog.program import load_chip, program_chip, save_chip
-from reram.compile import CompiledModel, noise_free
+from reram.chip.device import noise_free
+from reram.chip.program import load_chip, program_chip, save_chip
 from reram.config import load_config
 from reram.config.loader import config_schema_keys
 from reram.errors import ConfigError, IRError, ReramError
+from reram.ir import CompiledModel
 
 KEYS = config_schema_keys()
 toml_scalars = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.booleans(),

@@ -7,11 +7,11 @@ import torch
 
 
 def _results(mnist_small, threads: int):
-    from reram.analog.evaluate import evaluate_chips
-    from reram.compile import FLOW_SPECS, compile_flow
     from reram.config import load_config
     from reram.config.presets import resolve_device
     from reram.golden import golden_forward, pixel_codes
+    from reram.pipeline.evaluate import evaluate_chips
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -26,9 +26,9 @@ def rtl_case(build, mnist_small, toolchain):
     with programming variation, calibrated per chip."""
     from dataclasses import replace
 
-    from reram.analog.program import program_chip
-    from reram.compile import noise_free
-    from reram.compile.calibrate import bias_recalibration
+    from reram.analog.calibrate import bias_recalibration
+    from reram.chip.device import noise_free
+    from reram.chip.program import program_chip
     from reram.golden import pixel_codes
 
     def _case(*sets: str):

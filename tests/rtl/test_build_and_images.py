@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from reram.config.schema import RtlConfig
 from reram.errors import IRError, ToolchainError
 from reram.rtl import build as rtl_build
-from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image, load_image, save_image
 from reram.rtl.params import rtl_params
+from reram_designs import tiny_design
 
 
 def test_missing_verilator_names_the_fix(monkeypatch):

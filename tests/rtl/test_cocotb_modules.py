@@ -74,7 +74,7 @@ def test_addrgen(toolchain, tmp_path_factory, monkeypatch, geom):
 
     import numpy as np
 
-    from reram.compile.datapath import patches_np
+    from reram.ir.ops import patches_np
 
     g = dict(geom)
     dense = g.pop("DENSE", 0)
@@ -119,7 +119,7 @@ def test_argmax(toolchain, tmp_path_factory, monkeypatch, iw, lanes):
 def test_controller(toolchain, tmp_path_factory, monkeypatch, p):
     import json
 
-    from reram.compile.machine import LayerMachine, Machine, layer_cycles
+    from reram.ir.machine import LayerMachine, Machine, layer_cycles
 
     m = Machine(rows=16, pairs=8, n_adc=1, adc_lat=p["ADC_LAT"], array_lat=p["ARRAY_LAT"], xw=8, slice_bits=8,
                 n_insl=p["N_INSL"], adc_bits=8, cell_bits=4, slices=1, gw=12, sw=30, mw=20, act_lanes=1, array_group=0,

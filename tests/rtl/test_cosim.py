@@ -10,13 +10,13 @@ import pytest
 from reram.config.schema import RtlConfig
 from reram.errors import CosimError, CosimMismatch
 from reram.golden import golden_forward
-from reram.rtl.addrmap import addr
+from reram.ir.addrmap import addr
 from reram.rtl.bridge import RtlSim
 from reram.rtl.build import build_library
 from reram.rtl.cosim import compare_codes, raise_on_mismatch, run_cosim
-from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
 from reram.rtl.params import rtl_params
+from reram_designs import tiny_design
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]  # Verilator builds of several machines
 
@@ -98,7 +98,7 @@ def test_preloaded_and_host_written_conductances_agree(rtl_case, conv):
 
 
 def test_preload_files_hold_every_conductance_word_and_the_host_bus_the_rest(rtl_case, tmp_path):
-    from reram.rtl.addrmap import R
+    from reram.ir.addrmap import R
     from reram.rtl.images import array_spans, write_preload
 
     sets, rcfg = CASES["groups-lanes-port"]

@@ -11,9 +11,9 @@ import pytest
 from reram.config.schema import RtlConfig
 from reram.golden import golden_forward
 from reram.rtl.build import HDL_FILES, hdl_dir, write_headers
-from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
 from reram.rtl.params import rtl_params
+from reram_designs import tiny_design
 from reram_testing import missing
 
 pytestmark = pytest.mark.rtl

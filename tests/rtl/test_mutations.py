@@ -12,7 +12,7 @@ import pytest
 from reram.errors import CosimError
 from reram.rtl import build as rtl_build
 from reram.rtl.cosim import raise_on_mismatch, run_cosim
-from reram.rtl.designs import tiny_design
+from reram_designs import tiny_design
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 

@@ -9,12 +9,12 @@ import pytest
 from reram.config.schema import RtlConfig
 from reram.errors import CosimError
 from reram.golden import golden_forward
-from reram.rtl.addrmap import addr
+from reram.ir.addrmap import addr
 from reram.rtl.bridge import RtlSim
 from reram.rtl.build import build_library
-from reram.rtl.designs import tiny_design
 from reram.rtl.images import build_image
 from reram.rtl.params import rtl_params
+from reram_designs import tiny_design
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]  # Verilator builds of several machines
 SETS, RCFG = ("array.rows=256", "array.cols=256", "dac.bits=6"), RtlConfig(adcs_per_array=1)  # as test_cosim

@@ -13,8 +13,8 @@ import pytest
 from reram.errors import ToolchainError
 from reram.rtl import build as rtl_build
 from reram.rtl import synth as rtl_synth
-from reram.rtl.designs import tiny_design
 from reram.rtl.params import rtl_params
+from reram_designs import tiny_design
 from reram_testing import require_yosys
 
 pytestmark = [pytest.mark.rtl]

@@ -1,8 +1,6 @@
-"""Analog crossbar engine: conductance mapping, tiling, device non-idealities, DAC/ADC (PyTorch)."""
+"""Analog crossbar engine: programmed conductances, device non-idealities, DAC/ADC (PyTorch), and the calibrations
+that run on it (hardware-aware fine-tuning, per-chip bias re-calibration)."""
 
 from .engine import AnalogLayer, AnalogModel
-from .presets import PRESETS, DeviceParams, resolve_device
-from .program import Chip, ChipLayer, program_chip
 
-__all__ = ["PRESETS", "AnalogLayer", "AnalogModel", "Chip", "ChipLayer", "DeviceParams", "program_chip",
-           "resolve_device"]
+__all__ = ["AnalogLayer", "AnalogModel"]

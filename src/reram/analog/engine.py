@@ -4,7 +4,7 @@ Per layer and row tile (R rows), input slice (1 for multi-level DACs, one per bi
 for integrating inputs) and weight slice, the column-pair currents
 ``S = sum_i x_i (G+_i - G-_i)`` (in integer-grid units of conductance times input code) are digitized by a
 signed ADC, shift-added and summed over tiles into ``acc``; bias, ReLU and requantization then happen
-digitally (see :mod:`reram.compile.ir` for the integer contract that :mod:`reram.golden` implements bit-exactly).
+digitally (see :mod:`reram.ir.core` for the integer contract that :mod:`reram.golden` implements bit-exactly).
 
 Column tiling does not change the arithmetic: columns are independent. It matters for IR drop (positions in
 the physical array), ADC counts and energy, which use :func:`reram.analog.irdrop.array_layout`.
@@ -29,24 +29,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from reram.compile.datapath import POOLS, finish_torch, patches_torch
-from reram.compile.ir import ArchParams, CompiledModel, LayerIR
-from reram.compile.passes import slice_inputs
+from reram.chip.device import DeviceParams
+from reram.chip.program import Chip, ChipLayer, program_chip, set_time
+from reram.ir import rules
+from reram.ir.core import ArchParams, CompiledModel, LayerIR
+from reram.ir.ops import OPS, POOLS, finish_torch, patches_torch
+from reram.ir.rules import input_slices as slice_inputs
+from reram.ir.rules import ste_round
 
 from .irdrop import approx_factors
-from .presets import DeviceParams
-from .program import Chip, ChipLayer, program_chip, set_time
 
 CHUNK_ELEMENTS = 2**21  # elements of one (tiles, rows, out) temporary of the inference path (8 MB in float32)
 CHUNK_SAMPLES = 512  # samples per piece of a large inference batch (AnalogModel.forward)
 SMALL_BATCH = 16  # up to this many rows, a partial row tile is zero-padded (its padded cells hold G_min: exact)
-
-
-def ste_round(x: torch.Tensor) -> torch.Tensor:
-    """Round half up, with a straight-through gradient when autograd needs one."""
-    if not (torch.is_grad_enabled() and x.requires_grad):
-        return torch.floor(x + 0.5)
-    return x + (torch.floor(x + 0.5) - x).detach()
 
 
 def add_output_noise(S: torch.Tensor, var: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
@@ -167,11 +162,8 @@ class AnalogLayer(nn.Module):
         B = cl.req_bias if cl.req_bias is not None else self.ir.req_bias
         self.req_mult = torch.tensor(M, dtype=torch.float64)
         self.req_bias = torch.tensor(B, dtype=torch.float64)
-        # inference: (acc M + B) / 2^k (+ 1/2 before the floor of a hidden layer) as acc M' + B', M' = M / 2^k and
-        # B' = B / 2^k (+ 1/2): scaling by a power of two is exact, and every value is exact in float64
-        k = 2.0 ** -self.ir.req_shift
-        self._req_scaled = ((self.req_mult * k).to(self.device_),
-                            (self.req_bias * k + (0.0 if self.is_last else 0.5)).to(self.device_))
+        m, b = rules.requant_scaled(self.req_mult, self.req_bias, self.ir.req_shift, self.is_last)
+        self._req_scaled = (m.to(self.device_), b.to(self.device_))
         self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
     def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -217,7 +209,7 @@ class AnalogLayer(nn.Module):
     def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
         (pooled for a conv layer that pools) or the logits."""
-        if self.ir.kind == "conv2d" and not self.is_last and self._batched_ok(x):
+        if OPS[self.ir.kind].spatial and not self.is_last and self._batched_ok(x):
             # inference of a hidden convolution: feature maps throughout (the ADC, the activation unit and the
             # pooling are elementwise or local), no im2col rows
             acc, pool = self._acc_conv(x, noise_gen), self.ir.pool
@@ -229,7 +221,7 @@ class AnalogLayer(nn.Module):
             if pool is not None:
                 y = POOLS[pool["kind"]].torch(pool, y, ste_round)
             return y.reshape(x.shape[0], -1)
-        y = self._digital(self.forward_acc(self.patches(x), noise_gen))
+        y = self.digital(self.forward_acc(self.patches(x), noise_gen))
         return y if self.is_last else self.finish(y, x.shape[0])
 
     def _batched_ok(self, x: torch.Tensor) -> bool:
@@ -320,30 +312,26 @@ class AnalogLayer(nn.Module):
     def _acc_cells(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """``acc`` with the cell form of read noise (:func:`read_noise_cell`), tile by tile."""
         arch = self.arch
-        N, IN, R = x.shape[0], self.ir.in_features, arch.rows
+        N = x.shape[0]
         integrating = arch.dac_mode == "integrating"
         weights = self._slice_weights()
         acc = torch.zeros(N, self.ir.out_features, dtype=self.dtype, device=x.device)
-        for b, xs in enumerate(slice_inputs(x, arch, self.dtype)):
-            for t in range(self.T):
-                rs = slice(t * R, min((t + 1) * R, IN))
-                nr = rs.stop - rs.start
-                for s in range(arch.slices):
-                    # integrated unit pulses with independent noise per pulse: amplitude sqrt(x)
-                    v = read_noise_cell(xs[:, rs], self.Gp[s, t, :nr], self.Gn[s, t, :nr], self.dev.read_noise,
-                                        noise_gen, x_noise=xs[:, rs].sqrt() if integrating else None)
-                    v.mul_(self._lsb_mult[t])
-                    if self.collect:
-                        self._record(v)
-                    acc.add_(v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi), alpha=weights[b][s])
+        slices = slice_inputs(x, arch, self.dtype)
+        for b, t, rs, s in rules.mvm_blocks(self.ir, arch):
+            xs, nr = slices[b][:, rs], rs.stop - rs.start
+            # integrated unit pulses with independent noise per pulse: amplitude sqrt(x)
+            v = read_noise_cell(xs, self.Gp[s, t, :nr], self.Gn[s, t, :nr], self.dev.read_noise, noise_gen,
+                                x_noise=xs.sqrt() if integrating else None)
+            v.mul_(self._lsb_mult[t])
+            if self.collect:
+                self._record(v)
+            acc.add_(rules.adc_convert_lsb_(v, self.adc_lo, self.adc_hi), alpha=weights[b][s])
         return acc
 
     def _slice_weights(self) -> list[list[float]]:
         """The shift-add weight of input slice b and weight slice s: 2^(b * slice_bits) * levels^s."""
         if self._sweights is None:
-            a = self.arch
-            self._sweights = [[float(2 ** (b * a.slice_bits) * a.levels**s) for s in range(a.slices)]
-                              for b in range(a.input_slices)]
+            self._sweights = [[float(w) for w in row] for row in rules.shift_add_weights(self.arch)]
         return self._sweights
 
     def _inference_operands(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -415,7 +403,7 @@ class AnalogLayer(nn.Module):
             add_output_noise(v, var, noise_gen)
         if self.collect:
             self._record(v)
-        v = v.add_(0.5).floor_().clamp_(self.adc_lo, self.adc_hi)
+        v = rules.adc_convert_lsb_(v, self.adc_lo, self.adc_hi)
         summed = v.select(tile_dim, 0) if v.shape[tile_dim] == 1 else v.sum(tile_dim)  # slices along dim 1
         weights = self._slice_weights()[b]
         if len(weights) == 1 and acc is None:  # one weight slice, the first input slice
@@ -433,7 +421,7 @@ class AnalogLayer(nn.Module):
     @property
     def _lsb_mult(self) -> torch.Tensor:
         """ADC gain per row tile: codes per pre-ADC unit (adc_mult / 2**adc_shift)."""
-        return self.adc_mult_t.to(self.device_, self.dtype) / 2.0**self.ir.adc_shift
+        return rules.adc_gain(self.adc_mult_t.to(self.device_, self.dtype), self.ir.adc_shift)
 
     def _scaled(self, dG: torch.Tensor, G2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Fold the ADC gain (and the read-noise variance) into the conductances: sums come in LSB units."""
@@ -458,7 +446,7 @@ class AnalogLayer(nn.Module):
             st.sample_size += take.size
 
     def _digital_maps(self, acc: torch.Tensor) -> torch.Tensor:
-        """The activation unit of a hidden layer at inference on feature maps (N, out, Ho, Wo): as :meth:`_digital`,
+        """The activation unit of a hidden layer at inference on feature maps (N, out, Ho, Wo): as :meth:`digital`,
         the constants broadcast over the channels."""
         m, b = self._req_scaled
         return self._floor_clamp(torch.addcmul(b.view(-1, 1, 1), acc, m.view(-1, 1, 1)))
@@ -466,14 +454,13 @@ class AnalogLayer(nn.Module):
     def _floor_clamp(self, y: torch.Tensor) -> torch.Tensor:
         """Output codes of a hidden layer from its float64 requantized values (in place): floor, clamp to the code
         range, in the engine's dtype."""
-        return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)
+        return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)  # B' holds the 1/2 (rules.requant_scaled)
 
-    def _digital(self, acc: torch.Tensor) -> torch.Tensor:
+    def digital(self, acc: torch.Tensor) -> torch.Tensor:
+        """The activation unit: ``acc`` -> output codes of a hidden layer, or the logits (float)."""
         sh = 2.0**self.ir.req_shift
         if self.trainable and self.training:
-            scale = self.ir.out_scale / self.ir.next_scale * sh
-            M = ste_round(self.gain * scale)
-            B = ste_round(self.offset / self.ir.next_scale * sh)
+            M, B = rules.requant_ints(self.ir, self.gain, self.offset)  # straight-through, clipped as on the chip
         else:
             if not (torch.is_grad_enabled() and acc.requires_grad):
                 # inference: one float64 result (addcmul computes in float64 whatever the dtype of acc)
@@ -501,7 +488,7 @@ class AnalogLayer(nn.Module):
         qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
         q = ste_round(qf)  # (out, in) differentiable
         step = float(2**arch.grid_sub_bits)
-        from .program import programmed_pool, sample_programmed
+        from reram.chip.program import programmed_pool, sample_programmed
 
         with torch.no_grad():
             g_gen = gen if gen is not None else torch.Generator().manual_seed(0)
@@ -577,7 +564,7 @@ class AnalogModel(nn.Module):
         x = x.reshape(x.shape[0], -1).to(self.dtype)  # flat pixels, C-major for images (N, C, H, W)
         if torch.is_grad_enabled() and x.requires_grad:
             return ste_round(x / scale).clamp(0, a.x_max)
-        return torch.div(x, scale).add_(0.5).floor_().clamp_(0, a.x_max)
+        return rules.input_codes(x, scale, a.x_max)
 
     def forward(self, x: torch.Tensor, codes: bool = False) -> torch.Tensor:
         if x.shape[0] > CHUNK_SAMPLES and not torch.is_grad_enabled():

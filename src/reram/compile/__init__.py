@@ -1,7 +1,5 @@
-"""Compiler: torch model -> typed IR -> passes (fold, scale, map, tile, calibrate)."""
+"""Compiler: torch model -> typed IR (:mod:`reram.ir`) -> passes (fold, scale, map, tile, calibrate ADC ranges)."""
 
-from .flows import ABLATION_STEPS, FLOW_SPECS, FlowSpec, arch_from_config, compile_flow, noise_free
-from .ir import ArchParams, CompiledModel, LayerIR
+from .passes import activation_scaling, adc_calibration, adc_naive, fold_batchnorm, map_conductances, tile
 
-__all__ = ["ABLATION_STEPS", "FLOW_SPECS", "ArchParams", "CompiledModel", "FlowSpec", "LayerIR", "arch_from_config",
-           "compile_flow", "noise_free"]
+__all__ = ["activation_scaling", "adc_calibration", "adc_naive", "fold_batchnorm", "map_conductances", "tile"]

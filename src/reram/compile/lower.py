@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from reram.errors import CompileError
-
-from .ir import ArchParams, CompiledModel, LayerIR
+from reram.ir.core import ArchParams, CompiledModel, LayerIR
+from reram.ir.ops import OPS
+from reram.ir.rules import window_out_hw
 
 SUPPORTED = ("Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Unflatten, Dropout")
 _MODULES = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten,
@@ -124,7 +125,7 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
                                    f"op gives {shape}; declare images with nn.Unflatten or in_shape")
             (kh, kw), (sh, sw), (ph, pw) = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
             C, H, W = shape
-            Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+            Ho, Wo = window_out_hw((H, W), (kh, kw), (sh, sw), (ph, pw))
             if Ho < 1 or Wo < 1:
                 raise CompileError(f"{path}: the {kh}x{kw} kernel does not fit the {H}x{W} input")
             w = m.weight.detach().double().numpy().reshape(m.out_channels, -1)
@@ -139,7 +140,7 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
             if not layers or not after_layer or layers[-1].relu or layers[-1].pool:
                 raise CompileError(f"{path}: BatchNorm must directly follow a Linear or Conv2d layer to be folded")
             last = layers[-1]
-            if (isinstance(m, nn.BatchNorm2d)) != (last.kind == "conv2d") or m.num_features != last.out_features:
+            if (isinstance(m, nn.BatchNorm2d)) != OPS[last.kind].spatial or m.num_features != last.out_features:
                 raise CompileError(f"{path}: {type(m).__name__}({m.num_features}) does not match layer {last.name}")
             g = m.weight.detach().double().numpy() if m.affine else np.ones(m.num_features)
             beta = m.bias.detach().double().numpy() if m.affine else np.zeros(m.num_features)
@@ -158,7 +159,7 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
             layers[-1].relu = True
         elif isinstance(m, nn.MaxPool2d | nn.AvgPool2d):
             last = layers[-1] if layers else None
-            if last is None or not after_layer or last.kind != "conv2d" or last.pool is not None:
+            if last is None or not after_layer or not OPS[last.kind].spatial or last.pool is not None:
                 raise CompileError(f"{path}: pooling is supported once, directly after a Conv2d layer (and its "
                                    "BatchNorm/ReLU)")
             kind = "max" if isinstance(m, nn.MaxPool2d) else "avg"
@@ -176,7 +177,7 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
     if not layers:
         raise CompileError("the model has no Linear or Conv2d layer")
     last = layers[-1]
-    if last.relu or last.pool is not None or last.kind != "dense":
+    if last.relu or last.pool is not None or OPS[last.kind].spatial:
         raise CompileError("the last layer must be a Linear layer without ReLU or pooling (its outputs are the logits)")
     for layer in layers:
         layer.weight = layer.weight.astype(np.float32)

@@ -5,18 +5,15 @@ Data-dependent passes take a calibration batch drawn from the training file (nev
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
 from reram.errors import CompileError
-
-from .ir import ArchParams, CompiledModel, LayerIR
-
-REQ_MULT_MAX = 2**15 - 1
-ADC_MULT_BITS = 16
+from reram.ir import integer, rules
+from reram.ir.core import ArchParams, CompiledModel, LayerIR
+from reram.ir.ops import float_forward, patches_np
+from reram.ir.rules import requant_ints, weight_digits
 
 
 # --------------------------------------------------------------------------- fold_batchnorm
@@ -26,38 +23,6 @@ def fold_batchnorm(model: nn.Module, arch: ArchParams, in_shape: list[int] | Non
     from .lower import lower
 
     return lower(model, arch, in_shape)
-
-
-# --------------------------------------------------------------------------- software reference
-def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Software forward of the folded float model: per layer (flat input (N, in_size), pre-activation as MVM
-    rows (N * positions, out), in the row order of :mod:`reram.compile.datapath`)."""
-    import torch.nn.functional as F
-
-    h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    h = h.reshape(h.shape[0], -1)
-    out = []
-    for layer in cm.layers:
-        n = h.shape[0]
-        w, b = torch.from_numpy(layer.weight), torch.from_numpy(layer.bias)
-        if layer.conv is None:
-            z = h @ w.t() + b
-            out.append((h.numpy(), z.numpy()))
-            h = torch.relu(z) if layer.relu else z
-            continue
-        c = layer.conv
-        kh, kw = c["kernel"]
-        maps = F.conv2d(h.reshape(n, *c["in_shape"]), w.reshape(layer.out_features, -1, kh, kw), b,
-                        stride=tuple(c["stride"]), padding=tuple(c["padding"]))
-        out.append((h.numpy(), maps.permute(0, 2, 3, 1).reshape(-1, layer.out_features).numpy()))
-        if layer.relu:
-            maps = torch.relu(maps)
-        if layer.pool is not None:
-            p = layer.pool
-            args = (tuple(p["kernel"]), tuple(p["stride"]), tuple(p["padding"]))
-            maps = F.max_pool2d(maps, *args) if p["kind"] == "max" else F.avg_pool2d(maps, *args)
-        h = maps.reshape(n, -1)
-    return out
 
 
 # --------------------------------------------------------------------------- activation_scaling
@@ -92,16 +57,13 @@ def map_conductances(cm: CompiledModel, w_max: list[float] | None = None) -> Non
             layer.w_max = w_max[i]
         elif layer.w_max <= 0:
             layer.w_max = float(np.abs(layer.weight).max()) or 1.0
-        codes = np.clip(np.floor(layer.weight / layer.w_max * q + 0.5), -q, q)
-        layer.weight_codes = codes.astype(np.int32)
+        layer.weight_codes = rules.weight_codes(layer.weight, layer.w_max, q)
     if "map_conductances" not in cm.passes:
         cm.passes.append("map_conductances")
 
 
 def levels_used(cm: CompiledModel) -> list[int]:
     """Distinct programmed target levels per layer (<= 2**cell_bits is checked by the tests)."""
-    from reram.analog.program import weight_digits
-
     out = []
     for layer in cm.layers:
         pos, neg = weight_digits(layer.weight_codes, cm.arch)
@@ -133,12 +95,8 @@ def tile(cm: CompiledModel) -> None:
 # --------------------------------------------------------------------------- ADC and requantization
 def set_adc(layer: LayerIR, arch: ArchParams, adc_range: float, signed: bool) -> None:
     """ADC full scale ``adc_range`` (pre-ADC units) -> integer multiplier and shift (16-bit multiplier)."""
-    codes = 2 ** (arch.adc_bits - 1) if signed else 2**arch.adc_bits - 1
     adc_range = max(float(adc_range), 1e-9)
-    inv_lsb = codes / adc_range
-    shift = max(0, min(62, int(math.floor(math.log2((2**ADC_MULT_BITS - 1) / inv_lsb)))))
-    mult = int(round(inv_lsb * 2**shift))
-    mult = max(1, min(mult, 2**20 - 1))
+    mult, shift = rules.adc_multiplier(adc_range, arch.adc_bits, signed)
     layer.adc_range, layer.adc_signed, layer.adc_mult, layer.adc_shift = adc_range, signed, mult, shift
 
 
@@ -153,25 +111,8 @@ def update_requant(cm: CompiledModel) -> None:
         layer.next_scale = layer.out_scale if last else cm.layers[i + 1].in_scale
         ratio = float(np.max(np.abs(layer.gain))) * layer.out_scale / layer.next_scale
         # headroom for per-chip calibration gains up to 4x the nominal one
-        layer.req_shift = max(0, min(40, int(math.floor(math.log2(REQ_MULT_MAX / max(4 * ratio, 1e-30))))))
+        layer.req_shift = rules.requant_shift(ratio)
         layer.req_mult, layer.req_bias = requant_ints(layer, layer.gain, layer.offset)
-
-
-def requant_ints(layer: LayerIR, gain: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sh = 2.0**layer.req_shift
-    M = np.clip(np.floor(gain.astype(np.float64) * layer.out_scale / layer.next_scale * sh + 0.5),
-                -REQ_MULT_MAX, REQ_MULT_MAX)
-    B = np.clip(np.floor(offset.astype(np.float64) / layer.next_scale * sh + 0.5), -(2**46), 2**46)
-    return M.astype(np.int64), B.astype(np.int64)
-
-
-def slice_inputs(x: torch.Tensor, arch: ArchParams, dtype: torch.dtype = torch.float64) -> list[torch.Tensor]:
-    """The input slices of codes ``x`` (see :func:`reram.golden.model.input_slices`)."""
-    if arch.input_slices == 1:
-        return [x.to(dtype)]
-    xi = x.to(torch.int64)
-    k = arch.slice_bits
-    return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
 
 
 def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, positive: bool = False,
@@ -180,31 +121,25 @@ def ideal_pre_adc(layer: LayerIR, arch: ArchParams, x_codes: torch.Tensor, posit
     |S| (``positive=False``) or their positive parts (``positive=True``) -- what the ADC calibration ranks. With
     ``stride`` > 1, every ``stride``-th of them (exactly ``full[::stride]``), computed one tile and slice at a time so
     that the full set is never held."""
-    from reram.analog.program import weight_digits
-
     pos, neg = weight_digits(layer.weight_codes, arch)
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)  # (S, in, out)
-    R, T, n = arch.rows, layer.row_tiles(arch), x_codes.shape[0]
+    n = x_codes.shape[0]
     block = n * layer.out_features
     out = torch.empty(-(-pre_adc_count(layer, arch, n) // stride), dtype=torch.float64)
     buf = torch.empty(n, layer.out_features, dtype=torch.float64) if stride > 1 else None
-    k = 0
-    for xs in slice_inputs(x_codes, arch):
-        for t in range(T):
-            rs = slice(t * R, min((t + 1) * R, layer.in_features))
-            for s in range(arch.slices):
-                start = k * block  # flat index of this block's first value
-                first = -start % stride  # offset in the block of its first kept value
-                lo = -(-start // stride)  # its position in ``out``
-                dst = out[lo : lo + -(-(block - first) // stride)] if first < block else out[:0]
-                blk = torch.mm(xs[:, rs], dG[s, rs], out=buf if buf is not None else dst.view(n, -1))
-                if positive:
-                    blk.clamp_(min=0)
-                else:
-                    blk.abs_()
-                if buf is not None:
-                    dst.copy_(blk.reshape(-1)[first::stride])
-                k += 1
+    slices = rules.input_slices(x_codes, arch)
+    for k, (b, _, rs, s) in enumerate(rules.mvm_blocks(layer, arch)):
+        start = k * block  # flat index of this block's first value
+        first = -start % stride  # offset in the block of its first kept value
+        lo = -(-start // stride)  # its position in ``out``
+        dst = out[lo : lo + -(-(block - first) // stride)] if first < block else out[:0]
+        blk = torch.mm(slices[b][:, rs], dG[s, rs], out=buf if buf is not None else dst.view(n, -1))
+        if positive:
+            blk.clamp_(min=0)
+        else:
+            blk.abs_()
+        if buf is not None:
+            dst.copy_(blk.reshape(-1)[first::stride])
     return out
 
 
@@ -215,13 +150,10 @@ def pre_adc_count(layer: LayerIR, arch: ArchParams, rows: int) -> int:
 
 def worst_case_range(layer: LayerIR, arch: ArchParams) -> float:
     """Largest |S| any input could produce: no saturation, coarse LSB (the naive choice)."""
-    from reram.analog.program import weight_digits
-
     pos, neg = weight_digits(layer.weight_codes, arch)
     dG = ((pos - neg) * 2**arch.grid_sub_bits).to(torch.float64)
-    R, worst = arch.rows, 0.0
-    for t in range(layer.row_tiles(arch)):
-        rs = slice(t * R, (t + 1) * R)
+    worst = 0.0
+    for rs in rules.row_tiles(layer, arch):
         blk = dG[:, rs]
         worst = max(worst, float(blk.clamp(min=0).sum(1).max()), float((-blk).clamp(min=0).sum(1).max()))
     return worst * arch.slice_input_max
@@ -236,13 +168,9 @@ def adc_naive(cm: CompiledModel) -> None:
 def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor:
     """MVM input rows of layer ``upto`` on the ideal chip (layers before it already calibrated): its input
     codes, as im2col patches for a conv layer."""
-    from reram.golden import golden_forward, pixel_codes
-
-    from .datapath import patches_np
-
-    codes = pixel_codes(cm, calib_x)
-    if upto > 0:
-        codes = golden_forward(cm, None, codes, stop_after=upto - 1).layer_outputs[upto - 1]
+    codes = integer.pixel_codes(cm, calib_x)
+    for li in range(upto):
+        codes = integer.layer_forward(cm, li, codes)[1]
     return torch.from_numpy(patches_np(cm.layers[upto], codes).astype(np.float64))
 
 

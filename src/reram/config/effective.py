@@ -7,23 +7,20 @@ sweeps (``analog.sensitivity_chips``); a key is inert only if none of them reads
 
 from __future__ import annotations
 
-from .presets import DeviceParams, resolve_device
-from .schema import ReramConfig
+from reram.chip.device import DeviceParams, device_fields
+from reram.chip.presets import preset_value
 
-DEVICE_KEYS = ("drift_nu", "drift_nu_std", "drift_t0", "drift_time", "drift_compensation", "program_sigma",
-               "read_noise_mode", "wire_resistance", "ir_drop")
+from .presets import resolve_device
+from .schema import ReramConfig
 
 
 def _changed(cfg: ReramConfig, dev: DeviceParams, key: str) -> bool:
     """Is ``key`` (section.name) set to something other than what it would be without it?"""
     section, name = key.split(".")
     value = getattr(getattr(cfg, section), name)
-    if section in ("device", "array") and name in DeviceParams.__dataclass_fields__:
-        if value is None:
-            return False
-        from .presets import PRESETS
-
-        return PRESETS[cfg.device.preset].get(name) != value
+    preset_keys = {f"{s.section}.{s.key or n}": n for n, _, s in device_fields() if s.config_default is None}
+    if key in preset_keys:
+        return value is not None and preset_value(cfg.device.preset, preset_keys[key]) != value
     field = type(getattr(cfg, section)).model_fields[name]
     return value != field.get_default(call_default_factory=True)
 
@@ -98,7 +95,7 @@ def check_effective(cfg: ReramConfig, origin: str = "configuration") -> None:
     from reram.errors import ConfigError
 
     if cfg.model.arch == "layers":
-        from reram.models.nets import check_layers
+        from .layers import check_layers
 
         if not cfg.model.layers:
             raise ConfigError(f"{origin}: model.arch = 'layers' needs a [[model.layers]] list")

@@ -102,7 +102,7 @@ def load_config(
 
     check_effective(cfg, origin)
     if cfg.energy.preset_file:  # read and check it now, not after the stages before the energy stage
-        from reram.energy.preset import load_preset_file
+        from reram.chip.energy_preset import load_preset_file
 
         load_preset_file(cfg.energy.preset_file)
     return cfg
@@ -111,7 +111,10 @@ def load_config(
 def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> str:
     """The resolved configuration as TOML with, for every key, where its effective value comes from: the default,
     the device preset (keys the configuration leaves unset), the file, or ``--set``."""
-    from .presets import PRESETS, resolve_device
+    from reram.chip.device import device_fields
+    from reram.chip.presets import PRESETS
+
+    from .presets import resolve_device
 
     cfg = load_config(path, overrides)
     from_file: dict[str, Any] = {}
@@ -121,7 +124,8 @@ def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()
     for o in overrides:
         apply_override(from_set, o)
     dev = resolve_device(cfg).to_dict()
-    preset = PRESETS[cfg.device.preset]
+    from_preset = {} if PRESETS[cfg.device.preset] is None else \
+        {(s.section, s.key or n): n for n, _, s in device_fields() if s.config_default is None}
     dumped = config_to_dict(cfg)
     lines = [f"# effective configuration; device preset '{cfg.device.preset}'", ""]
     for section_name in ReramConfig.model_fields:
@@ -131,8 +135,8 @@ def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()
                 origin = "--set"
             elif key in from_file.get(section_name, {}):
                 origin = str(path)
-            elif value is None and key in dev and key in preset:
-                value, origin = dev[key], f"preset {cfg.device.preset}"
+            elif value is None and (section_name, key) in from_preset:
+                value, origin = dev[from_preset[section_name, key]], f"preset {cfg.device.preset}"
             else:
                 origin = "default"
             lines.append(f"# {key} = (unset)  # {origin}" if value is None else f"{_toml_line(key, value)}  # {origin}")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from reram.chip.device import device_fields
 
 
 class Section(BaseModel):
@@ -87,50 +89,39 @@ class TrainConfig(Section):
     )
 
 
-class DeviceConfig(Section):
-    """ReRAM cells: conductance window, levels and non-idealities (see reram.config.presets for citations)."""
+def _device_keys(section: str) -> dict[str, Any]:
+    """The pydantic fields of the device keys that live in ``section``, derived from the device field list
+    (:mod:`reram.chip.device`): a key whose default is the preset's is optional (None: from the preset)."""
+    out: dict[str, Any] = {}
+    for name, annotation, spec in device_fields():
+        if spec.section != section:
+            continue
+        typ: Any = {"float": float, "int": int, "bool": bool, "str": str}.get(str(annotation), annotation)
+        if spec.choices:
+            typ = Literal[spec.choices]  # type: ignore[valid-type]
+        bounds = {k: v for k, v in (("ge", spec.ge), ("gt", spec.gt), ("le", spec.le)) if v is not None}
+        if spec.config_default is None:
+            out[spec.key or name] = (typ | None, Field(None, description=spec.description, **bounds))
+        else:
+            out[spec.key or name] = (typ, Field(spec.config_default, description=spec.description, **bounds))
+    return out
+
+
+class _DeviceBase(Section):
+    """ReRAM cells: conductance window, levels and non-idealities (see reram.chip.presets for citations)."""
 
     preset: Literal["reram-neurram", "ideal", "custom"] = Field(
         "reram-neurram",
         description="Device preset: 'reram-neurram' (realistic, fit to Wan et al. Nature 2022), 'ideal' "
         "(no non-idealities) or 'custom' (only the keys below).",
     )
-    g_min: float | None = Field(None, gt=0, description="Lowest programmable conductance in S (preset: 5e-6).")
-    g_max: float | None = Field(None, gt=0, description="Highest programmable conductance in S (preset: 50e-6).")
-    cell_bits: int | None = Field(None, ge=1, le=8, description="Bits per cell: 2**bits programmable levels.")
-    slices: int | None = Field(None, ge=1, le=4, description="Cells per weight magnitude (bit slicing).")
-    program_sigma: float | None = Field(
-        None, ge=0, le=1, description="Programming error sigma as a fraction of the window (constant model)."
-    )
-    sigma_model: Literal["constant", "state_dependent"] | None = Field(
-        None, description="'constant' (program_sigma) or 'state_dependent' (NeuRRAM-fitted sigma(G))."
-    )
-    read_noise: float | None = Field(None, ge=0, le=1, description="Read noise sigma, relative to G, per read.")
-    read_noise_mode: Literal["output", "cell"] | None = Field(
-        None, description="'output' (exact output-referred Gaussian, fast) or 'cell' (per-cell draws, slow)."
-    )
-    stuck_low: float | None = Field(None, ge=0, le=1, description="Fraction of cells stuck at G_min (high R).")
-    stuck_high: float | None = Field(None, ge=0, le=1, description="Fraction of cells stuck at G_max (low R).")
-    drift_nu: float | None = Field(None, ge=0, le=1, description="Mean drift exponent nu in G(t)=G0 (t/t0)^-nu.")
-    drift_nu_std: float | None = Field(None, ge=0, le=1, description="Device-to-device spread of nu.")
-    drift_t0: float | None = Field(None, gt=0, description="Drift reference time t0 in s.")
-    drift_time: float | None = Field(None, ge=0, description="Time since programming at inference, in s.")
-    drift_compensation: bool | None = Field(None, description="One calibrated global gain per tile after drift.")
-    grid_sub_bits: int = Field(
-        8, ge=4, le=12, description="Integer conductance grid: 2**bits steps per programmable level."
-    )
 
 
-class ArrayConfig(Section):
+class _ArrayBase(Section):
     """Crossbar arrays: size and interconnect."""
 
     rows: int = Field(128, ge=2, le=4096, description="Rows (inputs) per array.")
     cols: int = Field(128, ge=2, le=4096, description="Columns per array; a signed weight uses a pair of columns.")
-    wire_resistance: float | None = Field(None, ge=0, description="Wire resistance per cell segment in ohm.")
-    ir_drop: Literal["off", "approx"] | None = Field(
-        None, description="IR drop in the engine: 'off' or 'approx' (static first-order model; its error against "
-        "the exact nodal solve, reram.analog.irdrop.solve_exact, is measured by benchmarks/irdrop_error.py)."
-    )
 
     @field_validator("cols")
     @classmethod
@@ -140,18 +131,21 @@ class ArrayConfig(Section):
         return v
 
 
-class ProgramConfig(Section):
+class _ProgramBase(Section):
     """Programming the chip: iterative program-and-verify (NeuRRAM's incremental-pulse write-verify, Wan et al.,
     Nature 608 (2022), Extended Data Fig. 3: cells that relax out of the acceptance range are programmed again, and
     the spread narrows with each cycle)."""
 
-    verify_cycles: int = Field(6, ge=0, le=20, description="Program-and-verify cycles after the first write: each "
-                               "reads every cell (with read noise) and programs again those outside the tolerance, "
-                               "drawing a new programming error. 0: one write, no verify.")
-    tolerance: float = Field(1.0e-6, gt=0, le=20e-6, description="Acceptance range +- around the target conductance, "
-                             "in S (1 µS: an assumption, under NeuRRAM's 1.6-2.5 µS spread).")
-    pulses_per_write: float = Field(8.0, gt=0, le=1000, description="Mean SET/RESET pulses of one incremental-pulse "
-                                    "write (an assumption; NeuRRAM Extended Data Fig. 3f shows their distribution).")
+
+def _with_device_keys(base: type[Section], name: str, section: str) -> type[Section]:
+    model = create_model(name, __base__=base, __module__=__name__, **_device_keys(section))
+    model.__doc__ = base.__doc__
+    return model
+
+
+DeviceConfig = _with_device_keys(_DeviceBase, "DeviceConfig", "device")
+ArrayConfig = _with_device_keys(_ArrayBase, "ArrayConfig", "array")
+ProgramConfig = _with_device_keys(_ProgramBase, "ProgramConfig", "program")
 
 
 class DacConfig(Section):

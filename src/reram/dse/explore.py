@@ -20,7 +20,7 @@ from reram.errors import ConfigError
 from reram.fsutil import atomic_write_text
 from reram.progress import progress_bar
 
-from .sweep import SweepPoint, _execute, ensure_model
+from .sweep import SweepPoint, ensure_model, execute_points
 
 EXPLORE_VAL_SIZE = 5000  # validation images held out of the training file when data.val_size is unset
 
@@ -117,7 +117,7 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
                 trial = study.ask()
                 asked[trial.number] = trial
             jobs = [(suggest(t), base, str(model_path), data_dir, chips, "validation") for t in asked.values()]
-            for rows in _execute(jobs, backend, min(batch, len(jobs)), address):
+            for rows in execute_points(jobs, backend, min(batch, len(jobs)), address):
                 trial = asked[int(rows[0]["point"])]
                 accs = [float(r["test_accuracy"]) for r in rows]  # the worker's accuracy, here on validation
                 trial.set_user_attr("chip_accuracies_validation", accs)
@@ -127,7 +127,7 @@ def run_explore(cfg: ReramConfig, params: list[str], folder: Path, trials: int, 
     points = {t.number: SweepPoint(t.number, tuple((r.key, t.params[r.key]) for r in ranges)) for t in front}
     test_acc: dict[int, float] = {}
     jobs = [(points[t.number], base, str(model_path), data_dir, chips, "test") for t in front]
-    for rows in _execute(jobs, backend, max(1, min(batch, len(jobs))), address):  # the final front only
+    for rows in execute_points(jobs, backend, max(1, min(batch, len(jobs))), address):  # the final front only
         test_acc[int(rows[0]["point"])] = sum(float(r["test_accuracy"]) for r in rows) / len(rows)
     result = {
         "study": folder.name, "storage": storage, "trials": len(study.trials),

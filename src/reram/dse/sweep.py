@@ -83,13 +83,13 @@ def _evaluate_point(args: tuple) -> list[dict]:
     import torch
 
     torch.set_num_threads(1)
-    from reram.analog.evaluate import chip_seed, evaluate_chips
-    from reram.compile.flows import FlowSpec, compile_flow
     from reram.config.presets import resolve_device
     from reram.data import splits_for_config
     from reram.energy import energy_report, resolve_preset
     from reram.golden import pixel_codes
     from reram.models import load_weights
+    from reram.pipeline.evaluate import chip_seed, evaluate_chips
+    from reram.pipeline.flows import FlowSpec, compile_flow
 
     cfg = load_config(None, point.overrides(), base=base_dump)
     _, sp = splits_for_config(cfg, data_dir, progress=False)
@@ -180,7 +180,7 @@ def run_sweep(cfg: ReramConfig, grid: list[str], folder: Path, chips: int, data_
     jobs = [(p, base, str(model_path), data_dir, chips) for p in todo]
     with progress_bar("sweep (points)", progress) as bar:
         task = bar.add_task("sweep", total=len(points), completed=len(points) - len(todo))
-        for point_rows in _execute(jobs, backend, n_workers, address):
+        for point_rows in execute_points(jobs, backend, n_workers, address):
             rows += [{k: str(v) for k, v in r.items()} for r in point_rows]
             _write_rows(csv_path, rows)  # a crash loses at most the points in flight
             bar.advance(task)
@@ -191,7 +191,7 @@ def run_sweep(cfg: ReramConfig, grid: list[str], folder: Path, chips: int, data_
     return rows
 
 
-def _execute(jobs: list[tuple], backend: str, workers: int, address: str | None):
+def execute_points(jobs: list[tuple], backend: str, workers: int, address: str | None):
     """Yield each job's rows as it finishes, on a local process pool or on Ray."""
     if not jobs:
         return

@@ -16,8 +16,8 @@ Published: tile 330 mW and 0.372 mm2, chip 65.8 W and 85.4 mm2. The peak efficie
 
 from __future__ import annotations
 
-from .components.base import ISAAC
-from .preset import EnergyPreset
+from reram.chip.energy_preset import EnergyPreset
+from reram.chip.figures import ISAAC
 
 # (power W, area mm2) per IMA for all units of a kind, and per tile (Table 1)
 IMA = {

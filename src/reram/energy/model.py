@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from reram.compile.ir import CompiledModel
+from reram.chip.energy_preset import EnergyPreset
 from reram.config.schema import RtlConfig
 from reram.golden import golden_forward
+from reram.ir.core import CompiledModel
 
 from .baselines import BASELINES
 from .components.cell import cell_read_energy
-from .preset import EnergyPreset
 
 COMPONENTS = ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add", "input_buffer", "output_buffer",
               "feature_buffer", "control", "static")
@@ -38,8 +38,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
                   rtl_cycles: tuple[int, int] | None = None) -> dict:
     """``rtl_cycles``: the co-simulation's measured (latency, initiation interval) in cycles, when it ran and
     matched the analytic schedule; otherwise the machine description's analytic figures are used."""
-    from reram.compile.machine import machine
-    from reram.rtl.params import ASSUMPTIONS
+    from reram.ir.machine import ASSUMPTIONS, machine
 
     a = cm.arch
     n = len(x_codes)
@@ -116,7 +115,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
 
 
 def programming_cost(cm: CompiledModel, chip, preset: EnergyPreset, arrays: int, e_inference: float) -> dict:
-    """The one-time cost of programming the chip (program-and-verify, :func:`reram.analog.program.program_verified`):
+    """The one-time cost of programming the chip (program-and-verify, :func:`reram.chip.program.program_verified`):
     every write costs ``pulses_per_write`` pulses at the preset's pulse energy and time; every verify read reads a
     cell at the read voltage for the read pulse. Arrays program in parallel, their cells one at a time."""
     st = getattr(chip, "program_stats", None) or {}
@@ -148,7 +147,7 @@ def input_mode(a) -> dict:
 
 
 def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:
-    """Area of the machine description ``m`` (:class:`reram.compile.machine.Machine`): every array of every layer
+    """Area of the machine description ``m`` (:class:`reram.ir.machine.Machine`): every array of every layer
     with its DACs (b bits for a multi-level DAC, 1-bit pulse drivers otherwise), ADC lanes at the ADC resolution,
     sample-and-holds, integrators (integrating inputs), shift-adders, the double-buffered feature maps and logits,
     and one controller per layer."""
@@ -168,39 +167,4 @@ def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:
         "control": m.n_layers * preset.value("control_area_mm2"),
     }
     out["total"] = sum(out.values())
-    return out
-
-
-SWEEPS = {"input_bits": ("dac.bits", [2, 4, 6, 8]), "adc_bits": ("adc.bits", [4, 6, 8, 10]),
-          "cell_bits": ("device.cell_bits", [2, 4, 6]), "array_size": ("array.rows", [64, 128, 256])}
-
-
-def energy_sensitivity(model, cfg, calib: np.ndarray, x_pixels: np.ndarray, preset: EnergyPreset) -> dict:
-    """System TOPS/W, energy per inference and the component shares against input bits, ADC bits, cell bits and
-    array size (the run's input mode; each point compiled on a noise-free chip)."""
-    from reram.analog.program import program_chip
-    from reram.compile.flows import FLOW_SPECS, compile_flow, noise_free
-    from reram.config import load_config
-    from reram.config.presets import resolve_device
-    from reram.golden import pixel_codes
-
-    base = cfg.model_dump(mode="json")
-    out: dict[str, list[dict]] = {}
-    for name, (key, values) in SWEEPS.items():
-        rows = []
-        for v in values:
-            if name == "input_bits" and v % cfg.dac.phases:
-                continue  # integrating phases must divide the input bits
-            sets = [f"{key}={v}"] + ([f"array.cols={v}"] if name == "array_size" else [])
-            pcfg = load_config(None, sets, base=base)
-            dev = noise_free(resolve_device(pcfg))
-            cm = compile_flow(model, pcfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
-            chip = program_chip(cm, dev, seed=0)
-            rep = energy_report(cm, chip, pixel_codes(cm, x_pixels), preset, pcfg.rtl)
-            total = rep["energy_per_inference_j"]
-            rows.append({"value": v, "tops_per_w": {b["boundary"]: b["tops_per_w"] for b in rep["boundaries"]},
-                         "energy_per_inference_j": total,
-                         "shares": {c: e / total for c, e in rep["by_component_j"].items()},
-                         "area_mm2": rep["area_mm2"]["total"], "latency_s": rep["latency_s"]})
-        out[name] = rows
     return out

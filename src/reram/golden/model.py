@@ -1,8 +1,8 @@
 """The bit-exact integer reference model of the accelerator's datapath (numpy, int64).
 
-This is the single reference the RTL must match on every output. Semantics are documented in
-:mod:`reram.compile.ir`. Integer matrix products are computed in float64, which is exact here: every
-partial sum is an integer below 2**53 (rows * max input * max conductance code < 2**31).
+This is the single reference the RTL must match on every output: the integer datapath of :mod:`reram.ir.integer`
+(itself the rules of :mod:`reram.ir.rules`) run layer by layer, with the data-dependent event counts that the RTL's
+counters count.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reram.compile.datapath import finish_np, patches_np
-from reram.compile.ir import CompiledModel, LayerIR
+from reram.ir import integer
+from reram.ir.core import CompiledModel
+from reram.ir.integer import pixel_codes, target_conductances
+
+__all__ = ["GoldenResult", "count_events", "golden_forward", "layer_forward", "pixel_codes", "target_conductances"]
 
 
 @dataclass
@@ -28,68 +31,11 @@ class GoldenResult:
         return np.argmax(self.logits, axis=1)
 
 
-def target_conductances(cm: CompiledModel, layer: LayerIR) -> tuple[np.ndarray, np.ndarray]:
-    from reram.analog.program import target_codes
-
-    tp, tn = target_codes(layer, cm.arch)
-    return tp.numpy().astype(np.int64), tn.numpy().astype(np.int64)
-
-
-def rshift_round(v: np.ndarray, sh: int) -> np.ndarray:
-    """Round-half-up arithmetic right shift: (v + 2**(sh-1)) >> sh."""
-    if sh == 0:
-        return v
-    return (v + (np.int64(1) << np.int64(sh - 1))) >> np.int64(sh)
-
-
-def input_slices(x: np.ndarray, cm: CompiledModel) -> list[np.ndarray]:
-    """The input slices of codes ``x``: slice ``b`` holds bits ``b*k .. b*k+k-1`` (``k = arch.slice_bits``);
-    one slice, the whole code, for multi-level inputs."""
-    a = cm.arch
-    if a.input_slices == 1:
-        return [x]
-    k, mask = a.slice_bits, np.int64(a.slice_input_max)
-    return [(x >> np.int64(b * k)) & mask for b in range(a.input_slices)]
-
-
 def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
                   events: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One layer: flat input codes (N, in_size) int64 -> (acc (N * positions, out), output codes (N, out_size) or
-    logits). Conv layers run one MVM per output position on im2col patches (:mod:`reram.compile.datapath`)."""
-    a = cm.arch
-    layer = cm.layers[li]
-    n_samples = x.shape[0]
-    x = patches_np(layer, x)
-    if chip is not None:
-        cl = chip.layers[li]
-        gp, gn = cl.g_pos.astype(np.int64), cl.g_neg.astype(np.int64)
-        mults = cl.adc_mult.astype(np.int64)
-        M = (cl.req_mult if cl.req_mult is not None else layer.req_mult).astype(np.int64)
-        B = (cl.req_bias if cl.req_bias is not None else layer.req_bias).astype(np.int64)
-    else:
-        gp, gn = target_conductances(cm, layer)
-        mults = np.full(layer.row_tiles(a), layer.adc_mult, np.int64)
-        M, B = layer.req_mult.astype(np.int64), layer.req_bias.astype(np.int64)
-    dG = (gp - gn).astype(np.float64)  # (S, in, out)
-    lo, hi = cm.adc_limits(layer)
-    N = x.shape[0]
-    acc = np.zeros((N, layer.out_features), np.int64)
-    R = a.rows
-    T = layer.row_tiles(a)
-    slices = input_slices(x, cm)
-    for b, xs in enumerate(slices):
-        xf = xs.astype(np.float64)
-        for t in range(T):
-            rs = slice(t * R, min((t + 1) * R, layer.in_features))
-            for s in range(a.slices):
-                S = np.rint(xf[:, rs] @ dG[s, rs]).astype(np.int64)
-                code = np.clip(rshift_round(S * mults[t], layer.adc_shift), lo, hi)
-                acc += code << np.int64(b * a.slice_bits + a.cell_bits * s)
-    y = acc * M + B
-    if li == len(cm.layers) - 1:
-        out = y
-    else:
-        out = finish_np(layer, np.clip(rshift_round(y, layer.req_shift), 0, a.x_max), n_samples)
+    """One layer (:func:`reram.ir.integer.layer_forward`): flat input codes (N, in_size) int64 -> (acc (N *
+    positions, out), output codes (N, out_size) or logits), counting its events into ``events`` if given."""
+    acc, out, slices = integer.layer_forward(cm, li, x, chip)
     if events is not None:
         count_events(cm, li, slices, events)
     return acc, out
@@ -154,13 +100,3 @@ def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int
         outs.append(h)
     return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events,
                         layer_events=per_layer if collect_events else [])
-
-
-def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:
-    """Images in [0, 1] (or uint8 pixels) -> first-layer DAC codes, as the engine computes them."""
-    x = np.asarray(x01)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    x = x.reshape(x.shape[0], -1).astype(np.float32)
-    scale = np.float32(cm.layers[0].in_scale)
-    return np.clip(np.floor(x / scale + np.float32(0.5)), 0, cm.arch.x_max).astype(np.int64)

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reram.ir.rules import round_half_up
+
 
 @dataclass(frozen=True)
 class HwaNoise:
@@ -50,7 +52,7 @@ def matched_noise(cfg, scale: float = 1.0) -> HwaNoise:
     if dev.sigma_model == "state_dependent":
         import numpy as np
 
-        from reram.analog.presets import state_dependent_sigma
+        from reram.chip.device import state_dependent_sigma
 
         g = torch.tensor(np.linspace(dev.g_min, dev.g_max, 64))
         sigma = float(state_dependent_sigma(g, dev).mean())
@@ -69,7 +71,7 @@ def _quant_in(x: torch.Tensor, bits: int) -> torch.Tensor:
         return x
     levels = 2**bits - 1
     top = x.detach().amax().clamp_min(1e-12)
-    return _ste(x, torch.round(x.clamp(0) / top * levels) * top / levels)
+    return _ste(x, round_half_up(x.clamp(0) / top * levels) * top / levels)
 
 
 def _quant_out(y: torch.Tensor, bits: int) -> torch.Tensor:
@@ -77,7 +79,7 @@ def _quant_out(y: torch.Tensor, bits: int) -> torch.Tensor:
         return y
     half = 2 ** (bits - 1) - 1
     top = y.detach().abs().amax().clamp_min(1e-12)
-    return _ste(y, torch.round(y / top * half) * top / half)
+    return _ste(y, round_half_up(y / top * half) * top / half)
 
 
 class NoisyLayer(nn.Module):

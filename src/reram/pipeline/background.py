@@ -184,9 +184,9 @@ _MODELS: dict[str, Any] = {}
 
 
 def sensitivity_point_job(cfg, data_dir: str | None, model_path: str, name: str, value: float | int) -> dict:
-    """One point of the sensitivity stage's sweeps (:func:`reram.analog.sensitivity.sensitivity_point`)."""
-    from reram.analog.sensitivity import sensitivity_point
+    """One point of the sensitivity stage's sweeps (:func:`reram.pipeline.sensitivity.sensitivity_point`)."""
     from reram.models import load_weights
+    from reram.pipeline.sensitivity import sensitivity_point
 
     if model_path not in _MODELS:
         _MODELS[model_path] = load_weights(Path(model_path))
@@ -195,7 +195,7 @@ def sensitivity_point_job(cfg, data_dir: str | None, model_path: str, name: str,
 
 
 def second_network_job(cfg, data_dir: str | None, spec: dict) -> dict:
-    """The ablation's last row (:func:`reram.compile.ablation.second_network_row`)."""
-    from reram.compile.ablation import second_network_row
+    """The ablation's last row (:func:`reram.pipeline.ablation.second_network_row`)."""
+    from reram.pipeline.ablation import second_network_row
 
     return second_network_row(cfg, _splits(cfg, data_dir), spec, progress=False)

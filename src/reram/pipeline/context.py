@@ -124,7 +124,7 @@ class RunContext:
     @property
     def compiled(self):  # -> reram.compile.CompiledModel
         if "compiled" not in self.cache:
-            from reram.compile import CompiledModel
+            from reram.ir import CompiledModel
 
             self.cache["compiled"] = CompiledModel.load(self.path("compiled"))
         return self.cache["compiled"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reram.analog.program import save_chip
+from reram.chip.program import save_chip
 from reram.fsutil import atomic_save_npz, atomic_write_json
 
 from .context import RunContext
@@ -115,8 +115,8 @@ def _calib_float(ctx: RunContext) -> np.ndarray:
 
 
 def stage_compile(ctx: RunContext) -> None:
-    from reram.analog import resolve_device
-    from reram.compile import FLOW_SPECS, compile_flow
+    from reram.config.presets import resolve_device
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     cfg = ctx.cfg
     dev = resolve_device(cfg)
@@ -170,7 +170,7 @@ def stage_compile(ctx: RunContext) -> None:
 def _keep_finetune(ctx: RunContext, tuned, plain, dev) -> dict:
     """Calibration-split accuracy of the fine-tuned and the plain compiled model on the same chips (each with its
     per-chip re-calibration), and whether fine-tuning is kept."""
-    from reram.analog.evaluate import chip_seed, evaluate_chips
+    from reram.pipeline.evaluate import chip_seed, evaluate_chips
 
     cfg, sp = ctx.cfg, ctx.splits
     seeds = [chip_seed(cfg.run.seed, c) for c in range(min(3, cfg.analog.chips))]
@@ -188,9 +188,9 @@ def _keep_finetune(ctx: RunContext, tuned, plain, dev) -> dict:
 
 
 def stage_analog(ctx: RunContext) -> None:
-    from reram.analog import resolve_device
-    from reram.analog.evaluate import chip_seed, evaluate_chips, summarize, to_device
-    from reram.compile import noise_free
+    from reram.chip.device import noise_free
+    from reram.config.presets import resolve_device
+    from reram.pipeline.evaluate import chip_seed, evaluate_chips, summarize, to_device
 
     cfg = ctx.cfg
     cm = ctx.compiled
@@ -223,7 +223,7 @@ def stage_analog(ctx: RunContext) -> None:
 
 def stage_calibrate(ctx: RunContext) -> None:
     """The calibration ablation: test accuracy after each flow step, mean and std over chips."""
-    from reram.compile.ablation import run_ablation
+    from reram.pipeline.ablation import run_ablation
 
     cfg = ctx.cfg
     if not cfg.calibration.ablation:
@@ -249,7 +249,7 @@ def stage_calibrate(ctx: RunContext) -> None:
 def stage_sensitivity(ctx: RunContext) -> None:
     """Test accuracy against programming sigma, ADC bits and cell bits. Its points are independent: a worker process
     computes them from the end of training on (:func:`start_background`), this process the ones left."""
-    from reram.analog.sensitivity import assemble, distinct_points, sensitivity_point
+    from reram.pipeline.sensitivity import assemble, distinct_points, sensitivity_point
 
     cfg = ctx.cfg
     if cfg.analog.sensitivity_chips == 0:
@@ -280,8 +280,8 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
     bg = ctx.background
     if bg is None or not bg.enabled:
         return
-    from reram.analog.sensitivity import distinct_points, sensitivity_point
     from reram.pipeline.background import second_network_job, sensitivity_point_job
+    from reram.pipeline.sensitivity import distinct_points, sensitivity_point
 
     cfg = ctx.cfg
     if "calibrate" in remaining and "data" not in remaining and cfg.calibration.ablation and not ctx.model_file \
@@ -345,11 +345,11 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None =
     """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model. Every layer's
     codes of every sample are compared, and every sample's completion cycle with the analytic schedule; the counts
     are recorded, then any difference fails the stage (exit status 1)."""
-    from reram.analog.program import load_chip
+    from reram.chip.program import load_chip
     from reram.errors import ConfigError
     from reram.golden import pixel_codes
+    from reram.ir.machine import ASSUMPTIONS
     from reram.rtl.cosim import RTL_MODEL_NOTE, raise_on_mismatch, run_cosim
-    from reram.rtl.params import ASSUMPTIONS
 
     cfg = ctx.cfg
     cm = ctx.compiled
@@ -432,9 +432,10 @@ def _synth_tools() -> object:
 def stage_energy(ctx: RunContext) -> None:
     """Energy, area and latency of chip 0 on the test images, from golden-model event counts (equal to the
     RTL's, which the cosim stage checks) and the RTL's measured cycles."""
-    from reram.analog.program import load_chip
-    from reram.energy import energy_report, energy_sensitivity, resolve_preset
+    from reram.chip.program import load_chip
+    from reram.energy import energy_report, resolve_preset
     from reram.golden import pixel_codes
+    from reram.pipeline.sensitivity import energy_sensitivity
 
     cfg = ctx.cfg
     cm = ctx.compiled

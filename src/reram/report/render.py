@@ -54,8 +54,9 @@ def _summary(m: dict) -> list[tuple[str, str, str, str]]:
 
 
 def _conductance_data(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    from reram.analog.program import load_chip, target_codes
-    from reram.compile import CompiledModel
+    from reram.chip.program import load_chip
+    from reram.ir import CompiledModel
+    from reram.ir.rules import target_codes
 
     try:
         cm = CompiledModel.load(run_dir / "compiled")
@@ -112,7 +113,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.ChainableUndefined)
     env.filters["mean_spread"] = lambda r: mean_spread(r["test_accuracy_mean"], r["test_accuracy_std"], r["chips"])
     env.filters["band"] = band
-    from reram.energy.components.base import CITATIONS
+    from reram.chip.figures import CITATIONS
 
     refs = {f"[{k}]": v for k, v in CITATIONS.items()}
     used: dict[str, str] = {}

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from reram.errors import CosimError, ToolchainError
-
-from .addrmap import COUNTERS, REG, addr
+from reram.ir.addrmap import COUNTERS, REG, addr
 
 STATE_NAMES = {0: "IDLE", 1: "LATCH", 2: "READ", 3: "CONV", 4: "DRAIN", 5: "ACT", 6: "FIN"}
 ABI = 3

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import platformdirs
 
-from reram.compile.machine import Machine
 from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json, atomic_write_text
+from reram.ir.addrmap import header_cpp, header_v
+from reram.ir.machine import Machine
 
-from .addrmap import header_cpp, header_v
 from .bridge import ABI
 from .params import header
 from .params import header_cpp as params_cpp

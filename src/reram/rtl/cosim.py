@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from reram.analog.program import Chip
-from reram.compile.ir import CompiledModel
+from reram.chip.program import Chip
 from reram.config.schema import RtlConfig
 from reram.errors import CosimMismatch
 from reram.golden import golden_forward
+from reram.ir.core import CompiledModel
 
 from .bridge import RtlSim
 from .build import build_library

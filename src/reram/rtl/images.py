@@ -1,6 +1,6 @@
 """Memory images for the RTL: the host-bus writes that load a compiled model and a programmed chip.
 
-Images are (address, data) word pairs in the host address map (:mod:`reram.rtl.addrmap`). They can be saved to and
+Images are (address, data) word pairs in the host address map (:mod:`reram.ir.addrmap`). They can be saved to and
 loaded from an npz file (``rtl_image.npz`` in a run folder); the loader validates them.
 """
 
@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from reram.analog.program import Chip
-from reram.compile.ir import CompiledModel
-from reram.compile.machine import Machine
+from reram.chip.program import Chip
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, read_npz
-
-from .addrmap import R
+from reram.ir.addrmap import R
+from reram.ir.core import CompiledModel
+from reram.ir.machine import Machine
 
 REGION_GPOS, REGION_GNEG, REGION_ADC = R["GPOS"], R["GNEG"], R["ADC"]
 REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER = R["RMULT"], R["RBLO"], R["RBHI"], R["LAYER"]

@@ -23,11 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from reram.compile.machine import Machine
 from reram.errors import ToolchainError
 from reram.fsutil import atomic_write_json
+from reram.ir.addrmap import header_cpp, header_v
+from reram.ir.machine import Machine
 
-from .addrmap import header_cpp, header_v
 from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, write_headers
 from .params import header
 from .params import header_cpp as params_cpp

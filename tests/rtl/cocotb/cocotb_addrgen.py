@@ -1,5 +1,5 @@
 """cocotb test of reram_addrgen: the im2col addresses of one row tile for every output position, against the
-golden model's patches (reram.compile.datapath.Conv2d.patches_np on an input whose value is its own address)."""
+golden model's patches (reram.ir.ops.Conv2d.patches_np on an input whose value is its own address)."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""cocotb test of reram_layer_ctrl against the analytic cycle model (reram.compile.machine.layer_cycles): strobe
+"""cocotb test of reram_layer_ctrl against the analytic cycle model (reram.ir.machine.layer_cycles): strobe
 counts and cycles per inference, back-to-back inferences, positions in row-major order, and a stall in the middle."""
 
 import json

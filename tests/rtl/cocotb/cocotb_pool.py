@@ -1,4 +1,4 @@
-"""cocotb test of reram_pool: one pooling lane against the datapath's pooling (reram.compile.datapath): windows of
+"""cocotb test of reram_pool: one pooling lane against the datapath's pooling (reram.ir.ops): windows of
 random codes fed in order, the kept word updated as the feature buffer would."""
 
 import random
@@ -28,5 +28,5 @@ async def pool_lane_matches_reference(dut):
         elif pool == 1:
             want = max(codes)
         else:
-            want = (2 * sum(codes) + pk) // (2 * pk)  # floor(mean + 1/2), reram.compile.datapath.AvgPool
+            want = (2 * sum(codes) + pk) // (2 * pk)  # floor(mean + 1/2), reram.ir.ops.AvgPool
         assert kept == want, (pool, pk, codes, kept, want)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from reram.compile.ir import CompiledModel
+from reram.ir.core import CompiledModel
 
 
 def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_read: float) -> list[float]:
     """Per layer, total cell energy (J) over the batch of ``layer_inputs`` (flat input codes per layer; a conv
     layer reads its arrays once per output position, on that position's patch)."""
-    from reram.compile.datapath import patches_np
+    from reram.ir.ops import patches_np
 
     a = cm.arch
     out = []
@@ -26,9 +26,9 @@ def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_
         g_row = (cl.g_pos.astype(np.float64) + cl.g_neg.astype(np.float64)).sum(axis=(0, 2)) * a.g_lsb  # (in,)
         x = x.astype(np.float64)
         if a.dac_mode != "multilevel":  # unit pulses at full read voltage: one per set bit, or 2^b for bit b
-            from reram.golden.model import input_slices
+            from reram.ir.rules import input_slices
 
-            v2 = sum(s.astype(np.float64) for s in input_slices(x.astype(np.int64), cm)) * a.v_read**2
+            v2 = sum(s.astype(np.float64) for s in input_slices(x.astype(np.int64), a)) * a.v_read**2
         else:
             v2 = (x / a.x_max * a.v_read) ** 2
         out.append(float((v2 @ g_row).sum() * t_read))

@@ -7,7 +7,7 @@
 // The row vector of every position after the first is latched during the previous position's last activation
 // step (the arrays are idle then; the column accumulators are read before that edge clears them), so only the first
 // position has a LATCH cycle of its own. gy / gx give the position being latched.
-// Cycles per inference, LATCH through FIN (layer_cycles in reram/compile/machine.py computes the same):
+// Cycles per inference, LATCH through FIN (layer_cycles in reram/ir/machine.py computes the same):
 //   1 + P * (N_GROUPS * N_INSL * (ARRAY_LAT + ROUNDS * ADC_LAT) + 1 + ASTEPS) + 1.
 // A layer starts (LATCH) one cycle after it sees go (input bank full, output bank free) in IDLE.
 `default_nettype none

@@ -3,8 +3,8 @@
 // layer writes the next one's, and the last layer writes a double-buffered logit memory that the host reads
 // (out_ready / out_ack). A word-addressed host bus loads the conductance codes and constants and reads the
 // logits, the prediction, the cycle counter and the event counters. The address map is generated from one
-// Python spec (reram/rtl/addrmap.py) into reram_addrmap.vh.
-// Event counters: see COUNTERS in reram/rtl/addrmap.py. The dbg_* ports show every layer's output-buffer writes
+// Python spec (reram/ir/addrmap.py) into reram_addrmap.vh.
+// Event counters: see COUNTERS in reram/ir/addrmap.py. The dbg_* ports show every layer's output-buffer writes
 // (the co-simulation compares each layer's codes with the golden model).
 `default_nettype none
 

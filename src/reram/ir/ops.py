@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .rules import round_half_up, window_out_hw
+
 if TYPE_CHECKING:
     import torch
 
-    from .ir import LayerIR
+    from .core import CompiledModel, LayerIR
 
 
 # --------------------------------------------------------------------------- pooling ops
@@ -33,8 +35,11 @@ class Pool:
 
     @staticmethod
     def out_hw(pool: dict[str, Any], h: int, w: int) -> tuple[int, int]:
-        (kh, kw), (sh, sw), (ph, pw) = pool["kernel"], pool["stride"], pool["padding"]
-        return (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        return window_out_hw((h, w), pool["kernel"], pool["stride"], pool["padding"])
+
+    def float_torch(self, pool: dict[str, Any], maps: torch.Tensor) -> torch.Tensor:
+        """The software (float) pooling the compiled op stands for."""
+        raise NotImplementedError
 
     def np(self, pool: dict[str, Any], maps: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -52,6 +57,11 @@ class Pool:
 
 class MaxPool(Pool):
     kind = "max"
+
+    def float_torch(self, pool, maps):
+        import torch.nn.functional as F
+
+        return F.max_pool2d(maps, tuple(pool["kernel"]), tuple(pool["stride"]), tuple(pool["padding"]))
 
     def np(self, pool, maps):
         return self._windows(pool, maps, -1).max(axis=(4, 5))  # padding below any code
@@ -77,18 +87,22 @@ class MaxPool(Pool):
 class AvgPool(Pool):
     kind = "avg"
 
+    def float_torch(self, pool, maps):
+        import torch.nn.functional as F
+
+        return F.avg_pool2d(maps, tuple(pool["kernel"]), tuple(pool["stride"]), tuple(pool["padding"]))
+
     def np(self, pool, maps):
         (kh, kw) = pool["kernel"]
         k = kh * kw
-        return (2 * self._windows(pool, maps, 0).sum(axis=(4, 5), dtype=np.int64) + k) // (2 * k)
+        return (2 * self._windows(pool, maps, 0).sum(axis=(4, 5), dtype=np.int64) + k) // (2 * k)  # half up
 
     def torch(self, pool, maps, round_fn=None):
-        import torch
         import torch.nn.functional as F
 
         mean = F.avg_pool2d(maps, tuple(pool["kernel"]), tuple(pool["stride"]), tuple(pool["padding"]),
                             count_include_pad=True)
-        return round_fn(mean) if round_fn is not None else torch.floor(mean + 0.5)
+        return round_fn(mean) if round_fn is not None else round_half_up(mean)
 
 
 POOLS: dict[str, Pool] = {p.kind: p for p in (MaxPool(), AvgPool())}
@@ -96,9 +110,25 @@ POOLS: dict[str, Pool] = {p.kind: p for p in (MaxPool(), AvgPool())}
 
 # --------------------------------------------------------------------------- crossbar layer ops
 class LayerOp:
-    """How one kind of crossbar layer turns flat inputs into MVM rows and output rows into flat features."""
+    """One kind of crossbar layer, owning everything that differs between kinds: how flat inputs become MVM rows
+    and output rows flat features (numpy and torch), its float forward, its IR geometry check, and its code in the
+    RTL's parameter header."""
 
     kind = ""
+    rtl_code = 0  # L_KIND in the RTL's parameter header
+    spatial = False  # outputs are feature maps (C, H, W): BatchNorm2d and pooling may follow; not the logits
+
+    def check(self, layer: LayerIR) -> str | None:
+        """What is wrong with the layer's geometry, or None."""
+        return None if layer.conv is None else "a dense layer has no conv geometry"
+
+    def float_torch(self, layer: LayerIR, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The folded float layer on flat inputs (N, in_size): (pre-activation as MVM rows (N * positions, out),
+        flat output (N, out_size) after ReLU and pooling)."""
+        import torch
+
+        z = h @ torch.from_numpy(layer.weight).t() + torch.from_numpy(layer.bias)
+        return z, torch.relu(z) if layer.relu else z
 
     def positions(self, layer: LayerIR) -> int:
         return 1
@@ -132,6 +162,38 @@ class Conv2d(LayerOp):
     """im2col: one MVM of the layer's arrays per output position, on that position's patch."""
 
     kind = "conv2d"
+    rtl_code = 1
+    spatial = True
+
+    def check(self, layer):
+        c = layer.conv
+        if c is None:
+            return "a conv2d layer needs its conv geometry"
+        try:
+            ok = all(len(c[k]) == n and all(isinstance(v, int) and v >= lo for v in c[k])
+                     for k, n, lo in (("in_shape", 3, 1), ("kernel", 2, 1), ("stride", 2, 1), ("padding", 2, 0),
+                                      ("out_hw", 2, 1)))
+            ok = ok and c["in_shape"][0] * c["kernel"][0] * c["kernel"][1] == layer.in_features
+            ok = ok and list(window_out_hw(c["in_shape"][1:], c["kernel"], c["stride"], c["padding"])) == \
+                list(c["out_hw"])
+        except (KeyError, TypeError):
+            ok = False
+        return None if ok else f"a malformed conv geometry {c!r}"
+
+    def float_torch(self, layer, h):
+        import torch
+        import torch.nn.functional as F
+
+        c, n = layer.conv, h.shape[0]
+        w = torch.from_numpy(layer.weight).reshape(layer.out_features, -1, *c["kernel"])
+        maps = F.conv2d(h.reshape(n, *c["in_shape"]), w, torch.from_numpy(layer.bias), stride=tuple(c["stride"]),
+                        padding=tuple(c["padding"]))
+        z = maps.permute(0, 2, 3, 1).reshape(-1, layer.out_features)
+        if layer.relu:
+            maps = torch.relu(maps)
+        if layer.pool is not None:
+            maps = POOLS[layer.pool["kind"]].float_torch(layer.pool, maps)
+        return z, maps.reshape(n, -1)
 
     def positions(self, layer):
         h, w = layer.conv["out_hw"]
@@ -185,6 +247,21 @@ OPS: dict[str, LayerOp] = {op.kind: op for op in (Dense(), Conv2d())}
 
 
 # --------------------------------------------------------------------------- dispatch helpers
+def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Software forward of the folded float model: per layer (flat input (N, in_size), pre-activation as MVM
+    rows (N * positions, out), in the row order above)."""
+    import torch
+
+    h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    h = h.reshape(h.shape[0], -1)
+    out = []
+    for layer in cm.layers:
+        z, nxt = OPS[layer.kind].float_torch(layer, h)
+        out.append((h.numpy(), z.numpy()))
+        h = nxt
+    return out
+
+
 def patches_np(layer: LayerIR, x: np.ndarray) -> np.ndarray:
     """Flat inputs (N, in_size) -> MVM rows (N * P, in_features); dense layers pass through."""
     return OPS[layer.kind].patches_np(layer, x)

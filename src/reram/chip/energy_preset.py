@@ -3,7 +3,7 @@
 A preset file is what a user edits to model their own macro: ``reram energy presets --show isaac-32nm`` prints a
 built-in one to start from, ``energy.preset_file`` (or ``reram energy RUN --preset-file F``) reads one. Every
 figure is a table ``{ value = ..., source = "..." }`` under ``[figures]``, its unit named by its key's suffix; the
-ADC model lives under ``[adc]`` (:mod:`reram.energy.components.adc`). Every key is required and checked here, in one
+ADC model lives under ``[adc]`` (:mod:`reram.chip.adc_model`). Every key is required and checked here, in one
 place: a missing, negative or non-numeric value, or an unknown key, is a :class:`~reram.errors.ConfigError` naming the
 file, the key, its unit and the fix.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from reram.errors import ConfigError
 
-from .components.adc import ADC_MODELS, AdcModel
-from .components.base import Figure, toml_str
+from .adc_model import ADC_MODELS, AdcModel
+from .figures import Figure, toml_str
 
 # key: (unit, what it is). The order is the order of a written file.
 FIGURES: dict[str, tuple[str, str]] = {
@@ -172,7 +172,7 @@ def builtin_text(name: str) -> str:
     if name not in BUILTIN:
         raise ConfigError(f"energy.preset: unknown preset {name!r}; choose one of {', '.join(BUILTIN)}, or give "
                           "your own file with energy.preset_file")
-    return resources.files("reram.energy").joinpath("builtin", f"{name}.toml").read_text(encoding="utf-8")
+    return resources.files("reram.chip").joinpath("builtin", f"{name}.toml").read_text(encoding="utf-8")
 
 
 def get_preset(name: str) -> EnergyPreset:
@@ -203,7 +203,7 @@ def resolve_preset(ecfg) -> EnergyPreset:
 def presets_table() -> list[dict]:
     """The built-ins: name, description, node, ADC model, the works their figures cite, and how many figures are
     marked as assumptions."""
-    from .components.base import CITATIONS
+    from .figures import CITATIONS
 
     rows = []
     for name in BUILTIN:

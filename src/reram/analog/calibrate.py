@@ -8,11 +8,11 @@ import logging
 import numpy as np
 import torch
 
-from reram.analog.program import Chip
-from reram.config.presets import DeviceParams
-
-from .ir import CompiledModel
-from .passes import float_forward, requant_ints
+from reram.chip.device import DeviceParams
+from reram.chip.program import Chip
+from reram.ir import CompiledModel
+from reram.ir.ops import float_forward
+from reram.ir.rules import requant_ints
 
 log = logging.getLogger("reram")
 
@@ -64,7 +64,7 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
         M, B = requant_ints(layer, gain, offset)
         chip.layers[li].req_mult, chip.layers[li].req_bias = M, B
         al.set_chip(chip.layers[li])
-        y = al._digital(torch.from_numpy(acc))
+        y = al.digital(torch.from_numpy(acc))
         h = y if al.is_last else al.finish(y, n_samples)
     return residuals
 

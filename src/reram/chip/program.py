@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from reram.compile.ir import ArchParams, CompiledModel, LayerIR
+from reram.ir.core import ArchParams, CompiledModel
+from reram.ir.rules import ADC_MULT_MAX, grid_codes, round_half_up, row_tiles, target_codes, weight_digits
 
-from .presets import DeviceParams, state_dependent_sigma
+from .device import DeviceParams, state_dependent_sigma
 
 
 @dataclass
@@ -38,23 +39,6 @@ class Chip:
     layers: list[ChipLayer]
     time_s: float = 0.0
     program_stats: dict[str, float] = field(default_factory=dict)  # cells, writes, verify reads (program_verified)
-
-
-def weight_digits(codes: np.ndarray | torch.Tensor, arch: ArchParams) -> tuple[torch.Tensor, torch.Tensor]:
-    """Signed weight codes (out, in) -> positive/negative digits (slices, in, out), least significant first."""
-    q = torch.as_tensor(codes).to(torch.int64).t()
-    mag = q.abs()
-    L = arch.levels
-    digits = torch.stack([(mag // L**s) % L for s in range(arch.slices)])
-    pos = torch.where(q > 0, digits, torch.zeros_like(digits))
-    neg = torch.where(q < 0, digits, torch.zeros_like(digits))
-    return pos, neg
-
-
-def target_codes(layer: LayerIR, arch: ArchParams) -> tuple[torch.Tensor, torch.Tensor]:
-    pos, neg = weight_digits(layer.weight_codes, arch)
-    step = 2**arch.grid_sub_bits
-    return arch.gmin_code + pos * step, arch.gmin_code + neg * step
 
 
 def program_noise(g_target: torch.Tensor, arch: ArchParams, dev: DeviceParams, gen: torch.Generator) -> torch.Tensor:
@@ -146,7 +130,7 @@ def sample_programmed(pool: torch.Tensor, codes: torch.Tensor, arch: ArchParams,
 
 
 def quantize_grid(g: torch.Tensor, arch: ArchParams) -> np.ndarray:
-    return g.round().clamp(0, arch.gmax_code).to(torch.int32).numpy()
+    return grid_codes(g, arch)
 
 
 def drift_factor(nu: torch.Tensor, dev: DeviceParams, t: float) -> torch.Tensor:
@@ -195,13 +179,11 @@ def set_time(chip: Chip, model: CompiledModel, dev: DeviceParams, t: float) -> N
         if dev.drift_compensation and t > dev.drift_t0:
             # one global gain per row tile: the ratio of programmed to drifted total conductance, as a
             # reference-column measurement would give it; applied to the ADC multiplier
-            R = arch.rows
-            for ti in range(layer.row_tiles(arch)):
-                rs = slice(ti * R, (ti + 1) * R)
+            for ti, rs in enumerate(row_tiles(layer, arch)):
                 before = (cl.g0_pos[:, rs] + cl.g0_neg[:, rs]).sum()
                 after = (gp[:, rs] + gn[:, rs]).sum()
                 gain = float(before / after) if after > 0 else 1.0
-                cl.adc_mult[ti] = min(int(round(layer.adc_mult * gain)), 2**20 - 1)
+                cl.adc_mult[ti] = min(round_half_up(layer.adc_mult * gain), ADC_MULT_MAX)
     chip.time_s = t
 
 

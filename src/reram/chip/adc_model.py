@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from reram.errors import ConfigError
 
-from .base import Figure, toml_str
+from .figures import Figure, toml_str
 
 ADC_MODELS = ("table", "walden", "linear")
 _PARAM = {"table": "table_j", "walden": "fom_j", "linear": "energy_per_bit_j"}
@@ -94,7 +94,7 @@ class AdcModel:
 
     @classmethod
     def from_toml(cls, d: dict, where: str) -> AdcModel:
-        from reram.energy.preset import check_number
+        from reram.chip.energy_preset import check_number
 
         model = d.get("model")
         if model not in ADC_MODELS:

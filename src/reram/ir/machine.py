@@ -28,10 +28,18 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from reram.compile.ir import CompiledModel
 from reram.errors import CompileError
+from reram.ir.core import CompiledModel
+from reram.ir.ops import OPS
 
 POOL_CODES = {None: 0, "max": 1, "avg": 2}
+
+# the timing figures the machine description assumes (cited nowhere: the configuration sets them)
+ASSUMPTIONS = {
+    "clock_hz": "assumed clock (rtl.clock_hz), not a measured or cited figure",
+    "array_latency": "assumed array read latency in cycles (rtl.array_latency), not cited",
+    "adc_latency": "assumed ADC conversion latency in cycles (rtl.adc_latency), not cited",
+}
 
 
 def _clog2(n: int) -> int:
@@ -242,6 +250,6 @@ def check_rtl_support(m: Machine) -> None:
             raise CompileError(f"layer {ly.name}: the RTL pools non-overlapping windows without padding (stride = "
                                f"kernel, padding 0); got kernel {p['kernel']}, stride {p['stride']}, padding "
                                f"{p['padding']}")
-    if m.layers[-1].kind != "dense":
+    if OPS[m.layers[-1].kind].spatial:
         raise CompileError(f"the RTL's last layer must be dense (it writes the logits); {m.layers[-1].name} is "
                            f"{m.layers[-1].kind}")

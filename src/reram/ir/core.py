@@ -21,7 +21,7 @@ MVM of the layer's arrays over the ``C_in * k_h * k_w`` patch; rows of ``in_feat
 padding is input code 0). A layer may end with a digital pooling op on its output codes (``pool``): ``max`` (the
 largest code) or ``avg`` (``floor(sum / k + 1/2)`` over the ``k = k_h * k_w`` window, zero padding counted, i.e.
 round half up of the mean). Between layers, features are flat in C, H, W order (``torch.flatten``).
-:mod:`reram.compile.datapath` implements these shapes once for the golden model, the engine and the passes.
+:mod:`reram.ir.ops` implements these shapes once for the golden model, the engine and the passes.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ import numpy as np
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
-from .datapath import OPS, POOLS
+from .ops import OPS, POOLS
+from .rules import adc_limits
 
 IR_FORMAT_VERSION = 2
 
@@ -186,8 +187,7 @@ class CompiledModel:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def adc_limits(self, layer: LayerIR) -> tuple[int, int]:
-        b = self.arch.adc_bits
-        return (-(2 ** (b - 1)), 2 ** (b - 1) - 1) if layer.adc_signed else (0, 2**b - 1)
+        return adc_limits(self.arch.adc_bits, layer.adc_signed)
 
     def total_arrays(self) -> int:
         return sum(layer.row_tiles(self.arch) * layer.col_tiles(self.arch) for layer in self.layers)
@@ -260,25 +260,13 @@ class CompiledModel:
 
 
 def _check_layer(layer: LayerIR, where: Path) -> None:
-    if layer.kind not in OPS or (layer.kind == "conv2d") != (layer.conv is not None):
-        raise IRError(f"{where}: layer {layer.name} has kind {layer.kind!r} and conv {layer.conv!r}")
-    if layer.conv is not None:
-        c = layer.conv
-        try:
-            ok = all(len(c[k]) == n and all(isinstance(v, int) and v >= lo for v in c[k])
-                     for k, n, lo in (("in_shape", 3, 1), ("kernel", 2, 1), ("stride", 2, 1), ("padding", 2, 0),
-                                      ("out_hw", 2, 1)))
-            ok = ok and c["in_shape"][0] * c["kernel"][0] * c["kernel"][1] == layer.in_features
-            ok = ok and all((c["in_shape"][1 + d] + 2 * c["padding"][d] - c["kernel"][d]) // c["stride"][d] + 1
-                            == c["out_hw"][d] for d in (0, 1))
-        except (KeyError, TypeError):
-            ok = False
-        if not ok:
-            raise IRError(f"{where}: layer {layer.name} has a malformed conv geometry {c!r}")
+    problem = OPS[layer.kind].check(layer) if layer.kind in OPS else f"an unknown kind {layer.kind!r}"
+    if problem:
+        raise IRError(f"{where}: layer {layer.name} has {problem}")
     if layer.pool is not None:
         p = layer.pool
         try:
-            ok = layer.conv is not None and p["kind"] in POOLS and all(
+            ok = OPS[layer.kind].spatial and p["kind"] in POOLS and all(
                 len(p[k]) == 2 and all(isinstance(v, int) and v >= lo for v in p[k])
                 for k, lo in (("kernel", 1), ("stride", 1), ("padding", 0)))
             ok = ok and min(layer.out_maps[1:]) >= 1

@@ -21,14 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from torch import nn
 
-from reram.config import ReramConfig
-from reram.config.presets import DeviceParams
-from reram.errors import ConfigError
-from reram.memory import release_free_memory
-
-from .calibrate import hw_aware_finetune
-from .ir import ArchParams, CompiledModel
-from .passes import (
+from reram.analog.calibrate import hw_aware_finetune
+from reram.chip.device import DeviceParams, arch_values
+from reram.compile.passes import (
     activation_scaling,
     adc_calibration,
     adc_naive,
@@ -37,6 +32,10 @@ from .passes import (
     naive_scaling,
     tile,
 )
+from reram.config import ReramConfig
+from reram.errors import ConfigError
+from reram.ir import ArchParams, CompiledModel
+from reram.memory import release_free_memory
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,10 @@ ABLATION_STEPS: list[tuple[str, FlowSpec]] = [  # in the order the default flow 
 
 
 def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
-    return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, cell_bits=dev.cell_bits, slices=dev.slices,
-                      grid_sub_bits=dev.grid_sub_bits, g_min=dev.g_min, g_max=dev.g_max, dac_bits=cfg.dac.bits,
-                      dac_mode=cfg.dac.mode, dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read)
+    """The IR's architecture parameters: the device's (the fields of the device field list marked ``arch``) and the
+    array, DAC and ADC sections'."""
+    return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, dac_bits=cfg.dac.bits, dac_mode=cfg.dac.mode,
+                      dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read, **arch_values(dev))
 
 
 def device_for(spec: FlowSpec, dev: DeviceParams) -> DeviceParams:
@@ -82,17 +82,12 @@ def device_for(spec: FlowSpec, dev: DeviceParams) -> DeviceParams:
     return dev if spec.verify else replace(dev, verify_cycles=0)
 
 
-def noise_free(dev: DeviceParams) -> DeviceParams:
-    return replace(dev, name=f"{dev.name}-noise-free", program_sigma=0.0, sigma_model="constant", read_noise=0.0,
-                   stuck_low=0.0, stuck_high=0.0, drift_nu=0.0, drift_nu_std=0.0, wire_resistance=0.0, ir_drop="off")
-
-
 def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: FlowSpec, calib_x: np.ndarray,
                  train_x: np.ndarray | None = None, train_y: np.ndarray | None = None, seed: int = 0,
                  progress: bool = True, base: CompiledModel | None = None,
                  in_shape: list[int] | None = None) -> CompiledModel:
     """Build the IR of ``model`` with the passes of ``spec`` (chip-independent ones; bias re-calibration
-    runs per chip, see :func:`reram.compile.calibrate.bias_recalibration`)."""
+    runs per chip, see :func:`reram.analog.calibrate.bias_recalibration`)."""
     dev = device_for(spec, dev)
     arch = arch_from_config(cfg, dev)
     cal = cfg.calibration

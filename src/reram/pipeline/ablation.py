@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 from torch import nn
 
-from reram.analog.evaluate import chip_seed, evaluate_chips, summarize
 from reram.config import ReramConfig
 from reram.config.presets import resolve_device
+from reram.ir import CompiledModel
+from reram.pipeline.evaluate import chip_seed, evaluate_chips, summarize
 
 from .flows import ABLATION_STEPS, FLOW_SPECS, compile_flow, device_for
-from .ir import CompiledModel
 
 
 def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: CompiledModel | None = None,

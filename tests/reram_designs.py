@@ -12,12 +12,13 @@ import torch
 def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0, n_samples: int = 6):
     """(cm, chip, x_codes, cfg): a random n_in-12-6-5 MLP, or a 1x8x8 conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net,
     compiled on small arrays (16 x 8 unless ``sets`` say otherwise) and programmed with 5 % variation."""
-    from reram.analog.program import program_chip
-    from reram.compile import FLOW_SPECS, compile_flow, noise_free
+    from reram.chip.device import noise_free
+    from reram.chip.program import program_chip
     from reram.config import load_config
     from reram.config.presets import resolve_device
     from reram.golden import pixel_codes
     from reram.models.nets import build_model
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     torch.manual_seed(seed)
     if conv:

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from reram.analog.engine import AnalogModel
+from reram.chip.device import DeviceParams
 from reram.config import ReramConfig
+from reram.config.presets import resolve_device
 from reram.errors import ConfigError
-
-from .engine import AnalogModel
-from .presets import DeviceParams, resolve_device
 
 
 class CalibratedAnalogModel(AnalogModel):
@@ -24,7 +24,7 @@ class CalibratedAnalogModel(AnalogModel):
         super().__init__(compiled, dev, seed=seed, **kwargs)
 
     def program(self, seed: int) -> AnalogModel:
-        from reram.compile.calibrate import bias_recalibration
+        from reram.analog.calibrate import bias_recalibration
 
         super().program(seed)
         assert self.chip is not None
@@ -50,7 +50,7 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
     case and nothing is calibrated, so a configuration with IR drop is refused rather than silently losing
     accuracy. Hardware-aware fine-tuning needs a run (``reram run``).
     """
-    from reram.compile.flows import FlowSpec, compile_flow
+    from reram.pipeline.flows import FlowSpec, compile_flow
 
     cfg = config or ReramConfig()
     dev = resolve_device(cfg)

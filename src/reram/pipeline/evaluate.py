@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from reram.compile.ir import CompiledModel
-
-from .engine import AnalogModel
-from .presets import DeviceParams
-from .program import Chip
+from reram.analog.engine import AnalogModel
+from reram.chip.device import DeviceParams
+from reram.chip.program import Chip
+from reram.ir.core import CompiledModel
 
 
 def chip_seed(run_seed: int, chip: int) -> int:
@@ -38,8 +37,8 @@ def evaluate_chips(cm: CompiledModel, dev: DeviceParams, test_x: np.ndarray, tes
     """Program one chip per seed, optionally re-calibrate its per-column gains and offsets, and measure test
     accuracy. With ``calib_y`` the re-calibration is kept per chip only when it raises the chip's accuracy on the
     calibration split (never the test split), and the choice is recorded."""
-    from reram.compile.calibrate import bias_recalibration
-    from reram.compile.passes import float_forward
+    from reram.analog.calibrate import bias_recalibration
+    from reram.ir.ops import float_forward
     from reram.memory import release_free_memory
     from reram.progress import progress_bar
 

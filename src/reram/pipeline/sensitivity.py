@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from torch import nn
 
 from reram.config import ReramConfig, load_config
@@ -34,10 +35,10 @@ def point_config(cfg: ReramConfig, name: str, value: float | int,
 def sensitivity_point(model: nn.Module, cfg: ReramConfig, splits, name: str, value: float | int, chips: int,
                       progress: bool = False, sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> dict:
     """Test accuracy (mean, std over ``chips``) and ADC saturation at one sweep point."""
-    from reram.compile.flows import FlowSpec, compile_flow
+    from reram.config.presets import resolve_device
+    from reram.pipeline.flows import FlowSpec, compile_flow
 
     from .evaluate import chip_seed, evaluate_chips, summarize
-    from .presets import resolve_device
 
     calib = splits.to_float(splits.calib_x)
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
@@ -56,7 +57,7 @@ def distinct_points(cfg: ReramConfig, sweeps: dict[str, tuple[str, list[float | 
                     ) -> tuple[list[tuple[str, float | int]], dict[tuple[str, float | int], tuple[str, float | int]]]:
     """The sweep points to compute, and for every point the one computed for it: points whose configurations are
     equal (the run's own ADC bits and cell bits, e.g.) are computed once."""
-    from .presets import resolve_device
+    from reram.config.presets import resolve_device
 
     todo: list[tuple[str, float | int]] = []
     same: dict[tuple[str, float | int], tuple[str, float | int]] = {}
@@ -86,3 +87,40 @@ def accuracy_sensitivity(model: nn.Module, cfg: ReramConfig, splits, chips: int,
     todo, same = distinct_points(cfg, sweeps)
     results = {pt: sensitivity_point(model, cfg, splits, *pt, chips, progress, sweeps) for pt in todo}
     return assemble(results, same, sweeps)
+
+
+ENERGY_SWEEPS = {"input_bits": ("dac.bits", [2, 4, 6, 8]), "adc_bits": ("adc.bits", [4, 6, 8, 10]),
+          "cell_bits": ("device.cell_bits", [2, 4, 6]), "array_size": ("array.rows", [64, 128, 256])}
+
+
+def energy_sensitivity(model, cfg, calib: np.ndarray, x_pixels: np.ndarray, preset) -> dict:
+    """System TOPS/W, energy per inference and the component shares against input bits, ADC bits, cell bits and
+    array size (the run's input mode; each point compiled on a noise-free chip)."""
+    from reram.chip.device import noise_free
+    from reram.chip.program import program_chip
+    from reram.config import load_config
+    from reram.config.presets import resolve_device
+    from reram.energy.model import energy_report
+    from reram.golden import pixel_codes
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
+
+    base = cfg.model_dump(mode="json")
+    out: dict[str, list[dict]] = {}
+    for name, (key, values) in ENERGY_SWEEPS.items():
+        rows = []
+        for v in values:
+            if name == "input_bits" and v % cfg.dac.phases:
+                continue  # integrating phases must divide the input bits
+            sets = [f"{key}={v}"] + ([f"array.cols={v}"] if name == "array_size" else [])
+            pcfg = load_config(None, sets, base=base)
+            dev = noise_free(resolve_device(pcfg))
+            cm = compile_flow(model, pcfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
+            chip = program_chip(cm, dev, seed=0)
+            rep = energy_report(cm, chip, pixel_codes(cm, x_pixels), preset, pcfg.rtl)
+            total = rep["energy_per_inference_j"]
+            rows.append({"value": v, "tops_per_w": {b["boundary"]: b["tops_per_w"] for b in rep["boundaries"]},
+                         "energy_per_inference_j": total,
+                         "shares": {c: e / total for c, e in rep["by_component_j"].items()},
+                         "area_mm2": rep["area_mm2"]["total"], "latency_s": rep["latency_s"]})
+        out[name] = rows
+    return out

@@ -1,0 +1,239 @@
+"""The datapath rules, each written once, for numpy (golden model, passes, energy counts, cocotb references) and
+torch (engine, fine-tuning) alike: every function takes either kind of array and answers in the same kind.
+
+**The rounding rule** (everywhere a value becomes an integer: DAC codes, weight codes, ADC codes, the activation
+unit, average pooling, ADC and requantization multipliers, conductance grid codes): *round half up*,
+``floor(x + 1/2)``; on integers an arithmetic right shift by ``k`` rounds as ``(v + 2^(k-1)) >> k``
+(:func:`rshift_round`). Python's ``round`` and ``torch.round`` (half to even) are not used.
+
+The constants the Verilog uses (code ranges, widths, rounding offsets) are written into its generated headers from
+here (:mod:`reram.rtl.params`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .core import ArchParams, LayerIR
+
+REQ_MULT_MAX = 2**15 - 1  # activation-unit multiplier M: signed 16 bits
+REQ_BIAS_MAX = 2**46  # activation-unit bias B: |B| at most this (48-bit signed register)
+ADC_MULT_BITS = 16  # the ADC multiplier is chosen with this many significant bits
+ADC_MULT_MAX = 2**20 - 1  # ADC multiplier register: unsigned 20 bits (drift compensation may raise it)
+ROUNDING = "half up: floor(x + 1/2); integer shifts (v + 2^(k-1)) >> k"
+
+
+def _is_torch(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+# --------------------------------------------------------------------------- rounding
+def ste_round(x: Any) -> Any:
+    """:func:`round_half_up` of a torch tensor, with a straight-through gradient when autograd needs one."""
+    import torch
+
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        return torch.floor(x + 0.5)
+    return x + (torch.floor(x + 0.5) - x).detach()
+
+
+def round_half_up(x: Any) -> Any:
+    """``floor(x + 1/2)`` of a float array (numpy or torch) or a Python float (then an int)."""
+    if _is_torch(x):
+        import torch
+
+        return torch.floor(x + 0.5)
+    if isinstance(x, np.ndarray | np.generic):
+        return np.floor(x + 0.5)
+    return int(np.floor(float(x) + 0.5))
+
+
+def round_half_up_(x: Any) -> Any:
+    """:func:`round_half_up` in place (torch tensors; the engine's hot path)."""
+    return x.add_(0.5).floor_()
+
+
+def rshift_round(v: Any, sh: int) -> Any:
+    """Round-half-up arithmetic right shift of integers: ``(v + 2**(sh-1)) >> sh``."""
+    if sh == 0:
+        return v
+    if _is_torch(v):
+        return (v + (1 << (sh - 1))) >> sh
+    return (v + (np.int64(1) << np.int64(sh - 1))) >> np.int64(sh)
+
+
+def clip(x: Any, lo: float, hi: float) -> Any:
+    return x.clamp(lo, hi) if _is_torch(x) else np.clip(x, lo, hi)
+
+
+# --------------------------------------------------------------------------- window sizes
+def window_out(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Output length of a convolution or pooling window along one axis."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def window_out_hw(hw: tuple[int, int] | list[int], kernel, stride, padding) -> tuple[int, int]:
+    """(H_out, W_out) of a 2-d window op with per-axis ``kernel``, ``stride`` and ``padding``."""
+    return (window_out(hw[0], kernel[0], stride[0], padding[0]), window_out(hw[1], kernel[1], stride[1], padding[1]))
+
+
+# --------------------------------------------------------------------------- DAC: input codes and slices
+def input_codes(x: Any, scale: float, x_max: int) -> Any:
+    """Float activations -> DAC codes: ``clip(round_half_up(x / scale), 0, x_max)`` (float array of integers)."""
+    if _is_torch(x):
+        return round_half_up_(x / scale).clamp_(0, x_max)
+    return np.clip(np.floor(x / np.float32(scale) + np.float32(0.5)), 0, x_max)
+
+
+def input_slices(x: Any, arch: ArchParams, dtype: Any = None) -> list[Any]:
+    """The input slices of codes ``x``: slice ``b`` holds bits ``b*k .. b*k+k-1`` (``k = arch.slice_bits``); one
+    slice, the whole code, for multi-level inputs. numpy: int64 in, int64 out; torch: any dtype in, ``dtype`` out
+    (default float64)."""
+    if _is_torch(x):
+        import torch
+
+        dtype = dtype or torch.float64
+        if arch.input_slices == 1:
+            return [x.to(dtype)]
+        xi = x.to(torch.int64)
+        k = arch.slice_bits
+        return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
+    if arch.input_slices == 1:
+        return [x]
+    k, mask = arch.slice_bits, np.int64(arch.slice_input_max)
+    return [(x >> np.int64(b * k)) & mask for b in range(arch.input_slices)]
+
+
+def shift_add_weights(arch: ArchParams) -> list[list[int]]:
+    """The shift-add weight of input slice ``b`` and weight slice ``s``: ``2^(b * slice_bits) * levels^s``."""
+    return [[2 ** (b * arch.slice_bits) * arch.levels**s for s in range(arch.slices)]
+            for b in range(arch.input_slices)]
+
+
+# --------------------------------------------------------------------------- weights: codes, digits, conductances
+def weight_codes(weight: np.ndarray, w_max: float, q_max: int) -> np.ndarray:
+    """Signed float weights -> integer weight codes in [-q_max, q_max] (``w_max`` maps to ``q_max``)."""
+    return np.clip(round_half_up(weight / w_max * q_max), -q_max, q_max).astype(np.int32)
+
+
+def weight_digits(codes: Any, arch: ArchParams):
+    """Signed weight codes (out, in) -> positive/negative digits (slices, in, out), least significant first
+    (torch int64)."""
+    import torch
+
+    q = torch.as_tensor(codes).to(torch.int64).t()
+    mag = q.abs()
+    L = arch.levels
+    digits = torch.stack([(mag // L**s) % L for s in range(arch.slices)])
+    pos = torch.where(q > 0, digits, torch.zeros_like(digits))
+    neg = torch.where(q < 0, digits, torch.zeros_like(digits))
+    return pos, neg
+
+
+def target_codes(layer: LayerIR, arch: ArchParams):
+    """The target conductance grid codes of a layer's differential pairs, G+ and G- (slices, in, out)."""
+    pos, neg = weight_digits(layer.weight_codes, arch)
+    step = 2**arch.grid_sub_bits
+    return arch.gmin_code + pos * step, arch.gmin_code + neg * step
+
+
+def grid_codes(g: Any, arch: ArchParams) -> np.ndarray:
+    """Conductances in grid units (torch float) -> integer grid codes in [0, gmax_code] (int32 numpy)."""
+    return round_half_up(g).clamp(0, arch.gmax_code).to(__import__("torch").int32).numpy()
+
+
+# --------------------------------------------------------------------------- tiles and slices
+def row_tiles(layer: LayerIR, arch: ArchParams) -> list[slice]:
+    """The input rows of each row tile of a layer: tile ``t`` reads rows ``t R .. min((t + 1) R, in)``."""
+    R = arch.rows
+    return [slice(t * R, min((t + 1) * R, layer.in_features)) for t in range(layer.row_tiles(arch))]
+
+
+def mvm_blocks(layer: LayerIR, arch: ArchParams) -> Iterator[tuple[int, int, slice, int]]:
+    """Every conversion block of one MVM, in the datapath's order: ``(b, t, rows, s)`` for input slice ``b``, row
+    tile ``t`` (its ``rows``) and weight slice ``s``; each block is one ADC conversion per output column."""
+    tiles = row_tiles(layer, arch)
+    for b in range(arch.input_slices):
+        for t, rs in enumerate(tiles):
+            for s in range(arch.slices):
+                yield b, t, rs, s
+
+
+# --------------------------------------------------------------------------- ADC
+def adc_limits(bits: int, signed: bool) -> tuple[int, int]:
+    """The ADC's code range: signed ``[-2^(b-1), 2^(b-1) - 1]``, unipolar ``[0, 2^b - 1]``."""
+    return (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+
+
+def adc_full_scale_codes(bits: int, signed: bool) -> int:
+    """Codes the calibrated full scale maps to: ``2^(b-1)`` signed, ``2^b - 1`` unipolar."""
+    return 2 ** (bits - 1) if signed else 2**bits - 1
+
+
+def adc_multiplier(adc_range: float, bits: int, signed: bool) -> tuple[int, int]:
+    """ADC full scale ``adc_range`` (pre-ADC units) -> integer multiplier and shift (``ADC_MULT_BITS``
+    significant bits): a pre-ADC value ``S`` converts to ``rshift_round(S * mult, shift)``."""
+    import math
+
+    inv_lsb = adc_full_scale_codes(bits, signed) / max(float(adc_range), 1e-9)
+    shift = max(0, min(62, int(math.floor(math.log2((2**ADC_MULT_BITS - 1) / inv_lsb)))))
+    mult = max(1, min(round_half_up(inv_lsb * 2**shift), ADC_MULT_MAX))
+    return mult, shift
+
+
+def adc_convert(S: Any, mult: int, shift: int, lo: int, hi: int) -> Any:
+    """The ADC on exact integer pre-ADC values (golden model, RTL): ``clip(rshift_round(S * mult, shift), lo, hi)``."""
+    return clip(rshift_round(S * mult, shift), lo, hi)
+
+
+def adc_convert_lsb_(v: Any, lo: int, hi: int) -> Any:
+    """The ADC on pre-ADC values already in LSB units (``S * mult / 2^shift``, the engine), in place:
+    ``clip(round_half_up(v), lo, hi)``."""
+    return round_half_up_(v).clamp_(lo, hi)
+
+
+def adc_gain(mult: Any, shift: int) -> Any:
+    """ADC codes per pre-ADC unit: ``mult / 2^shift``."""
+    return mult / 2.0**shift
+
+
+# --------------------------------------------------------------------------- activation unit (requantization)
+def requant_shift(ratio: float, headroom: float = 4.0) -> int:
+    """The activation unit's shift for a nominal scale ratio (``gain * out_scale / next_scale``), leaving
+    ``headroom`` times the ratio for per-chip calibration gains below ``REQ_MULT_MAX``."""
+    import math
+
+    return max(0, min(40, int(math.floor(math.log2(REQ_MULT_MAX / max(headroom * ratio, 1e-30))))))
+
+
+def requant_ints(layer: LayerIR, gain: Any, offset: Any) -> tuple[Any, Any]:
+    """Per-column integer multiplier ``M`` and bias ``B`` of the activation unit for float ``gain`` and ``offset``:
+    ``M = clip(round(gain * out_scale / next_scale * 2^k), +-REQ_MULT_MAX)``, ``B = clip(round(offset / next_scale *
+    2^k), +-REQ_BIAS_MAX)``. numpy: int64 arrays; torch: float tensors of integers with a straight-through gradient
+    (fine-tuning)."""
+    sh = 2.0**layer.req_shift
+    if _is_torch(gain):
+        M = ste_round(gain * (layer.out_scale / layer.next_scale * sh)).clamp(-REQ_MULT_MAX, REQ_MULT_MAX)
+        B = ste_round(offset / layer.next_scale * sh).clamp(-REQ_BIAS_MAX, REQ_BIAS_MAX)
+        return M, B
+    M = np.clip(round_half_up(np.asarray(gain, np.float64) * layer.out_scale / layer.next_scale * sh),
+                -REQ_MULT_MAX, REQ_MULT_MAX)
+    B = np.clip(round_half_up(np.asarray(offset, np.float64) / layer.next_scale * sh), -REQ_BIAS_MAX, REQ_BIAS_MAX)
+    return M.astype(np.int64), B.astype(np.int64)
+
+
+def requant(acc: Any, M: Any, B: Any, shift: int, x_max: int) -> Any:
+    """Hidden layer: output codes ``clip(rshift_round(acc * M + B, shift), 0, x_max)`` (integers, golden/RTL)."""
+    return clip(rshift_round(acc * M + B, shift), 0, x_max)
+
+
+def requant_scaled(M: Any, B: Any, shift: int, last: bool) -> tuple[Any, Any]:
+    """The activation unit as one multiply-add on floats: ``acc * M' + B'`` with ``M' = M / 2^k`` and ``B' = B / 2^k
+    (+ 1/2 before the floor of a hidden layer)``; powers of two scale exactly, so ``floor(acc M' + B')`` equals
+    :func:`requant`'s shift for every integer ``acc`` below 2^53 (the engine's inference form)."""
+    k = 2.0**-shift
+    return M * k, B * k + (0.0 if last else 0.5)
