@@ -41,8 +41,10 @@ REGISTERS = (
     Register(1, "STATUS", "read: bit1 busy, bit2 protocol error, bit3 logits ready, bit4 input ready"),
     Register(2, "CYCLES", "read: cycles since the last counter clear"),
     Register(3, "PRED", "read: argmax of the bank the host reads"),
-    Register(4, "STATES", "read: layer l's controller state in bits [4l +: 4] (0 IDLE, 1 LATCH, 2 READ, 3 CONV, "
-             "4 DRAIN, 5 ACT, 6 FIN)"),
+    Register(4, "STATES", "read: layer l's controller state in bits [4l +: 4], layers 0-7 (0 IDLE, 1 LATCH, 2 READ, "
+             "3 CONV, 4 DRAIN, 5 ACT, 6 FIN)"),
+    Register(5, "STATES_HI", "read: layer 8 + l's controller state in bits [4l +: 4], layers 8-15 (0 where there is "
+             "no such layer)"),
     Register(6, "DEBUG", "write: bit0 stalls every layer controller (exercises the watchdog)"),
     Register(16, "COUNT", "read: event counter k at 16 + 2k (low word) and 17 + 2k (high word)"),
 )

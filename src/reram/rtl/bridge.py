@@ -16,11 +16,12 @@ from reram.errors import CosimError, ToolchainError
 from reram.ir.addrmap import COUNTERS, REG, addr
 
 STATE_NAMES = {0: "IDLE", 1: "LATCH", 2: "READ", 3: "CONV", 4: "DRAIN", 5: "ACT", 6: "FIN"}
-ABI = 3
+ABI = 4
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
-    """The controller state of each layer from the STATES register."""
+    """The controller state of each layer from ``word``: the STATES register (layers 0-7) in bits 0-31 and the
+    STATES_HI register (layers 8-15) in bits 32-63."""
     return [STATE_NAMES.get((word >> (4 * li)) & 0xF, "?") for li in range(n_layers)]
 
 _P = ctypes.c_void_p
@@ -114,7 +115,7 @@ class RtlSim:
         logits = np.zeros((n, n_out), np.int64)
         preds = np.zeros(n, np.int32)
         cycles = np.zeros(n, np.uint32)
-        hang = np.zeros(2, np.uint32)
+        hang = np.zeros(3, np.uint32)  # cycle, STATES, STATES_HI
         sizes = list(capture_sizes or [])
         stride = max(1, sum(sizes))
         offs = np.ascontiguousarray(np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else [0], np.int64)
@@ -126,7 +127,8 @@ class RtlSim:
         if done < 0:
             raise CosimError("run_batch: the bridge rejected its arguments (input width or capture layout)")
         if done < n:
-            states = ", ".join(f"layer {i} {s}" for i, s in enumerate(layer_states(int(hang[1]), n_layers or 8)))
+            word = int(hang[1]) | int(hang[2]) << 32
+            states = ", ".join(f"layer {i} {s}" for i, s in enumerate(layer_states(word, n_layers or 8)))
             raise CosimError(f"RTL hang: sample {done} of the batch had no logits after {int(hang[0])} cycles "
                              f"(watchdog); controllers: {states}")
         if self.status()["protocol_error"]:

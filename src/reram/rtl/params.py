@@ -16,7 +16,7 @@ from reram.ir.ops import OPS
 
 # Practical limits of the generated RTL. Every one is checked by check_widths (one line each, at compile time).
 MAX_TILES = 255  # row / column tiles per layer (each is an array instance)
-MAX_LAYERS = 15
+MAX_LAYERS = 15  # (at most 16: the STATES and STATES_HI registers hold 16 4-bit controller states)
 MAX_PAIRS = 255  # column pairs per array (the macro's 8-bit column count)
 MAX_ROWS = 256
 HOST_WORD_W = 24  # word address inside a host-bus region

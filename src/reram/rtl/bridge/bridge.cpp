@@ -66,7 +66,7 @@ template <std::size_t N> inline void set_words(VlWide<N>& v, const uint32_t* w) 
 
 extern "C" {
 
-int rs_abi_version() { return 3; }
+int rs_abi_version() { return 4; }
 
 void* rs_create() {
     Sim* s = new Sim();
@@ -164,7 +164,7 @@ int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int
 // jitter_seed != 0: a slow, irregular host -- pseudo-random idle cycles (0-2) before every input beat and a
 // pseudo-random delay (0-5 cycles) before it reads ready logits (back-pressure on the pipeline).
 // Returns the number of samples finished; on a watchdog timeout it stops there and stores the cycle and the
-// layer controllers' states in hang[0], hang[1].
+// layer controllers' states in hang[0], hang[1] (STATES: layers 0-7), hang[2] (STATES_HI: layers 8-15).
 int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int64_t* logits, int32_t* preds,
                      uint32_t* done_cycle, uint64_t max_cycles, uint32_t* hang, int64_t* capture,
                      int64_t capture_stride, const int64_t* capture_off, uint64_t jitter_seed) {
@@ -188,6 +188,7 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
         if (t >= max_cycles) {
             hang[0] = (uint32_t)t;
             hang[1] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES));
+            hang[2] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES_HI));
             return next_out;
         }
         const bool send = next_in < n && top->in_ready && in_wait == 0;

@@ -326,11 +326,14 @@ module reram_layer #(
     /* verilator lint_on UNUSEDSIGNAL */
     localparam integer PLANE = (KIND == 0) ? 1 : (POOL != 0) ? HP * WP : HO * WO;  // words per output channel
 
-    reg [5:0] cnt_outw;
+    // outputs written this cycle: 0 .. ACT_LANES (up to 64 lanes: as wide as that count, never wrapping)
+    localparam OWW = $clog2(ACT_LANES + 1);
+    reg [OWW-1:0] cnt_outw;
     integer m;
     always @(*) begin
-        cnt_outw = 6'd0;
-        for (m = 0; m < ACT_LANES; m = m + 1) cnt_outw = cnt_outw + {5'd0, act_out_valid[m]};
+        cnt_outw = {OWW{1'b0}};
+        for (m = 0; m < ACT_LANES; m = m + 1)
+            if (act_out_valid[m]) cnt_outw = cnt_outw + 1'b1;
     end
     wire [ACT_LANES-1:0] act_out_valid;
 
@@ -418,7 +421,7 @@ module reram_layer #(
     assign ev_convs = {{(32-EW){1'b0}}, n_convs};
     assign ev_adds = {{(32-EW){1'b0}}, n_adds};
     assign ev_inreads = latch ? IN_FEAT : 32'd0;
-    assign ev_outwrites = {26'd0, cnt_outw};
+    assign ev_outwrites = {{(32-OWW){1'b0}}, cnt_outw};
 
 endmodule
 

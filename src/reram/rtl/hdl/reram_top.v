@@ -285,8 +285,18 @@ module reram_top (
     wire [31:0] cnt_sel = (waddr32 - {8'd0, A_COUNT}) >> 1;
     wire [31:0] logit_sel = waddr32 >> 1;
     wire [63:0] logit_word = logit_mem[{lrbank_reg, logit_sel[LOAW-1:0]}];
-    wire [31:0] states32 = {{(32 - 4 * N_LAYERS){1'b0}}, l_state};
     /* verilator lint_on UNUSEDSIGNAL */
+    // the layer controllers' 4-bit states, 16 slots: STATES reads layers 0-7, STATES_HI layers 8-15 (unused slots
+    // read 0; padded only when there are fewer layers than slots, so any N_LAYERS up to 16 elaborates)
+    localparam NSLOT = 16;
+    wire [4*NSLOT-1:0] states64;
+    generate
+        if (N_LAYERS < NSLOT) begin : g_states_pad
+            assign states64 = {{(4 * (NSLOT - N_LAYERS)){1'b0}}, l_state};
+        end else begin : g_states_full
+            assign states64 = l_state[4*NSLOT-1:0];
+        end
+    endgenerate
     always @(*) begin
         host_rdata = 32'd0;
         if (region == R_REG) begin
@@ -294,7 +304,8 @@ module reram_top (
                 host_rdata = {27'd0, in_ready, out_ready, proto_err_reg, busy, 1'b0};
             else if (waddr == A_CYCLES) host_rdata = cycles_reg;
             else if (waddr == A_PRED) host_rdata = {{(32-LOAW){1'b0}}, pred_reg[lrbank_reg]};
-            else if (waddr == A_STATES) host_rdata = states32;
+            else if (waddr == A_STATES) host_rdata = states64[31:0];
+            else if (waddr == A_STATES_HI) host_rdata = states64[63:32];
             else if (waddr >= A_COUNT && waddr < A_COUNT + 2 * NCNT)
                 host_rdata = waddr[0] ? count_reg[cnt_sel[2:0]][63:32] : count_reg[cnt_sel[2:0]][31:0];
         end else if (region == R_LOGIT && waddr32 < 2 * N_LOGITS) begin
