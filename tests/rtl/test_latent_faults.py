@@ -11,7 +11,7 @@ import pytest
 
 from reram.errors import CosimError
 from reram.golden import golden_forward
-from reram.rtl.addrmap import REG, addr
+from reram.ir.addrmap import REG, addr
 from reram.rtl.bridge import RtlSim, layer_states
 from reram.rtl.build import HDL_FILES, build_library, hdl_dir, write_headers
 from reram.rtl.cosim import run_cosim
@@ -24,17 +24,18 @@ pytestmark = [pytest.mark.rtl, pytest.mark.slow]  # Verilator builds
 def mlp_design(widths: list[int], *sets: str, n_in: int = 16, seed: int = 0, n_samples: int = 4):
     """(cm, chip, x_codes, cfg): a random MLP n_in-widths[0]-...-widths[-1] (ReLU between the linear layers, the last
     one the classes), compiled without training and programmed with 5 % variation, like
-    :func:`reram.rtl.designs.tiny_design`."""
+    :func:`reram_designs.tiny_design`."""
     from dataclasses import replace
 
     import torch
 
-    from reram.analog.program import program_chip
-    from reram.compile import FLOW_SPECS, compile_flow, noise_free
+    from reram.chip.device import noise_free
+    from reram.chip.program import program_chip
     from reram.config import load_config
     from reram.config.presets import resolve_device
     from reram.golden import pixel_codes
     from reram.models.nets import build_model
+    from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     torch.manual_seed(seed)
     layers: list[dict] = [{"op": "flatten"}]

@@ -15,7 +15,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from reram import __version__
+from reram.version import __version__
 from reram.errors import ReramError
 from reram.report.fmt import mean_spread, tops_band
 

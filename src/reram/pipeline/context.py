@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from reram import __version__
+from reram.version import __version__
 from reram.config import ReramConfig, config_to_toml
 from reram.errors import RunError
 from reram.fsutil import atomic_write_json, atomic_write_text
