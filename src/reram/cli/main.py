@@ -15,9 +15,9 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from reram.version import __version__
 from reram.errors import ReramError
 from reram.report.fmt import mean_spread, tops_band
+from reram.version import __version__
 
 try:  # typer >= 0.25 vendors click; older versions use click itself
     from typer._click import exceptions as _click_exc

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from reram.version import __version__
 from reram.config import ReramConfig, config_to_toml
 from reram.errors import RunError
 from reram.fsutil import atomic_write_json, atomic_write_text
+from reram.version import __version__
 
 METRICS_SCHEMA_VERSION = 4
 METRIC_SECTIONS = ("meta", "software", "analog", "calibration", "cosim", "synth", "energy", "followups",
