@@ -199,30 +199,51 @@ def test_ir_drop_on_off(setup):
 
 @pytest.mark.parametrize("rows, cols", [(128, 128), (100, 64), (64, 36)])
 def test_ir_factors_of_all_arrays_at_once_equal_each_array_alone(compiled_default, rows, cols):
-    """The engine computes the IR-drop factors of every physical array in one call; partial row and column tiles are
-    padded with empty cells. Each array alone (:func:`array_layout`, the fast model per array) gives the same."""
+    """The engine computes the IR-drop factors of every physical array in one call. Each array built alone in the
+    physical layout that the tile pass and the RTL images use (two weight slices side by side in the column tiles,
+    logical column o * slices + s, read here from the RTL's conductance-memory order; G+ and G- interleaved; a
+    partial row tile next to the sense amplifiers, empty cells elsewhere) gives the same factors. (Before the layout
+    was written once, the engine gave each weight slice arrays of its own: this failed at two slices.)"""
     from reram.analog.engine import AnalogLayer
-    from reram.analog.irdrop import approx_factors, array_layout
+    from reram.analog.irdrop import approx_factors
 
     _, dev, cm = compiled_default
     dev = replace(dev, wire_resistance=2.0, ir_drop="approx")
-    arch = replace(cm.arch, rows=rows, cols=cols)
+    arch = replace(cm.arch, rows=rows, cols=cols, slices=2)
     layer = cm.layers[1]  # 256 -> 128: partial row tiles at 100 and 64 rows, partial column tiles at 36 columns
     al = AnalogLayer(layer, arch, dev, -128, 127, is_last=False)
     gen = np.random.default_rng(0)
-    gp = torch.tensor(gen.uniform(0, arch.gmax_code, (2, layer.in_features, layer.out_features)))
-    gn = torch.tensor(gen.uniform(0, arch.gmax_code, (2, layer.in_features, layer.out_features)))
+    S, n_in, out = 2, layer.in_features, layer.out_features
+    gp = torch.tensor(gen.uniform(0, arch.gmax_code, (S, n_in, out)))
+    gn = torch.tensor(gen.uniform(0, arch.gmax_code, (S, n_in, out)))
     fp, fn = al._ir_factors(gp, gn)
+    # the RTL memory order: (row tiles, logical columns, rows), G_min-padded rows at the end of a partial tile
+    T, pairs = -(-n_in // rows), cols // 2
+    mem_p = np.full((T, out * S, rows), -1.0)
+    mem_n = np.full((T, out * S, rows), -1.0)
+    for s in range(S):
+        for o in range(out):
+            for t in range(T):
+                rs = slice(t * rows, min((t + 1) * rows, n_in))
+                mem_p[t, o * S + s, : rs.stop - rs.start] = gp.numpy()[s, rs, o]
+                mem_n[t, o * S + s, : rs.stop - rs.start] = gn.numpy()[s, rs, o]
     rp, rn = gp.numpy().copy(), gn.numpy().copy()
-    for s in range(2):
-        for t in range(al.T):
-            rs = slice(t * rows, min((t + 1) * rows, layer.in_features))
-            for sl, phys in array_layout(gp.numpy()[s, rs], gn.numpy()[s, rs], cols):
-                f = approx_factors(phys * arch.g_lsb, dev.wire_resistance)
-                rp[s, rs, sl] *= f[:, 0::2]
-                rn[s, rs, sl] *= f[:, 1::2]
-    np.testing.assert_array_equal(fp.numpy(), rp)
-    np.testing.assert_array_equal(fn.numpy(), rn)
+    for t in range(T):
+        rs = slice(t * rows, min((t + 1) * rows, n_in))
+        nr = rs.stop - rs.start
+        for c0 in range(0, out * S, pairs):  # one physical array per column tile
+            cs = range(c0, min(c0 + pairs, out * S))
+            phys = np.zeros((rows, cols))
+            for k, c in enumerate(cs):
+                phys[rows - nr :, 2 * k] = mem_p[t, c, :nr]  # a partial tile's rows next to the sense amplifiers
+                phys[rows - nr :, 2 * k + 1] = mem_n[t, c, :nr]
+            f = approx_factors(phys * arch.g_lsb, dev.wire_resistance)[rows - nr :]
+            for k, c in enumerate(cs):
+                o, s = divmod(c, S)
+                rp[s, rs, o] *= f[:, 2 * k]
+                rn[s, rs, o] *= f[:, 2 * k + 1]
+    np.testing.assert_allclose(fp.numpy(), rp, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(fn.numpy(), rn, rtol=1e-12, atol=0)
 
 
 def test_negative_inputs_clamp_to_zero(setup):
@@ -422,3 +443,25 @@ def test_predict_converts_pixels_piece_by_piece_with_the_same_draws(compiled_def
     with torch.no_grad():
         want = torch.cat([m(xt[i : i + batch_size]).argmax(1) for i in range(0, n, batch_size)]).numpy()
     np.testing.assert_array_equal(got, want)
+
+
+def test_fine_tuning_activation_unit_clips_like_the_chip(compiled_default):
+    """Fine-tuning's activation unit clips its multiplier to +-REQ_MULT_MAX (16-bit signed, as the chip's register
+    and the compiler's requantization do). A gain that calibration would clip must give the same codes in training
+    as on the chip. (Before the requantization rule was written once, the engine's training copy did not clip.)"""
+    from reram.analog.engine import AnalogLayer
+
+    _, dev, cm = compiled_default
+    layer = cm.layers[1]
+    al = AnalogLayer(layer, cm.arch, noise_free(dev), *cm.adc_limits(layer), is_last=False, trainable=True)
+    al.train()
+    ratio = layer.out_scale / layer.next_scale * 2.0**layer.req_shift
+    with torch.no_grad():
+        al.gain.fill_(3 * (2**15 - 1) / ratio)  # M three times the register's range
+        al.offset.zero_()
+    acc = torch.arange(-50, 50, dtype=torch.float32)[:, None].expand(100, layer.out_features).contiguous()
+    got = al.digital(acc).detach().numpy()
+    M = np.clip(np.floor(al.gain.detach().numpy().astype(np.float64) * ratio + 0.5), -(2**15 - 1), 2**15 - 1)
+    y = acc.numpy().astype(np.int64) * M.astype(np.int64)
+    expect = np.clip((y + (1 << (layer.req_shift - 1))) >> layer.req_shift, 0, cm.arch.x_max)
+    np.testing.assert_array_equal(got, expect)

@@ -167,29 +167,14 @@ class AnalogLayer(nn.Module):
         self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
     def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Both conductances times their IR-drop factors (:func:`approx_factors`), every physical array at once:
-        row tiles (a partial one padded with empty rows on the side away from the sense amplifiers) by column tiles
-        (G+ and G- interleaved, a partial one padded with empty columns away from the drivers); empty cells carry no
-        current, so the factors of the real cells are those of the array alone."""
-        a = self.arch
-        R, pairs = a.rows, a.cols // 2
-        S, IN, OUT = gp.shape
-        T, CT = self.T, -(-OUT // pairs)
-        phys = torch.zeros(S, T * R, CT * pairs, 2, dtype=torch.float64)
-        top = T * R - IN  # empty rows at the top of the last row tile
-        for k, g in enumerate((gp, gn)):
-            if top:  # rows 0 .. IN of the last tile start ``top`` rows down
-                phys[:, : (T - 1) * R, :OUT, k] = g[:, : (T - 1) * R]
-                phys[:, (T - 1) * R + top :, :OUT, k] = g[:, (T - 1) * R :]
-            else:
-                phys[:, :, :OUT, k] = g
-        # (S, T, R, CT, pairs * 2) -> arrays (S, T, CT, R, 2 * pairs)
-        arrays = phys.reshape(S, T, R, CT, 2 * pairs).permute(0, 1, 3, 2, 4).numpy()
-        f = torch.from_numpy(approx_factors(arrays * a.g_lsb, self.dev.wire_resistance))
-        f = f.permute(0, 1, 3, 2, 4).reshape(S, T * R, CT * pairs, 2)
-        if top:
-            f = torch.cat([f[:, : (T - 1) * R], f[:, (T - 1) * R + top :]], dim=1)
-        return gp * f[:, :, :OUT, 0], gn * f[:, :, :OUT, 1]
+        """Both conductances times their IR-drop factors (:func:`approx_factors`), every physical array of the layer at
+        once, in the physical layout of :mod:`reram.ir.layout` (weight slices side by side in the column tiles, G+
+        and G- interleaved, a partial row tile next to the sense amplifiers); empty cells carry no current, so the
+        factors of the real cells are those of the array alone."""
+        layout = self.ir.layout(self.arch)
+        arrays = layout.to_arrays(gp.numpy(), gn.numpy())  # (T, U, R, 2 pairs)
+        fp, fn = layout.from_arrays(approx_factors(arrays * self.arch.g_lsb, self.dev.wire_resistance))
+        return gp * torch.from_numpy(fp), gn * torch.from_numpy(fn)
 
     def _tile(self, g: torch.Tensor) -> torch.Tensor:
         """(S, in, out) -> (S, T, R, out), padding rows with G_min (unused cells, zero input)."""

@@ -36,6 +36,7 @@ import numpy as np
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
+from .layout import ArrayLayout
 from .ops import OPS, POOLS
 from .rules import adc_limits
 
@@ -171,11 +172,15 @@ class LayerIR:
         """Multiply-accumulates per sample."""
         return self.in_features * self.out_features * self.positions
 
+    def layout(self, arch: ArchParams) -> ArrayLayout:
+        """Where this layer's cells sit in its arrays (:mod:`reram.ir.layout`)."""
+        return ArrayLayout.of(self, arch)
+
     def row_tiles(self, arch: ArchParams) -> int:
-        return -(-self.in_features // arch.rows)
+        return self.layout(arch).row_tiles
 
     def col_tiles(self, arch: ArchParams) -> int:
-        return -(-(self.out_features * arch.slices) // arch.pairs_per_array)
+        return self.layout(arch).col_tiles
 
 
 @dataclass

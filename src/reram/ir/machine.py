@@ -220,9 +220,8 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
     layers = []
     prev_avg_k = 0
     for layer in cm.layers:
-        T, U = layer.row_tiles(a), layer.col_tiles(a)
-        nc = layer.out_features * a.slices
-        cols = tuple(min(pairs, nc - u * pairs) for u in range(U))
+        lay = layer.layout(a)
+        T, U, cols = lay.row_tiles, lay.col_tiles, lay.tile_pairs()
         arrays = T * U
         group = arrays if rcfg.array_group in (0, None) else min(rcfg.array_group, arrays)
         groups = -(-arrays // group)

@@ -33,10 +33,8 @@ def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, 
     for li, (layer, cl) in enumerate(zip(cm.layers, chip.layers, strict=True)):
         T, S, out = p.layers[li].row_tiles, a.slices, layer.out_features
         for g, region in ((cl.g_pos, REGION_GPOS), (cl.g_neg, REGION_GNEG)):
-            # (S, in, out) -> padded (S, T*R, out) -> (T, out*S [o-major], R)
-            pad = np.full((S, T * R, out), a.gmin_code, np.int64)
-            pad[:, : layer.in_features] = g
-            blk = pad.reshape(S, T, R, out).transpose(1, 3, 0, 2).reshape(T, out * S, R)
+            # (S, in, out) -> (T, logical columns, R), rows padded with G_min cells (reram.ir.layout)
+            blk = layer.layout(a).by_logical_column(g.astype(np.int64), a.gmin_code)
             idx = p.layer_gbase[li] + np.arange(blk.size, dtype=np.int64)
             addrs.append(_addr(region, idx))
             data.append(blk.reshape(-1).astype(np.uint32))
