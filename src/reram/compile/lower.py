@@ -21,6 +21,7 @@ from torch import nn
 from reram.errors import CompileError
 from reram.ir.core import ArchParams, CompiledModel, LayerIR
 from reram.ir.ops import OPS
+from reram.ir.ops import Conv2d as Conv2dOp
 from reram.ir.rules import window_out_hw
 
 SUPPORTED = ("Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Unflatten, Dropout")
@@ -131,7 +132,7 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
             w = m.weight.detach().double().numpy().reshape(m.out_channels, -1)
             b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_channels)
             layers.append(LayerIR(name=f"conv{len(layers)}", in_features=C * kh * kw, out_features=m.out_channels,
-                                  relu=False, weight=w, bias=b, kind="conv2d",
+                                  relu=False, weight=w, bias=b, kind=Conv2dOp.kind,
                                   conv={"in_shape": [C, H, W], "kernel": [kh, kw], "stride": [sh, sw],
                                         "padding": [ph, pw], "out_hw": [Ho, Wo]}))
             shape = (m.out_channels, Ho, Wo)

@@ -38,7 +38,7 @@ from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
 from .layout import ArrayLayout
 from .ops import OPS, POOLS
-from .rules import adc_limits
+from .rules import adc_limits, round_half_up
 
 IR_FORMAT_VERSION = 2
 
@@ -80,7 +80,7 @@ class ArchParams:
 
     @property
     def gmin_code(self) -> int:
-        return int(round(self.g_min / self.g_lsb))
+        return round_half_up(self.g_min / self.g_lsb)
 
     @property
     def gmax_code(self) -> int:

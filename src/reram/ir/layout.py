@@ -86,7 +86,7 @@ class ArrayLayout:
     def to_arrays(self, gp: np.ndarray, gn: np.ndarray) -> np.ndarray:
         """Cells (S, in, out) of both polarities -> the physical arrays (row tiles, col tiles, rows, 2 pairs), empty
         cells 0."""
-        S, n_in, out = gp.shape
+        S, _, out = gp.shape
         T, U, R, P = self.row_tiles, self.col_tiles, self.rows, self.pairs
         phys = np.zeros((T * R, U * P, 2), dtype=np.float64)
         rows = self.physical_rows()

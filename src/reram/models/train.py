@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -66,7 +67,7 @@ def train_model(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, te
     on pixel codes (uint8, flattened); inputs are scaled to [0, 1]. ``hwa``: the crossbar noise to train through
     (hardware-aware training, :mod:`reram.models.hwa`)."""
     if spec is None:
-        side = int(round(np.sqrt(np.asarray(train_x).shape[1])))
+        side = math.isqrt(np.asarray(train_x).shape[1])
         spec = spec_from_config(model_cfg, (1, side, side), 10)
     with torch_threads(train_cfg.threads):
         return _train(train_x, train_y, test_x, test_y, spec, train_cfg, seed, progress, hwa)

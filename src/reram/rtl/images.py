@@ -29,9 +29,8 @@ def _addr(region: int, idx: np.ndarray) -> np.ndarray:
 def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, np.ndarray]:
     a = cm.arch
     addrs, data = [], []
-    R = p.rows
     for li, (layer, cl) in enumerate(zip(cm.layers, chip.layers, strict=True)):
-        T, S, out = p.layers[li].row_tiles, a.slices, layer.out_features
+        T, out = p.layers[li].row_tiles, layer.out_features
         for g, region in ((cl.g_pos, REGION_GPOS), (cl.g_neg, REGION_GNEG)):
             # (S, in, out) -> (T, logical columns, R), rows padded with G_min cells (reram.ir.layout)
             blk = layer.layout(a).by_logical_column(g.astype(np.int64), a.gmin_code)
