@@ -83,29 +83,17 @@ def _evaluate_point(args: tuple) -> list[dict]:
     import torch
 
     torch.set_num_threads(1)
-    from reram.config.presets import resolve_device
     from reram.data import splits_for_config
     from reram.energy import energy_report, resolve_preset
     from reram.golden import pixel_codes
     from reram.models import load_weights
-    from reram.pipeline.evaluate import chip_seed, evaluate_chips
-    from reram.pipeline.flows import FlowSpec, compile_flow
+    from reram.pipeline.evaluate import evaluate
+    from reram.pipeline.flows import FlowSpec
 
     cfg = load_config(None, point.overrides(), base=base_dump)
     _, sp = splits_for_config(cfg, data_dir, progress=False)
-    model = load_weights(Path(model_path))
-    dev = resolve_device(cfg)
-    calib = sp.to_float(sp.calib_x)
-    cm = compile_flow(model, cfg, dev, FlowSpec("sweep", bias_recal=True), calib, progress=False)
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
-    if split == "validation":
-        if sp.val_x is None:
-            raise ConfigError("evaluating on the validation split needs data.val_size > 0")
-        ex, ey = sp.val_x, sp.val_y
-    else:
-        ex, ey = sp.test_x, sp.test_y
-    evals = evaluate_chips(cm, dev, ex, ey, seeds, calib, bias_recal=True, fit=cfg.calibration.fit,
-                           batch_size=cfg.analog.batch_size, progress=False, calib_y=sp.calib_y)
+    ev = evaluate(load_weights(Path(model_path)), cfg, sp, FlowSpec("sweep", bias_recal=True), chips, split=split)
+    cm, evals = ev.compiled, ev.chips
     rep = energy_report(cm, evals[0].chip, pixel_codes(cm, sp.test_x[: min(200, len(sp.test_x))]),
                         resolve_preset(cfg.energy), cfg.rtl)
     system = rep["boundaries"][-1]

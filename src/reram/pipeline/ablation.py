@@ -16,9 +16,9 @@ from torch import nn
 from reram.config import ReramConfig
 from reram.config.presets import resolve_device
 from reram.ir import CompiledModel
-from reram.pipeline.evaluate import chip_seed, evaluate_chips, summarize
+from reram.pipeline.evaluate import evaluate, measure
 
-from .flows import ABLATION_STEPS, FLOW_SPECS, compile_flow, device_for
+from .flows import ABLATION_STEPS, FLOW_SPECS, compile_flow
 
 
 def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: CompiledModel | None = None,
@@ -72,13 +72,8 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
 
 def _evaluate(cfg: ReramConfig, splits, cm: CompiledModel, spec, label: str, progress: bool) -> dict:
     """Test accuracy of ``cm`` on the ablation's chips, with the flow step's device and re-calibration."""
-    dev = resolve_device(cfg)
-    calib = splits.to_float(splits.calib_x)
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(cfg.calibration.ablation_chips)]
-    evals = evaluate_chips(cm, device_for(spec, dev), splits.test_x, splits.test_y, seeds, calib,
-                           bias_recal=spec.bias_recal, fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size,
-                           progress=progress, label=f"ablation {label[:1]}", calib_y=splits.calib_y)
-    return summarize(evals) | {"passes": list(cm.passes)}
+    return measure(cm, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress,
+                   label=f"ablation {label[:1]}").summary
 
 
 def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: bool = True) -> dict[str, object]:
@@ -87,7 +82,6 @@ def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: boo
     from reram.models import train_model
     from reram.models.hwa import matched_noise
 
-    dev = resolve_device(cfg)
     hwa = None if cfg.train.hwa else matched_noise(cfg, cfg.train.hwa_noise_scale)
     t0 = time.perf_counter()
     res = train_model(splits.train_x, splits.train_y, splits.test_x, splits.test_y, cfg.model, cfg.train,
@@ -96,10 +90,9 @@ def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: boo
     label = (f"8 + hardware-aware training (noise x{cfg.train.hwa_noise_scale:g}; a second network)" if hwa
              else "8 without hardware-aware training (a second network)")
     spec = FLOW_SPECS["default"]
-    calib = splits.to_float(splits.calib_x)
-    cm = compile_flow(res.model, cfg, dev, spec, calib, splits.train_x, splits.train_y, seed=cfg.run.seed,
-                      progress=progress)
-    row = _row(label, _evaluate(cfg, splits, cm, spec, label, progress))
+    ev = evaluate(res.model, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress,
+                  label=f"ablation {label[:1]}")
+    row = _row(label, ev.summary)
     return row | {"software_test_accuracy": res.test_accuracy, "train_seconds": seconds}
 
 

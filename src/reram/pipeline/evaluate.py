@@ -1,4 +1,8 @@
-"""Evaluating a compiled model on programmed chips: accuracy over chips, ADC saturation per layer."""
+"""Evaluating a network on programmed chips: accuracy over chips, ADC saturation per layer.
+
+:func:`evaluate` (compile, then measure) and :func:`measure` (a compiled model) are the one path that the stages,
+the ablation, the sensitivity sweeps and design-space exploration share; each returns a typed :class:`Evaluation`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,54 @@ from reram.analog.engine import AnalogModel
 from reram.chip.device import DeviceParams
 from reram.chip.program import Chip
 from reram.ir.core import CompiledModel
+
+
+@dataclass
+class Evaluation:
+    """A compiled model measured on ``len(chips)`` programmed chips."""
+
+    compiled: CompiledModel
+    device: DeviceParams
+    chips: list[ChipEval]
+    summary: dict[str, object]
+
+
+def evaluate(model, cfg, splits, spec, chips: int, *, split: str = "test", progress: bool = False,
+             label: str = "chips", device: str = "cpu") -> Evaluation:
+    """Compile ``model`` with the flow ``spec`` under ``cfg`` (its device, arrays, DAC and ADC), then :func:`measure`
+    it on ``chips`` chips."""
+    from reram.config.presets import resolve_device
+    from reram.pipeline.flows import compile_flow
+
+    cm = compile_flow(model, cfg, resolve_device(cfg), spec, splits.to_float(splits.calib_x), splits.train_x,
+                      splits.train_y, seed=cfg.run.seed, progress=progress)
+    return measure(cm, cfg, splits, spec, chips, split=split, progress=progress, label=label, device=device)
+
+
+def measure(cm: CompiledModel, cfg, splits, spec, chips: int, *, split: str = "test", progress: bool = False,
+            label: str = "chips", device: str = "cpu", dev: DeviceParams | None = None) -> Evaluation:
+    """Accuracy of compiled ``cm`` on the ``split`` ("test", "validation" or "calibration") over chips ``0 ..
+    chips - 1`` of the run's seed, programmed with the flow's device (``dev``: another device), each re-calibrated
+    per chip where the flow says so (kept only when it helps on the calibration split)."""
+    from reram.config.presets import resolve_device
+    from reram.errors import ConfigError
+    from reram.pipeline.flows import device_for
+
+    dev = dev if dev is not None else device_for(spec, resolve_device(cfg))
+    if split == "validation":
+        if splits.val_x is None:
+            raise ConfigError("evaluating on the validation split needs data.val_size > 0")
+        x, y = splits.val_x, splits.val_y
+    elif split == "calibration":
+        x, y = splits.calib_x, splits.calib_y
+    else:
+        x, y = splits.test_x, splits.test_y
+    seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
+    evals = evaluate_chips(cm, dev, x, y, seeds, splits.to_float(splits.calib_x),
+                           bias_recal=spec.bias_recal or "bias_recalibration" in cm.passes, fit=cfg.calibration.fit,
+                           batch_size=cfg.analog.batch_size, device=device, progress=progress, label=label,
+                           calib_y=splits.calib_y)
+    return Evaluation(compiled=cm, device=dev, chips=evals, summary=summarize(evals) | {"passes": list(cm.passes)})
 
 
 def chip_seed(run_seed: int, chip: int) -> int:

@@ -35,20 +35,14 @@ def point_config(cfg: ReramConfig, name: str, value: float | int,
 def sensitivity_point(model: nn.Module, cfg: ReramConfig, splits, name: str, value: float | int, chips: int,
                       progress: bool = False, sweeps: dict[str, tuple[str, list[float | int]]] | None = None) -> dict:
     """Test accuracy (mean, std over ``chips``) and ADC saturation at one sweep point."""
-    from reram.config.presets import resolve_device
-    from reram.pipeline.flows import FlowSpec, compile_flow
+    from reram.pipeline.flows import FlowSpec
 
-    from .evaluate import chip_seed, evaluate_chips, summarize
+    from .evaluate import evaluate
 
-    calib = splits.to_float(splits.calib_x)
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
     pcfg = point_config(cfg, name, value, sweeps)
-    dev = resolve_device(pcfg)
-    cm = compile_flow(model, pcfg, dev, FlowSpec("sensitivity", bias_recal=True), calib, progress=False)
-    evals = evaluate_chips(cm, dev, splits.test_x, splits.test_y, seeds, calib, bias_recal=True,
-                           fit=pcfg.calibration.fit, batch_size=pcfg.analog.batch_size, progress=progress,
-                           label=f"{name}={value}", calib_y=splits.calib_y)
-    s = summarize(evals)
+    ev = evaluate(model, pcfg, splits, FlowSpec("sensitivity", bias_recal=True), chips, progress=progress,
+                  label=f"{name}={value}")
+    s = ev.summary
     return {"value": value, "test_accuracy_mean": s["test_accuracy_mean"], "test_accuracy_std": s["test_accuracy_std"],
             "chips": s["chips"], "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]]}  # type: ignore
 

@@ -170,42 +170,40 @@ def stage_compile(ctx: RunContext) -> None:
 def _keep_finetune(ctx: RunContext, tuned, plain, dev) -> dict:
     """Calibration-split accuracy of the fine-tuned and the plain compiled model on the same chips (each with its
     per-chip re-calibration), and whether fine-tuning is kept."""
-    from reram.pipeline.evaluate import chip_seed, evaluate_chips
+    from reram.pipeline.evaluate import measure
+    from reram.pipeline.flows import FLOW_SPECS
 
     cfg, sp = ctx.cfg, ctx.splits
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(min(3, cfg.analog.chips))]
+    chips = min(3, cfg.analog.chips)
     acc = {}
     for name, cm in (("with", tuned), ("without", plain)):
-        evals = evaluate_chips(cm, dev, sp.calib_x, sp.calib_y, seeds, _calib_float(ctx), bias_recal=True,
-                               fit=cfg.calibration.fit, batch_size=cfg.analog.batch_size, progress=ctx.progress,
-                               label=f"fine-tuning check ({name})", calib_y=sp.calib_y)
-        acc[name] = float(np.mean([e.accuracy for e in evals]))
+        ev = measure(cm, cfg, sp, FLOW_SPECS["default"], chips, split="calibration", progress=ctx.progress,
+                     label=f"fine-tuning check ({name})", dev=dev)
+        acc[name] = ev.summary["test_accuracy_mean"]
     kept = acc["with"] > acc["without"]
     log.info("hardware-aware fine-tuning %s: calibration-split accuracy %.4f with, %.4f without (%d chips)",
-             "kept" if kept else "dropped", acc["with"], acc["without"], len(seeds))
+             "kept" if kept else "dropped", acc["with"], acc["without"], chips)
     return {"kept": kept, "calib_accuracy_with": acc["with"], "calib_accuracy_without": acc["without"],
-            "chips": len(seeds), "split": "calibration"}
+            "chips": chips, "split": "calibration"}
 
 
 def stage_analog(ctx: RunContext) -> None:
     from reram.chip.device import noise_free
     from reram.config.presets import resolve_device
-    from reram.pipeline.evaluate import chip_seed, evaluate_chips, summarize, to_device
+    from reram.pipeline.evaluate import measure, to_device
+    from reram.pipeline.flows import FLOW_SPECS
 
     cfg = ctx.cfg
     cm = ctx.compiled
     dev = resolve_device(cfg)
     if cm.flow == "ideal":
         dev = noise_free(dev)
-    sp = ctx.splits
-    seeds = [chip_seed(cfg.run.seed, c) for c in range(cfg.analog.chips)]
     t0 = time.perf_counter()
-    evals = evaluate_chips(cm, dev, sp.test_x, sp.test_y, seeds, _calib_float(ctx),
-                           bias_recal="bias_recalibration" in cm.passes, fit=cfg.calibration.fit,
-                           batch_size=cfg.analog.batch_size, device=to_device(cfg.analog.device),
-                           progress=ctx.progress, label="analog chips", calib_y=sp.calib_y)
+    ev = measure(cm, cfg, ctx.splits, FLOW_SPECS[cfg.calibration.flow], cfg.analog.chips, dev=dev,
+                 device=to_device(cfg.analog.device), progress=ctx.progress, label="analog chips")
+    evals = ev.chips
     ctx.metrics["timing"]["analog_seconds"] = time.perf_counter() - t0
-    summary = summarize(evals)
+    summary = {k: v for k, v in ev.summary.items() if k != "passes"}
     summary["device"] = {k: v for k, v in dev.to_dict().items() if k != "citations"}
     summary["citations"] = dev.citations
     summary["recal_residuals"] = [e.recal_residuals for e in evals]
@@ -216,7 +214,7 @@ def stage_analog(ctx: RunContext) -> None:
     atomic_save_npz(ctx.path("adc_samples.npz"), {f"layer{i}": s for i, s in enumerate(evals[0].adc_samples)})
     assert evals[0].predictions is not None
     atomic_save_npz(ctx.path("analog_predictions.npz"), {"predictions": evals[0].predictions.astype(np.int64),
-                                                         "labels": np.asarray(sp.test_y, np.int64)})
+                                                         "labels": np.asarray(ctx.splits.test_y, np.int64)})
     log.info("analog test accuracy %.4f +- %.4f over %d chips", summary["test_accuracy_mean"],
              summary["test_accuracy_std"], len(evals))
 
