@@ -57,16 +57,22 @@ def atomic_save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray])
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def read_bytes(path: str | os.PathLike[str], error: type[Exception], missing: str, unreadable: str) -> bytes:
+    """The bytes of a file; a missing file raises ``error(missing)``, an unreadable one ``error(unreadable)`` with
+    ``{reason}`` replaced by the system's reason."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(missing) from None
+    except OSError as e:
+        raise error(unreadable.format(reason=e.strerror)) from None
+
+
 def read_npz(path: str | os.PathLike[str], error: type[Exception], what: str, fix: str) -> dict[str, np.ndarray]:
     """Every array of an npz file, read without pickle. Any failure to parse it (truncated, corrupted,
     hostile) raises ``error`` naming the file, ``what`` it is and the ``fix``."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{p} is missing: {fix}") from None
-    except OSError as e:
-        raise error(f"{p}: cannot read {what} ({e.strerror}): {fix}") from None
+    raw = read_bytes(p, error, f"{p} is missing: {fix}", f"{p}: cannot read {what} ({{reason}}): {fix}")
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in z.files}

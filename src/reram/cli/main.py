@@ -510,13 +510,8 @@ def sweep(
     run_sweep(cfg, grid, folder, chips, data_dir=data_dir, workers=workers, progress=not quiet, backend=backend,
               address=address)
     summary = json.loads((folder / "pareto.json").read_text())
-    t = Table(title=f"sweep: {folder} ({chips} chips per point)")
-    t.add_column("point")
-    t.add_column("settings")
-    t.add_column("accuracy", justify="right")
-    t.add_column("nJ/inf", justify="right")
-    t.add_column("mm²", justify="right")
-    t.add_column("Pareto", justify="center")
+    t = _table(f"sweep: {folder} ({chips} chips per point)", "point", "settings", "accuracy>", "nJ/inf>", "mm²>",
+               "Pareto^")
     for p in summary["points"]:
         on = ("E" if p["point"] in summary["pareto_energy"] else "") + \
             ("A" if p["point"] in summary["pareto_area"] else "")
@@ -524,6 +519,15 @@ def sweep(
                   mean_spread(p["test_accuracy_mean"], p["test_accuracy_std"], chips),
                   f"{1e9 * p['energy_per_inference_j']:.3g}", f"{p['area_mm2']:.3g}", on)
     console.print(t)
+
+
+def _table(title: str, *columns: str) -> Table:
+    """A rich table; a column name ending in '>' is right-justified, in '^' centred."""
+    t = Table(title=title)
+    for c in columns:
+        justify = {">": "right", "^": "center"}.get(c[-1:], "left")
+        t.add_column(c.rstrip(">^"), justify=justify)  # type: ignore[arg-type]
+    return t
 
 
 @app.command()
@@ -553,13 +557,8 @@ def explore(
     folder = run_folder(runs_dir, name or f"explore-{default_run_name()}")
     res = run_explore(cfg, param, folder, trials, chips, storage=storage, data_dir=data_dir, seed=cfg.run.seed,
                       progress=not quiet, backend=backend, workers=workers, address=address)
-    t = Table(title=f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials, selected on validation)")
-    t.add_column("trial")
-    t.add_column("settings")
-    t.add_column("validation acc.", justify="right")
-    t.add_column("test acc.", justify="right")
-    t.add_column("nJ/inf", justify="right")
-    t.add_column("mm²", justify="right")
+    t = _table(f"explore: {folder} ({res['trials']} trials; Pareto-optimal trials, selected on validation)", "trial",
+               "settings", "validation acc.>", "test acc.>", "nJ/inf>", "mm²>")
     for p in res["pareto"]:
         t.add_row(str(p["trial"]), ", ".join(f"{k}={v}" for k, v in p["params"].items()),
                   f"{100 * p['validation_accuracy']:.2f} %", f"{100 * p['test_accuracy']:.2f} %",

@@ -264,21 +264,20 @@ class RunConfig(Section):
     )
 
 
-class ReramConfig(BaseModel):
+# the sections, in the order of the pipeline's stages (and of a written configuration file)
+SECTIONS: dict[str, type[Section]] = {
+    "data": DataConfig, "model": ModelConfig, "train": TrainConfig, "device": DeviceConfig, "array": ArrayConfig,
+    "program": ProgramConfig, "dac": DacConfig, "adc": AdcConfig, "calibration": CalibrationConfig,
+    "analog": AnalogConfig, "rtl": RtlConfig, "energy": EnergyConfig, "run": RunConfig,
+}
+
+
+class _Config(BaseModel):
     """The whole configuration. Sections mirror the pipeline stages."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig = Field(default_factory=ModelConfig)
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    device: DeviceConfig = Field(default_factory=DeviceConfig)
-    array: ArrayConfig = Field(default_factory=ArrayConfig)
-    program: ProgramConfig = Field(default_factory=ProgramConfig)
-    dac: DacConfig = Field(default_factory=DacConfig)
-    adc: AdcConfig = Field(default_factory=AdcConfig)
-    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
-    analog: AnalogConfig = Field(default_factory=AnalogConfig)
-    rtl: RtlConfig = Field(default_factory=RtlConfig)
-    energy: EnergyConfig = Field(default_factory=EnergyConfig)
-    run: RunConfig = Field(default_factory=RunConfig)
+
+ReramConfig = create_model("ReramConfig", __base__=_Config, __module__=__name__,
+                           **{k: (v, Field(default_factory=v)) for k, v in SECTIONS.items()})  # type: ignore[call-overload]
+ReramConfig.__doc__ = _Config.__doc__

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from reram.errors import DataError
+from reram.fsutil import read_bytes
 
 # dtype code -> numpy big-endian dtype
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -67,12 +68,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 def read_idx_bytes(path: str | os.PathLike[str]) -> bytes:
     """The uncompressed bytes of a raw or gzip-compressed IDX file."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{p}: file not found") from None
-    except OSError as e:
-        raise DataError(f"{p}: cannot read ({e.strerror})") from None
+    raw = read_bytes(p, DataError, f"{p}: file not found", f"{p}: cannot read ({{reason}})")
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

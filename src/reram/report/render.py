@@ -18,35 +18,31 @@ log = logging.getLogger("reram")
 
 
 def _summary(m: dict) -> list[tuple[str, str, str, str]]:
-    rows = []
-    ds = m["meta"].get("dataset", {})
+    """(stage, figure, value, anchor) rows of the report's summary table, for the sections the run has."""
+    sec = {k: m.get(k) or {} for k in ("software", "analog", "cosim", "synth", "energy")}
+    ds, sp = m["meta"].get("dataset", {}), m["meta"].get("splits", {})
+    an, co, sy, en = sec["analog"], sec["cosim"], sec["synth"], sec["energy"]
+    rows: list[tuple[str, str, str, str]] = []
     if ds:
-        sp = m["meta"].get("splits", {})
         sizes = ", ".join(f"{k} {v}" for k, v in sp.items())
         rows.append(("data", "dataset", f"{'FALLBACK ' if ds.get('fallback') else ''}{ds.get('name')} ({sizes})",
                      "dataset"))
-    sw = m.get("software", {})
-    if "test_accuracy" in sw:
-        rows.append(("software", "test accuracy", f"{100 * sw['test_accuracy']:.2f} %", "sw-acc"))
-    an = m.get("analog", {})
+    if "test_accuracy" in sec["software"]:
+        rows.append(("software", "test accuracy", f"{100 * sec['software']['test_accuracy']:.2f} %", "sw-acc"))
     if "test_accuracy_mean" in an:
         rows.append(("analog", f"test accuracy, {an['chips']} chips",
                      mean_spread(an["test_accuracy_mean"], an["test_accuracy_std"], an["chips"]), "analog-acc"))
-    for name, sk in (m["meta"].get("stages_skipped") or {}).items():
-        rows.append((name, "skipped", sk["reason"], f"sum-skipped-{name}"))
-    co = m.get("cosim", {})
+    rows += [(name, "skipped", sk["reason"], f"sum-skipped-{name}")
+             for name, sk in (m["meta"].get("stages_skipped") or {}).items()]
     if "mismatched_codes" in co:
-        rows.append(("cosim", f"mismatching codes, {co['samples']} samples",
-                     f"{co['mismatched_codes']} of {co['compared_codes']}", "match"))
-        rows.append(("cosim", "latency / initiation interval", f"{co['latency_cycles']} / {co['ii_cycles']} cycles",
-                     "cycles"))
-    sy = m.get("synth", {})
+        rows += [("cosim", f"mismatching codes, {co['samples']} samples",
+                  f"{co['mismatched_codes']} of {co['compared_codes']}", "match"),
+                 ("cosim", "latency / initiation interval", f"{co['latency_cycles']} / {co['ii_cycles']} cycles",
+                  "cycles")]
     if "cells" in sy:
         rows.append(("synth", "digital periphery: cells, latches", f"{sy['cells']:,}, {sy['latches']}", "synth"))
-    en = m.get("energy", {})
-    for b in en.get("boundaries", []):
-        rows.append(("energy", f"TOPS/W, {b['boundary']} boundary, 2 ops/MAC", f"{b['tops_per_w']:.3g}",
-                     f"sum-tops-{b['boundary']}"))
+    rows += [("energy", f"TOPS/W, {b['boundary']} boundary, 2 ops/MAC", f"{b['tops_per_w']:.3g}",
+              f"sum-tops-{b['boundary']}") for b in en.get("boundaries", [])]
     if "energy_per_inference_j" in en:
         rows.append(("energy", "energy per inference (system)", f"{1e9 * en['energy_per_inference_j']:.3g} nJ",
                      "energy"))
