@@ -20,17 +20,11 @@ from torch import nn
 
 from reram.errors import CompileError
 from reram.ir.core import ArchParams, CompiledModel, LayerIR
-from reram.ir.ops import OPS
-from reram.ir.ops import Conv2d as Conv2dOp
-from reram.ir.rules import window_out_hw
+from reram.ir.ops import OPS, pair
 
 SUPPORTED = ("Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Unflatten, Dropout")
 _MODULES = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten,
             nn.Unflatten, nn.Dropout)
-
-
-def _pair(v) -> list[int]:
-    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
 
 
 def op_chain(model: nn.Module) -> list[tuple[str, object]]:
@@ -107,35 +101,9 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
                 shape = (int(np.prod(shape)),)
         elif isinstance(m, nn.Dropout):
             continue
-        elif isinstance(m, nn.Linear):
-            if shape is not None and int(np.prod(shape)) != m.in_features:
-                raise CompileError(f"{path}: Linear expects {m.in_features} inputs, the previous op gives "
-                                   f"{int(np.prod(shape))}")
-            w = m.weight.detach().double().numpy()
-            b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
-            layers.append(LayerIR(name=f"fc{len(layers)}", in_features=m.in_features, out_features=m.out_features,
-                                  relu=False, weight=w, bias=b))
-            shape = (m.out_features,)
-            after_layer = True
-        elif isinstance(m, nn.Conv2d):
-            if m.groups != 1 or _pair(m.dilation) != [1, 1] or m.padding_mode != "zeros" or \
-                    isinstance(m.padding, str):
-                raise CompileError(f"{path}: Conv2d with groups=1, dilation=1 and numeric zero padding only")
-            if shape is None or len(shape) != 3 or shape[0] != m.in_channels:
-                raise CompileError(f"{path}: Conv2d needs an input of shape ({m.in_channels}, H, W), the previous "
-                                   f"op gives {shape}; declare images with nn.Unflatten or in_shape")
-            (kh, kw), (sh, sw), (ph, pw) = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
-            C, H, W = shape
-            Ho, Wo = window_out_hw((H, W), (kh, kw), (sh, sw), (ph, pw))
-            if Ho < 1 or Wo < 1:
-                raise CompileError(f"{path}: the {kh}x{kw} kernel does not fit the {H}x{W} input")
-            w = m.weight.detach().double().numpy().reshape(m.out_channels, -1)
-            b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_channels)
-            layers.append(LayerIR(name=f"conv{len(layers)}", in_features=C * kh * kw, out_features=m.out_channels,
-                                  relu=False, weight=w, bias=b, kind=Conv2dOp.kind,
-                                  conv={"in_shape": [C, H, W], "kernel": [kh, kw], "stride": [sh, sw],
-                                        "padding": [ph, pw], "out_hw": [Ho, Wo]}))
-            shape = (m.out_channels, Ho, Wo)
+        elif (op := next((o for o in OPS.values() if isinstance(m, getattr(nn, o.module))), None)) is not None:
+            layers.append(op.lower(m, path, shape, len(layers)))  # the registry's lowering of the module
+            shape = layers[-1].out_maps
             after_layer = True
         elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
             if not layers or not after_layer or layers[-1].relu or layers[-1].pool:
@@ -164,16 +132,16 @@ def lower(model: nn.Module, arch: ArchParams, in_shape: Sequence[int] | None = N
                 raise CompileError(f"{path}: pooling is supported once, directly after a Conv2d layer (and its "
                                    "BatchNorm/ReLU)")
             kind = "max" if isinstance(m, nn.MaxPool2d) else "avg"
-            if m.ceil_mode or (kind == "max" and _pair(m.dilation) != [1, 1]):
+            if m.ceil_mode or (kind == "max" and pair(m.dilation) != [1, 1]):
                 raise CompileError(f"{path}: ceil_mode and dilation are not supported")
             if kind == "avg" and (m.divisor_override is not None or (not m.count_include_pad and m.padding)):
                 raise CompileError(f"{path}: AvgPool2d with padding needs count_include_pad=True and no "
                                    "divisor_override")
             if kind == "avg" and not last.relu:
                 raise CompileError(f"{path}: AvgPool2d must follow the ReLU (pooling acts on output codes)")
-            kernel = _pair(m.kernel_size)
-            stride = _pair(m.stride if m.stride is not None else m.kernel_size)
-            last.pool = {"kind": kind, "kernel": kernel, "stride": stride, "padding": _pair(m.padding)}
+            kernel = pair(m.kernel_size)
+            stride = pair(m.stride if m.stride is not None else m.kernel_size)
+            last.pool = {"kind": kind, "kernel": kernel, "stride": stride, "padding": pair(m.padding)}
             shape = last.out_maps
     if not layers:
         raise CompileError("the model has no Linear or Conv2d layer")

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from .core import CompiledModel, LayerIR
 
 
+def pair(v) -> list[int]:
+    """A torch size argument (an int or a pair) as [h, w]."""
+    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
+
+
 # --------------------------------------------------------------------------- pooling ops
 class Pool:
     """A digital pooling op on output codes (N, C, H, W)."""
@@ -115,8 +120,24 @@ class LayerOp:
     RTL's parameter header."""
 
     kind = ""
+    module = ""  # the torch.nn module it lowers
     rtl_code = 0  # L_KIND in the RTL's parameter header
     spatial = False  # outputs are feature maps (C, H, W): BatchNorm2d and pooling may follow; not the logits
+
+    def lower(self, m: Any, path: str, shape: tuple[int, ...] | None, index: int) -> LayerIR:
+        """The IR layer of torch module ``m`` (at ``path``) on inputs of ``shape`` (None: flat, unknown);
+        :class:`~reram.errors.CompileError` naming the module where the op cannot take it."""
+        from reram.errors import CompileError
+
+        from .core import LayerIR
+
+        if shape is not None and int(np.prod(shape)) != m.in_features:
+            raise CompileError(f"{path}: Linear expects {m.in_features} inputs, the previous op gives "
+                               f"{int(np.prod(shape))}")
+        w = m.weight.detach().double().numpy()
+        b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
+        return LayerIR(name=f"fc{index}", in_features=m.in_features, out_features=m.out_features, relu=False,
+                       weight=w, bias=b, kind=self.kind)
 
     def check(self, layer: LayerIR) -> str | None:
         """What is wrong with the layer's geometry, or None."""
@@ -156,14 +177,38 @@ class Dense(LayerOp):
     """One MVM per input sample."""
 
     kind = "dense"
+    module = "Linear"
 
 
 class Conv2d(LayerOp):
     """im2col: one MVM of the layer's arrays per output position, on that position's patch."""
 
     kind = "conv2d"
+    module = "Conv2d"
     rtl_code = 1
     spatial = True
+
+    def lower(self, m, path, shape, index):
+        from reram.errors import CompileError
+
+        from .core import LayerIR
+
+        if m.groups != 1 or pair(m.dilation) != [1, 1] or m.padding_mode != "zeros" or isinstance(m.padding, str):
+            raise CompileError(f"{path}: Conv2d with groups=1, dilation=1 and numeric zero padding only")
+        if shape is None or len(shape) != 3 or shape[0] != m.in_channels:
+            raise CompileError(f"{path}: Conv2d needs an input of shape ({m.in_channels}, H, W), the previous "
+                               f"op gives {shape}; declare images with nn.Unflatten or in_shape")
+        (kh, kw), (sh, sw), (ph, pw) = pair(m.kernel_size), pair(m.stride), pair(m.padding)
+        C, H, W = shape
+        Ho, Wo = window_out_hw((H, W), (kh, kw), (sh, sw), (ph, pw))
+        if Ho < 1 or Wo < 1:
+            raise CompileError(f"{path}: the {kh}x{kw} kernel does not fit the {H}x{W} input")
+        w = m.weight.detach().double().numpy().reshape(m.out_channels, -1)
+        b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_channels)
+        return LayerIR(name=f"conv{index}", in_features=C * kh * kw, out_features=m.out_channels, relu=False,
+                       weight=w, bias=b, kind=self.kind,
+                       conv={"in_shape": [C, H, W], "kernel": [kh, kw], "stride": [sh, sw], "padding": [ph, pw],
+                             "out_hw": [Ho, Wo]})
 
     def check(self, layer):
         c = layer.conv
