@@ -194,7 +194,7 @@ class AnalogLayer(nn.Module):
     def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
         """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
         (pooled for a conv layer that pools) or the logits."""
-        if OPS[self.ir.kind].spatial and not self.is_last and self._batched_ok(x):
+        if OPS[self.ir.kind].maps_path and not self.is_last and self._batched_ok(x):
             # inference of a hidden convolution: feature maps throughout (the ADC, the activation unit and the
             # pooling are elementwise or local), no im2col rows
             acc, pool = self._acc_conv(x, noise_gen), self.ir.pool
@@ -222,22 +222,11 @@ class AnalogLayer(nn.Module):
         become conv2d kernels (zero outside the tile's rows), all tiles and weight slices in one conv2d, the read-noise
         variance in another on x^2 (x for integrating inputs). The ADC and the tile and slice sums are those of
         :meth:`_acc_tiles_batched`, on the maps."""
-        arch, c = self.arch, self.ir.conv
+        arch, op = self.arch, OPS[self.ir.kind]
         if self._conv_cache is None:
             dGs, G2s = self._inference_operands()
-            S, T, R, out = dGs.shape
-            n_in = self.ir.in_features
-
-            def kernels(g: torch.Tensor) -> torch.Tensor:  # (S, T, R, out) -> (T * S * out, C, kh, kw)
-                k = torch.zeros(T, S, out, n_in, dtype=self.dtype, device=g.device)
-                for t in range(T):
-                    nr = min(R, n_in - t * R)
-                    k[t, :, :, t * R : t * R + nr] = g[:, t, :nr].transpose(1, 2).to(self.dtype)
-                return k.reshape(T * S * out, c["in_shape"][0], *c["kernel"])
-
-            self._conv_cache = (kernels(dGs), kernels(G2s))
-        C, H, W = c["in_shape"]
-        Ho, Wo = c["out_hw"]
+            self._conv_cache = (op.map_kernels(self.ir, dGs, self.dtype), op.map_kernels(self.ir, G2s, self.dtype))
+        (C, H, W), (Ho, Wo) = op.in_map(self.ir), op.out_hw(self.ir)
         T, S, out = self.T, arch.slices, self.ir.out_features
         n = x.shape[0]
         chunk = max(1, CHUNK_ELEMENTS // (T * S * Ho * Wo * out))
@@ -245,7 +234,7 @@ class AnalogLayer(nn.Module):
             return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen) for i in range(0, n, chunk)])
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
-        conv = partial(torch.nn.functional.conv2d, stride=tuple(c["stride"]), padding=tuple(c["padding"]))
+        conv = partial(op.conv_maps, self.ir)
         k_sig, k_var = self._conv_cache
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):

@@ -123,6 +123,7 @@ class LayerOp:
     module = ""  # the torch.nn module it lowers
     rtl_code = 0  # L_KIND in the RTL's parameter header
     spatial = False  # outputs are feature maps (C, H, W): BatchNorm2d and pooling may follow; not the logits
+    maps_path = False  # the engine may run a hidden layer on feature maps (map_kernels, conv_maps), without im2col
 
     def lower(self, m: Any, path: str, shape: tuple[int, ...] | None, index: int) -> LayerIR:
         """The IR layer of torch module ``m`` (at ``path``) on inputs of ``shape`` (None: flat, unknown);
@@ -187,6 +188,34 @@ class Conv2d(LayerOp):
     module = "Conv2d"
     rtl_code = 1
     spatial = True
+    maps_path = True
+
+    @staticmethod
+    def in_map(layer) -> tuple[int, int, int]:
+        return tuple(layer.conv["in_shape"])  # type: ignore[return-value]
+
+    @staticmethod
+    def out_hw(layer) -> tuple[int, int]:
+        return tuple(layer.conv["out_hw"])  # type: ignore[return-value]
+
+    def map_kernels(self, layer, g, dtype):
+        """Per-tile conductances (S, T, R, out) -> conv2d kernels (T * S * out, C, kh, kw): each row tile's kernel is
+        zero outside the tile's rows, so one conv2d gives every tile's and weight slice's column sums as maps."""
+        import torch
+
+        S, T, R, out = g.shape
+        n_in = layer.in_features
+        k = torch.zeros(T, S, out, n_in, dtype=dtype, device=g.device)
+        for t in range(T):
+            nr = min(R, n_in - t * R)
+            k[t, :, :, t * R : t * R + nr] = g[:, t, :nr].transpose(1, 2).to(dtype)
+        return k.reshape(T * S * out, layer.conv["in_shape"][0], *layer.conv["kernel"])
+
+    def conv_maps(self, layer, x, kernels):
+        """Input maps (N, C, H, W) convolved with :meth:`map_kernels` (the layer's stride and padding)."""
+        import torch.nn.functional as F
+
+        return F.conv2d(x, kernels, stride=tuple(layer.conv["stride"]), padding=tuple(layer.conv["padding"]))
 
     def lower(self, m, path, shape, index):
         from reram.errors import CompileError
