@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from reram.config.schema import RtlConfig
 from reram.errors import IRError, ToolchainError
+from reram.ir import addrmap, rules
+from reram.ir.addrmap import addr, split
 from reram.rtl import build as rtl_build
 from reram.rtl.images import build_image, load_image, save_image
-from reram.rtl.params import rtl_params
+from reram.rtl.params import header, rtl_params, rules_header
 from reram_designs import tiny_design
 
 
@@ -96,12 +98,12 @@ def test_image_roundtrip_and_validation(tmp_path):
     a2, d2 = load_image(tmp_path / "img.npz", p)
     assert np.array_equal(a2, addrs) and np.array_equal(d2, data)
     bad = addrs.copy()
-    bad[0] = (0x2F << 24) | 1
+    bad[0] = addr(0x2F, 1)
     save_image(tmp_path / "bad.npz", bad, data)
     with pytest.raises(IRError, match="unknown region"):
         load_image(tmp_path / "bad.npz", p)
     bad = addrs.copy()
-    bad[0] = (1 << 24) | p.gdepth
+    bad[0] = addr("GPOS", p.gdepth)
     save_image(tmp_path / "bad.npz", bad, data)
     with pytest.raises(IRError, match="beyond"):
         load_image(tmp_path / "bad.npz", p)
@@ -119,9 +121,44 @@ def test_image_loader_fuzz_only_irerror(tmp_path_factory, blob, cut):
 
     d = tmp_path_factory.mktemp("img")
     buf = io.BytesIO()
-    np.savez(buf, addrs=np.arange(10, dtype=np.uint32) | (1 << 24), data=np.arange(10, dtype=np.uint32))
+    np.savez(buf, addrs=addr("GPOS", np.arange(10)), data=np.arange(10, dtype=np.uint32))
     raw = bytearray(buf.getvalue())
     raw[cut % len(raw) : cut % len(raw) + len(blob)] = blob
     (d / "x.npz").write_bytes(bytes(raw))
     with contextlib.suppress(IRError):
         load_image(d / "x.npz", _FUZZ_MACHINE)
+
+
+def test_address_split_and_constants_are_written_once():
+    """addr / split of ints and arrays; the generated headers carry the address map's and the rules' constants."""
+    assert addr("LOGIT", 5) == (addrmap.R["LOGIT"] << addrmap.WORD_BITS) | 5
+    assert split(addr("ADC", addrmap.WORD_MASK)) == (addrmap.R["ADC"], addrmap.WORD_MASK)
+    words = np.array([0, 1, addrmap.WORD_MASK], np.int64)
+    a = addr("RBHI", words)
+    assert a.dtype == np.uint32
+    region, word = split(a)
+    assert (region == addrmap.R["RBHI"]).all() and np.array_equal(word, words)
+    for bad in (addrmap.WORD_MASK + 1, -1):
+        with pytest.raises(ValueError, match="word"):
+            addr("GPOS", bad)
+        with pytest.raises(ValueError, match="word"):
+            addr("GPOS", np.array([bad]))
+    v = addrmap.header_v()
+    assert f"localparam integer WORD_W = {addrmap.WORD_BITS};" in v
+    for name, pos in addrmap.STATUS.items():
+        assert f"localparam integer B_STATUS_{name.upper()} = {pos};" in v
+    for i, c in enumerate(addrmap.COUNTERS):
+        assert f"localparam integer C_{c.upper()} = {i};" in v
+    assert f"RERAM_WORD_W = {addrmap.WORD_BITS}u" in addrmap.header_cpp()
+    r = rules_header()
+    assert (rules.REQ_MULT_W, rules.REQ_BIAS_W, rules.ADC_MULT_W) == (16, 48, 20)
+    for name in ("REQ_MULT_W", "REQ_BIAS_W", "REQ_SHIFT_W", "ADC_MULT_W", "ADC_SHIFT_W"):
+        assert f"localparam integer {name} = {getattr(rules, name)};" in r
+    assert 2**rules.REQ_SHIFT_W > rules.REQ_SHIFT_MAX and 2**rules.ADC_SHIFT_W > rules.ADC_SHIFT_MAX
+    p = rtl_params(tiny_design()[0], RtlConfig())
+    lo_s, hi_s = rules.adc_limits(p.adc_bits, True)
+    lo_u, hi_u = rules.adc_limits(p.adc_bits, False)
+    h = header(p)
+    for name, v in (("MIN_S", lo_s), ("MAX_S", hi_s), ("MIN_U", lo_u), ("MAX_U", hi_u)):
+        assert f"localparam integer ADC_CODE_{name} = {v};" in h
+    assert p.mw == rules.ADC_MULT_W

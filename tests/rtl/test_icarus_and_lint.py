@@ -80,10 +80,10 @@ def test_verilator_lint_wall_clean(tmp_path, toolchain, sets, conv):
     res = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path),
                           "-I" + str(hdl_dir()), "--top-module", "reram_top", *srcs], capture_output=True, text=True)
     assert res.returncode == 0 and "%Warning" not in res.stderr, res.stderr[-3000:]
-    # every module on its own too (with its default parameters)
+    # every module on its own too (with its default parameters; the machine-independent headers, e.g. reram_rules.vh)
     for f in HDL_FILES:
         if f in ("reram_top.v", "reram_layer.v"):
             continue
-        r = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "--top-module", f[:-2],
-                            str(hdl_dir() / f)], capture_output=True, text=True)
+        r = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path), "--top-module",
+                            f[:-2], str(hdl_dir() / f)], capture_output=True, text=True)
         assert r.returncode == 0 and "%Warning" not in r.stderr, (f, r.stderr[-2000:])

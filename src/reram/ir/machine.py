@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from reram.errors import CompileError
 from reram.ir.core import CompiledModel
 from reram.ir.ops import OPS
+from reram.ir.rules import ADC_MULT_W
 
 POOL_CODES = {None: 0, "max": 1, "avg": 2}
 
@@ -95,7 +96,7 @@ class Machine:
     slices: int
     gw: int  # conductance code width
     sw: int  # signed column-sum width
-    mw: int  # ADC multiplier width
+    mw: int  # ADC multiplier width (reram.ir.rules.ADC_MULT_W)
     act_lanes: int
     array_group: int  # arrays read at once per layer (0: all)
     in_codes: int  # input codes per cycle of the input stream port
@@ -214,7 +215,7 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
     array_lat = rcfg.array_latency + a.integration_steps
     base = Machine(rows=a.rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=array_lat,
                    xw=a.dac_bits, slice_bits=a.slice_bits, n_insl=a.input_slices,
-                   adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=20,
+                   adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=ADC_MULT_W,
                    act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,
                    clock_hz=rcfg.clock_hz)
     layers = []

@@ -22,9 +22,18 @@ if TYPE_CHECKING:
 
 REQ_MULT_MAX = 2**15 - 1  # activation-unit multiplier M: signed 16 bits
 REQ_BIAS_MAX = 2**46  # activation-unit bias B: |B| at most this (48-bit signed register)
+REQ_SHIFT_MAX = 40  # activation-unit (requantization) shift
 ADC_MULT_BITS = 16  # the ADC multiplier is chosen with this many significant bits
 ADC_MULT_MAX = 2**20 - 1  # ADC multiplier register: unsigned 20 bits (drift compensation may raise it)
+ADC_SHIFT_MAX = 62  # ADC shift
 ROUNDING = "half up: floor(x + 1/2); integer shifts (v + 2^(k-1)) >> k"
+
+# the register widths these limits need (the RTL's widths: reram.rtl.params writes them into reram_rules.vh)
+REQ_MULT_W = REQ_MULT_MAX.bit_length() + 1  # signed: 16
+REQ_BIAS_W = REQ_BIAS_MAX.bit_length() + 1  # signed: 48
+REQ_SHIFT_W = REQ_SHIFT_MAX.bit_length()  # 6
+ADC_MULT_W = ADC_MULT_MAX.bit_length()  # unsigned: 20
+ADC_SHIFT_W = ADC_SHIFT_MAX.bit_length()  # 6
 
 
 def _is_torch(x: Any) -> bool:
@@ -180,7 +189,7 @@ def adc_multiplier(adc_range: float, bits: int, signed: bool) -> tuple[int, int]
     import math
 
     inv_lsb = adc_full_scale_codes(bits, signed) / max(float(adc_range), 1e-9)
-    shift = max(0, min(62, int(math.floor(math.log2((2**ADC_MULT_BITS - 1) / inv_lsb)))))
+    shift = max(0, min(ADC_SHIFT_MAX, int(math.floor(math.log2((2**ADC_MULT_BITS - 1) / inv_lsb)))))
     mult = max(1, min(round_half_up(inv_lsb * 2**shift), ADC_MULT_MAX))
     return mult, shift
 
@@ -207,7 +216,7 @@ def requant_shift(ratio: float, headroom: float = 4.0) -> int:
     ``headroom`` times the ratio for per-chip calibration gains below ``REQ_MULT_MAX``."""
     import math
 
-    return max(0, min(40, int(math.floor(math.log2(REQ_MULT_MAX / max(headroom * ratio, 1e-30))))))
+    return max(0, min(REQ_SHIFT_MAX, int(math.floor(math.log2(REQ_MULT_MAX / max(headroom * ratio, 1e-30))))))
 
 
 def requant_ints(layer: LayerIR, gain: Any, offset: Any) -> tuple[Any, Any]:

@@ -10,6 +10,7 @@ import jinja2
 import numpy as np
 
 from reram.fsutil import atomic_write_json, atomic_write_text
+from reram.ir.rules import adc_limits
 
 from . import plots
 from .fmt import band, mean_spread
@@ -94,8 +95,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         with np.load(run_dir / "adc_samples.npz", allow_pickle=False) as z:
             samples = {k: z[k] for k in z.files}
         b = int(cal.get("adc_bits", 8))
-        limits = [((-(2 ** (b - 1)), 2 ** (b - 1) - 1) if ly.get("adc_signed", True) else (0, 2**b - 1))
-                  for ly in cal.get("layers", [])]
+        limits = [adc_limits(b, bool(ly.get("adc_signed", True))) for ly in cal.get("layers", [])]
         add("adc", plots.adc_histograms(samples, cal.get("layers", []), limits))
     add("conductance", plots.conductances(*_conductance_data(run_dir)))
     if (run_dir / "analog_predictions.npz").exists():

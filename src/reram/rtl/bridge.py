@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from reram.errors import CosimError, ToolchainError
-from reram.ir.addrmap import COUNTERS, REG, addr
+from reram.ir.addrmap import ADDR_MASK, COUNTERS, CTRL_STATES, REG, STATE_BITS, STATUS, addr, bit
 
-STATE_NAMES = {0: "IDLE", 1: "LATCH", 2: "READ", 3: "CONV", 4: "DRAIN", 5: "ACT", 6: "FIN"}
-ABI = 4
+STATE_NAMES = dict(enumerate(CTRL_STATES))
+ABI = 4  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
     """The controller state of each layer from ``word``: the STATES register (layers 0-7) in bits 0-31 and the
     STATES_HI register (layers 8-15) in bits 32-63."""
-    return [STATE_NAMES.get((word >> (4 * li)) & 0xF, "?") for li in range(n_layers)]
+    mask = (1 << STATE_BITS) - 1
+    return [STATE_NAMES.get((word >> (STATE_BITS * li)) & mask, "?") for li in range(n_layers)]
 
 _P = ctypes.c_void_p
 
@@ -79,19 +80,19 @@ class RtlSim:
         self._lib.rs_reset(self._h)
 
     def write(self, addr: int, data: int) -> None:
-        self._lib.rs_write(self._h, addr & 0xFFFFFFFF, data & 0xFFFFFFFF)
+        self._lib.rs_write(self._h, addr & ADDR_MASK, data & 0xFFFFFFFF)
 
     def tick(self, n: int = 1) -> None:
         """Idle clock cycles (the host does nothing)."""
         self._lib.rs_tick(self._h, int(n))
 
     def status(self) -> dict[str, int]:
-        v = self.read(REG["STATUS"])
-        return {"busy": (v >> 1) & 1, "protocol_error": (v >> 2) & 1, "out_ready": (v >> 3) & 1,
-                "in_ready": (v >> 4) & 1}
+        """The STATUS register's bits by name (reram.ir.addrmap.BITS): busy, protocol_error, out_ready, in_ready."""
+        v = self.read(addr("REG", REG["STATUS"]))
+        return {name: (v >> pos) & 1 for name, pos in STATUS.items()}
 
     def read(self, address: int) -> int:
-        return int(self._lib.rs_read(self._h, address & 0xFFFFFFFF))
+        return int(self._lib.rs_read(self._h, address & ADDR_MASK))
 
     def write_block(self, addrs: np.ndarray, data: np.ndarray) -> None:
         addrs = _check(np.ascontiguousarray(addrs, np.uint32), np.uint32, "addrs", 1)
@@ -143,11 +144,11 @@ class RtlSim:
         return {k: int(v) for k, v in zip(COUNTERS, out, strict=True)}
 
     def clear_counters(self) -> None:
-        self.write(addr("REG", REG["CTRL"]), 0b10)
+        self.write(addr("REG", REG["CTRL"]), bit("CTRL", "CLEAR"))
 
     def set_stall(self, on: bool) -> None:
         """Test hook: freeze every layer controller (the watchdog must catch it)."""
-        self.write(addr("REG", REG["DEBUG"]), 1 if on else 0)
+        self.write(addr("REG", REG["DEBUG"]), bit("DEBUG", "STALL") if on else 0)
 
     def trace_open(self, path: Path) -> None:
         if self._lib.rs_trace_open(self._h, str(path).encode()) != 0:

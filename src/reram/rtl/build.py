@@ -28,7 +28,7 @@ from reram.ir.addrmap import header_cpp, header_v
 from reram.ir.machine import Machine
 
 from .bridge import ABI
-from .params import header
+from .params import header, rules_header
 from .params import header_cpp as params_cpp
 
 log = logging.getLogger("reram")
@@ -108,6 +108,7 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
     h.update(bridge_source().read_bytes())
     h.update(header(params).encode())
     h.update(header_v().encode())
+    h.update(rules_header().encode())
     h.update(header_cpp().encode())
     h.update(params_cpp(params).encode())
     h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi={ABI}".encode())
@@ -115,8 +116,10 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
 
 
 def write_headers(folder: Path, params: Machine) -> None:
-    """The generated headers: machine parameters (Verilog), host address map (Verilog and C++)."""
+    """The generated headers: machine parameters (Verilog and C++), host address map (Verilog and C++), the datapath
+    rules' constants (Verilog)."""
     atomic_write_text(folder / "reram_params.vh", header(params))
+    atomic_write_text(folder / "reram_rules.vh", rules_header())
     atomic_write_text(folder / "reram_addrmap.vh", header_v())
     atomic_write_text(folder / "reram_addrmap.h", header_cpp())
     atomic_write_text(folder / "reram_params.h", params_cpp(params))

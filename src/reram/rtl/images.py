@@ -13,17 +13,14 @@ import numpy as np
 from reram.chip.program import Chip
 from reram.errors import IRError
 from reram.fsutil import atomic_save_npz, read_npz
-from reram.ir.addrmap import R
+from reram.ir.addrmap import SET_STRIDE, SETTINGS, R, addr, split
 from reram.ir.core import CompiledModel
 from reram.ir.machine import Machine
+from reram.ir.rules import REQ_MULT_W
 
 REGION_GPOS, REGION_GNEG, REGION_ADC = R["GPOS"], R["GNEG"], R["ADC"]
 REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER = R["RMULT"], R["RBLO"], R["RBHI"], R["LAYER"]
 VALID_REGIONS = {REGION_GPOS, REGION_GNEG, REGION_ADC, REGION_RMULT, REGION_RBLO, REGION_RBHI, REGION_LAYER}
-
-
-def _addr(region: int, idx: np.ndarray) -> np.ndarray:
-    return (np.uint32(region) << np.uint32(24)) | idx.astype(np.uint32)
 
 
 def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, np.ndarray]:
@@ -35,18 +32,19 @@ def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, 
             # (S, in, out) -> (T, logical columns, R), rows padded with G_min cells (reram.ir.layout)
             blk = layer.layout(a).by_logical_column(g.astype(np.int64), a.gmin_code)
             idx = p.layer_gbase[li] + np.arange(blk.size, dtype=np.int64)
-            addrs.append(_addr(region, idx))
+            addrs.append(addr(region, idx))
             data.append(blk.reshape(-1).astype(np.uint32))
-        addrs.append(_addr(REGION_ADC, p.layer_tbase[li] + np.arange(T)))
+        addrs.append(addr(REGION_ADC, p.layer_tbase[li] + np.arange(T)))
         data.append(cl.adc_mult.astype(np.uint32))
         M = cl.req_mult if cl.req_mult is not None else layer.req_mult
         B = (cl.req_bias if cl.req_bias is not None else layer.req_bias).astype(np.int64)
         cidx = p.layer_cbase[li] + np.arange(out)
-        addrs += [_addr(REGION_RMULT, cidx), _addr(REGION_RBLO, cidx), _addr(REGION_RBHI, cidx)]
-        data += [(M.astype(np.int64) & 0xFFFF).astype(np.uint32), (B & 0xFFFFFFFF).astype(np.uint32),
+        addrs += [addr(REGION_RMULT, cidx), addr(REGION_RBLO, cidx), addr(REGION_RBHI, cidx)]
+        data += [(M.astype(np.int64) & ((1 << REQ_MULT_W) - 1)).astype(np.uint32), (B & 0xFFFFFFFF).astype(np.uint32),
                  ((B >> 32) & 0xFFFFFFFF).astype(np.uint32)]
-        addrs.append(_addr(REGION_LAYER, 4 * li + np.arange(3)))
-        data.append(np.array([layer.adc_shift, int(layer.adc_signed), layer.req_shift], np.uint32))
+        settings = {"ADC_SHIFT": layer.adc_shift, "ADC_SIGNED": int(layer.adc_signed), "REQ_SHIFT": layer.req_shift}
+        addrs.append(addr(REGION_LAYER, SET_STRIDE * li + np.arange(len(SETTINGS))))
+        data.append(np.array([settings[k] for k in SETTINGS], np.uint32))
     return np.concatenate(addrs), np.concatenate(data)
 
 
@@ -66,8 +64,8 @@ def write_preload(folder: Path, addrs: np.ndarray, data: np.ndarray, p: Machine)
     the image, the words that go through the host bus. The memories then hold what the host writes would have left
     there (codes cut to the write port's width; a later write of an address wins), without a simulated clock cycle
     per cell (the default MLP: 540,000 cycles, 7 s)."""
-    region = addrs >> np.uint32(24)
-    idx = (addrs & np.uint32(0xFFFFFF)).astype(np.int64)
+    region, idx = split(addrs)
+    idx = idx.astype(np.int64)
     conductance = (region == REGION_GPOS) | (region == REGION_GNEG)
     mask = np.uint32((1 << p.gw) - 1)  # the macro's write port takes host_wdata[GW-1:0]
     spans = array_spans(p)
@@ -94,15 +92,14 @@ def load_image(path: Path, p: Machine) -> tuple[np.ndarray, np.ndarray]:
     addrs, data = arrays["addrs"], arrays["data"]
     if addrs.dtype != np.uint32 or data.dtype != np.uint32 or addrs.ndim != 1 or addrs.shape != data.shape:
         raise IRError(f"{path}: the image must hold two equal-length 1-D uint32 arrays 'addrs' and 'data'")
-    region = addrs >> 24
-    word = addrs & 0xFFFFFF
+    region, word = split(addrs)
     bad = ~np.isin(region, list(VALID_REGIONS))
     if bad.any():
         raise IRError(f"{path}: word {int(np.argmax(bad))} addresses unknown region {int(region[bad][0])}")
     n_t, n_out = sum(ly.row_tiles for ly in p.layers), sum(ly.out_features for ly in p.layers)
     limits = {REGION_GPOS: p.gdepth, REGION_GNEG: p.gdepth, REGION_ADC: n_t,
               REGION_RMULT: n_out, REGION_RBLO: n_out, REGION_RBHI: n_out,
-              REGION_LAYER: 4 * p.n_layers}
+              REGION_LAYER: SET_STRIDE * p.n_layers}
     for reg, lim in limits.items():
         sel = region == reg
         if sel.any() and word[sel].max() >= lim:

@@ -29,7 +29,7 @@ from reram.ir.addrmap import header_cpp, header_v
 from reram.ir.machine import Machine
 
 from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, write_headers
-from .params import header
+from .params import header, rules_header
 from .params import header_cpp as params_cpp
 
 # Gate-equivalent area: one 2-input NAND of a standard-cell library. Generic Yosys cells (AND, OR, XOR, MUX, DFF...)
@@ -121,7 +121,8 @@ def synth_key(m: Machine, yosys_version: str) -> str:
     for name in HDL_FILES:
         h.update(name.encode())
         h.update((hdl_dir() / name).read_bytes())
-    for text in (header(m), header_v(), header_cpp(), params_cpp(m), SCRIPT, yosys_version, "synth-cache=2"):
+    for text in (header(m), header_v(), rules_header(), header_cpp(), params_cpp(m), SCRIPT, yosys_version,
+                 "synth-cache=2"):
         h.update(text.encode())
     return h.hexdigest()[:20]
 

@@ -7,11 +7,12 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from refs import to_signed
 
+from reram.ir.rules import REQ_BIAS_MAX, REQ_BIAS_W, REQ_MULT_W, REQ_SHIFT_MAX, requant
+
 
 def ref_act(acc: int, mult: int, bias: int, shift: int, xw: int) -> tuple[int, int]:
-    y = acc * mult + bias
-    q = (y + (1 << (shift - 1))) >> shift if shift else y
-    return min(max(q, 0), (1 << xw) - 1), y
+    """The datapath rule (reram.ir.rules.requant) for a hidden layer's code; the last layer's logit y."""
+    return int(requant(acc, mult, bias, shift, (1 << xw) - 1)), acc * mult + bias
 
 
 @cocotb.test()
@@ -30,13 +31,13 @@ async def activation_matches_reference(dut):
     for _ in range(500):
         await FallingEdge(dut.clk)
         acc = rng.randint(-(1 << 30), 1 << 30)
-        mult = rng.randint(-(1 << 15), (1 << 15) - 1)
-        bias = rng.randint(-(1 << 46), 1 << 46)
-        shift = rng.randint(0, 40)
+        mult = rng.randint(-(1 << (REQ_MULT_W - 1)), (1 << (REQ_MULT_W - 1)) - 1)  # the register's whole range
+        bias = rng.randint(-REQ_BIAS_MAX, REQ_BIAS_MAX)
+        shift = rng.randint(0, REQ_SHIFT_MAX)
         dut.in_valid.value = 1
         dut.acc.value = acc & ((1 << acc_w) - 1)
-        dut.mult.value = mult & 0xFFFF
-        dut.bias.value = bias & ((1 << 64) - 1)
+        dut.mult.value = mult & ((1 << REQ_MULT_W) - 1)
+        dut.bias.value = bias & ((1 << REQ_BIAS_W) - 1)
         dut.shift.value = shift
         await RisingEdge(dut.clk)
         await ReadOnly()

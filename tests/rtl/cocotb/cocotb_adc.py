@@ -7,13 +7,12 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from refs import to_signed
 
+from reram.ir.rules import ADC_MULT_BITS, ADC_SHIFT_MAX, adc_convert, adc_limits
+
 
 def ref_adc(value: int, mult: int, shift: int, signed: bool, bits: int) -> int:
-    v = value * mult
-    if shift:
-        v = (v + (1 << (shift - 1))) >> shift
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    return min(max(v, lo), hi)
+    """The datapath rule (reram.ir.rules.adc_convert) on the ADC's code range (adc_limits)."""
+    return int(adc_convert(value, mult, shift, *adc_limits(bits, signed)))
 
 
 @cocotb.test()
@@ -39,8 +38,8 @@ async def adc_matches_reference(dut):
         await FallingEdge(dut.clk)
         valid = rng.random() < 0.8  # random idle cycles
         value = rng.randint(-(1 << (sw - 2)), (1 << (sw - 2)) - 1) if rng.random() < 0.5 else rng.randint(-3000, 3000)
-        mult = rng.randint(1, (1 << 16) - 1)
-        shift = rng.randint(0, 30)
+        mult = rng.randint(1, (1 << ADC_MULT_BITS) - 1)
+        shift = rng.randint(0, min(30, ADC_SHIFT_MAX))
         signed = rng.random() < 0.7
         tag = rng.randint(0, 1)
         dut.in_valid.value = int(valid)

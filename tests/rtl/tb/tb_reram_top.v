@@ -95,9 +95,9 @@ module tb_reram_top;
                     if (out_ready) begin
                         if (got == 0) first_latency = cycle - start_cycle;
                         for (j = 0; j < N_LOGITS; j = j + 1) begin
-                            addr = {R_LOGIT, 24'd0} | (2 * j);
+                            addr = {R_LOGIT, {WORD_W{1'b0}}} | (2 * j);
                             #1 lo = rdata;
-                            addr = {R_LOGIT, 24'd0} | (2 * j + 1);
+                            addr = {R_LOGIT, {WORD_W{1'b0}}} | (2 * j + 1);
                             #1 hi = rdata;
                             logit = {hi, lo};
                             if (logit !== expected[got * (N_LOGITS + 1) + j]) begin

@@ -66,7 +66,7 @@ template <std::size_t N> inline void set_words(VlWide<N>& v, const uint32_t* w) 
 
 extern "C" {
 
-int rs_abi_version() { return 4; }
+int rs_abi_version() { return RERAM_ABI; }  // reram.rtl.bridge.ABI (reram_params.h)
 
 void* rs_create() {
     Sim* s = new Sim();

@@ -1,40 +1,56 @@
 // reram_adc: one ADC lane. Digitizes a signed pre-ADC column sum into a code:
 //   code = clamp((value * mult + 2^(shift-1)) >>> shift, lo, hi)
-// with lo/hi the signed (-2^(B-1), 2^(B-1)-1) or unsigned (0, 2^B-1) code range.
+// with [lo, hi] the signed or the unipolar code range, parameters that reram_layer takes from reram_params.vh
+// (written from reram/ir/rules.py's adc_limits; the defaults are an 8-bit ADC's). The widths of mult and shift come
+// from reram_rules.vh (ADC_MULT_MAX, ADC_SHIFT_MAX); the ports are declared after it.
 // The conversion takes LAT cycles (a register pipeline). Synthesizable.
 `default_nettype none
 
 module reram_adc #(
     parameter SW = 40,        // width of the signed pre-ADC value
-    parameter MW = 20,        // width of the unsigned ADC gain multiplier
-    parameter ADC_BITS = 8,   // ADC resolution in bits
+    parameter ADC_BITS = 8,   // ADC resolution in bits (the code has ADC_BITS + 1 bits, signed)
+    parameter integer CODE_MIN_S = -128,  // signed code range
+    parameter integer CODE_MAX_S = 127,
+    parameter integer CODE_MIN_U = 0,     // unipolar code range
+    parameter integer CODE_MAX_U = 255,
     parameter LAT = 1,        // conversion latency in cycles (>= 1)
     parameter TAGW = 1        // width of a tag carried alongside the conversion (e.g. its column)
-) (
-    input  wire                     clk,
-    input  wire                     rst,
-    input  wire                     in_valid,
-    input  wire signed [SW-1:0]     in_value,
-    input  wire [MW-1:0]            mult,
-    input  wire [5:0]               shift,
-    input  wire                     is_signed,
-    input  wire [TAGW-1:0]          in_tag,
-    output wire                     out_valid,
-    output wire signed [ADC_BITS:0] out_code,
-    output wire [TAGW-1:0]          out_tag
-);
+) (clk, rst, in_valid, in_value, mult, shift, is_signed, in_tag, out_valid, out_code, out_tag);
+
+    /* verilator lint_off UNUSEDPARAM */
+`include "reram_rules.vh"
+    /* verilator lint_on UNUSEDPARAM */
+
+    input  wire                     clk;
+    input  wire                     rst;
+    input  wire                     in_valid;
+    input  wire signed [SW-1:0]     in_value;
+    input  wire [ADC_MULT_W-1:0]    mult;
+    input  wire [ADC_SHIFT_W-1:0]   shift;
+    input  wire                     is_signed;
+    input  wire [TAGW-1:0]          in_tag;
+    output wire                     out_valid;
+    output wire signed [ADC_BITS:0] out_code;
+    output wire [TAGW-1:0]          out_tag;
 
     /*verilator no_inline_module*/  // one copy of the code for its many instances (build time)
 
-    localparam PW = SW + MW + 1;  // product width
+    localparam PW = SW + ADC_MULT_W + 1;  // product width
+    localparam [ADC_SHIFT_W-1:0] SH1 = 1;
+    /* verilator lint_off WIDTHEXPAND */  // the 32-bit code limits, sign-extended to the product width
+    localparam signed [PW-1:0] LO_S = CODE_MIN_S;
+    localparam signed [PW-1:0] HI_S = CODE_MAX_S;
+    localparam signed [PW-1:0] LO_U = CODE_MIN_U;
+    localparam signed [PW-1:0] HI_U = CODE_MAX_U;
+    /* verilator lint_on WIDTHEXPAND */
 
     wire signed [PW-1:0] product = in_value * $signed({1'b0, mult});
-    wire signed [PW-1:0] rnd = (shift == 6'd0) ? {PW{1'b0}} : ({{(PW-1){1'b0}}, 1'b1} <<< (shift - 6'd1));
+    wire signed [PW-1:0] rnd = (shift == {ADC_SHIFT_W{1'b0}}) ? {PW{1'b0}}
+                                                              : ({{(PW-1){1'b0}}, 1'b1} <<< (shift - SH1));
     wire signed [PW-1:0] scaled = (product + rnd) >>> shift;
 
-    wire signed [PW-1:0] lo = is_signed ? -($signed({{(PW-1){1'b0}}, 1'b1}) <<< (ADC_BITS - 1)) : {PW{1'b0}};
-    wire signed [PW-1:0] hi = is_signed ? (($signed({{(PW-1){1'b0}}, 1'b1}) <<< (ADC_BITS - 1)) - 1)
-                                        : (($signed({{(PW-1){1'b0}}, 1'b1}) <<< ADC_BITS) - 1);
+    wire signed [PW-1:0] lo = is_signed ? LO_S : LO_U;
+    wire signed [PW-1:0] hi = is_signed ? HI_S : HI_U;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [PW-1:0] clamped = (scaled < lo) ? lo : ((scaled > hi) ? hi : scaled);  // fits ADC_BITS+1 bits
     /* verilator lint_on UNUSEDSIGNAL */

@@ -20,11 +20,14 @@ module reram_layer #(
     parameter SLICE_BITS = 8,     // input bits per array read (XW: multi-level, 1: bit-serial)
     parameter N_INSL = 1,         // input slices
     parameter ADC_BITS = 8,       // ADC resolution
+    parameter integer ADC_CODE_MIN_S = -128,  // ADC code ranges, signed and unipolar (reram_params.vh)
+    parameter integer ADC_CODE_MAX_S = 127,
+    parameter integer ADC_CODE_MIN_U = 0,
+    parameter integer ADC_CODE_MAX_U = 255,
     parameter CELL_BITS = 4,      // bits per cell
     parameter SLICES = 1,         // cells per weight
     parameter GW = 12,            // conductance code width
     parameter SUMW = 32,          // signed column-sum width
-    parameter MW = 20,            // ADC multiplier width
     parameter ACT_LANES = 8,      // activation lanes
     parameter KIND = 0,           // 0 dense, 1 conv2d
     parameter IN_FEAT = 16,       // MVM rows (inputs, or C * KH * KW)
@@ -67,8 +70,7 @@ module reram_layer #(
     input  wire                      rst,
     input  wire                      stall,
     input  wire                      host_we,
-    input  wire [7:0]                host_region,
-    input  wire [23:0]               host_waddr,
+    input  wire [31:0]               host_addr,
     input  wire [31:0]               host_wdata,
     input  wire [INWL-1:0]           in_we,
     input  wire [INWL*INAW-1:0]      in_waddr,
@@ -96,7 +98,11 @@ module reram_layer #(
 
     /* verilator lint_off UNUSEDPARAM */
 `include "reram_addrmap.vh"
+`include "reram_rules.vh"
     /* verilator lint_on UNUSEDPARAM */
+
+    wire [REGION_W-1:0] host_region = host_addr[ADDR_W-1:WORD_W];
+    wire [WORD_W-1:0]   host_waddr = host_addr[WORD_W-1:0];
 
     localparam CW = 16;                                  // position coordinate width
     localparam GRW = $clog2(N_GROUPS + 1);               // group index width
@@ -154,12 +160,12 @@ module reram_layer #(
 
     // ---------------------------------------------------------------- host-loaded constants
     // (the activation constants sit in the activation lanes: lane a holds those of outputs j * ACT_LANES + a)
-    reg [MW-1:0]  adc_mult_mem [0:(1<<TAW)-1];
-    reg [5:0]     adc_shift_reg;
-    reg           adc_signed_reg;
-    reg [5:0]     req_shift_reg;
+    reg [ADC_MULT_W-1:0]  adc_mult_mem [0:(1<<TAW)-1];
+    reg [ADC_SHIFT_W-1:0] adc_shift_reg;
+    reg                   adc_signed_reg;
+    reg [REQ_SHIFT_W-1:0] req_shift_reg;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] hw32 = {8'd0, host_waddr};
+    wire [31:0] hw32 = {{REGION_W{1'b0}}, host_waddr};
     wire [31:0] t_off = hw32 - TBASE;
     wire [31:0] c_off = hw32 - CBASE;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -167,10 +173,12 @@ module reram_layer #(
     wire c_hit = c_off < OUT_FEAT;
     always @(posedge clk) begin
         if (host_we) begin
-            if (host_region == R_ADC && t_hit) adc_mult_mem[t_off[TAW-1:0]] <= host_wdata[MW-1:0];
-            if (host_region == R_LAYER && hw32 == 4 * LI + 0) adc_shift_reg <= host_wdata[5:0];
-            if (host_region == R_LAYER && hw32 == 4 * LI + 1) adc_signed_reg <= host_wdata[0];
-            if (host_region == R_LAYER && hw32 == 4 * LI + 2) req_shift_reg <= host_wdata[5:0];
+            if (host_region == R_ADC && t_hit) adc_mult_mem[t_off[TAW-1:0]] <= host_wdata[ADC_MULT_W-1:0];
+            if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_ADC_SHIFT)
+                adc_shift_reg <= host_wdata[ADC_SHIFT_W-1:0];
+            if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_ADC_SIGNED) adc_signed_reg <= host_wdata[0];
+            if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_REQ_SHIFT)
+                req_shift_reg <= host_wdata[REQ_SHIFT_W-1:0];
         end
     end
 
@@ -242,7 +250,9 @@ module reram_layer #(
                     /* verilator lint_off UNUSEDSIGNAL */
                     wire unused_tag;
                     /* verilator lint_on UNUSEDSIGNAL */
-                    reram_adc #(.SW(SUMW), .MW(MW), .ADC_BITS(ADC_BITS), .LAT(ADC_LAT), .TAGW(1)) u_adc (
+                    reram_adc #(.SW(SUMW), .ADC_BITS(ADC_BITS), .CODE_MIN_S(ADC_CODE_MIN_S),
+                                .CODE_MAX_S(ADC_CODE_MAX_S), .CODE_MIN_U(ADC_CODE_MIN_U),
+                                .CODE_MAX_U(ADC_CODE_MAX_U), .LAT(ADC_LAT), .TAGW(1)) u_adc (
                         .clk(clk), .rst(rst), .in_valid(lane_on[A*N_ADC + k]), .in_value(value),
                         .mult(adc_mult_mem[t]), .shift(adc_shift_reg), .is_signed(adc_signed_reg), .in_tag(1'b0),
                         .out_valid(adc_valid[A*N_ADC + k]), .out_code(adc_code[(A*N_ADC + k)*CODEW +: CODEW]),
@@ -347,20 +357,21 @@ module reram_layer #(
             reg signed [AACW-1:0] acc_o;
             integer q;
             // this lane's activation constants: entry j belongs to output j * ACT_LANES + a
-            reg [15:0] mult_mem [0:ASTEPS-1];
-            reg [63:0] bias_mem [0:ASTEPS-1];
+            reg [REQ_MULT_W-1:0] mult_mem [0:ASTEPS-1];
+            reg [REQ_BIAS_W-1:0] bias_mem [0:ASTEPS-1];
             /* verilator lint_off UNUSEDSIGNAL */
             wire [31:0] lane_of = c_off % ACT_LANES;
             wire [31:0] step_of = c_off / ACT_LANES;
             /* verilator lint_on UNUSEDSIGNAL */
             wire c_mine = host_we && c_hit && lane_of == a && step_of < ASTEPS;
             always @(posedge clk) begin
-                if (c_mine && host_region == R_RMULT) mult_mem[step_of[SIW-1:0]] <= host_wdata[15:0];
+                if (c_mine && host_region == R_RMULT) mult_mem[step_of[SIW-1:0]] <= host_wdata[REQ_MULT_W-1:0];
                 if (c_mine && host_region == R_RBLO) bias_mem[step_of[SIW-1:0]][31:0] <= host_wdata;
-                if (c_mine && host_region == R_RBHI) bias_mem[step_of[SIW-1:0]][63:32] <= host_wdata;
+                if (c_mine && host_region == R_RBHI)
+                    bias_mem[step_of[SIW-1:0]][REQ_BIAS_W-1:32] <= host_wdata[REQ_BIAS_W-33:0];
             end
-            wire [15:0] mult_now = mult_mem[step[SIW-1:0]];
-            wire [63:0] bias_now = bias_mem[step[SIW-1:0]];
+            wire [REQ_MULT_W-1:0] mult_now = mult_mem[step[SIW-1:0]];
+            wire [REQ_BIAS_W-1:0] bias_now = bias_mem[step[SIW-1:0]];
             always @(*) begin
                 acc_o = {AACW{1'b0}};
                 for (q = 0; q < SLICES; q = q + 1) begin

@@ -2,8 +2,9 @@
 // double-buffered feature maps: an input stream port fills layer 0's buffer (IN_CODES codes per cycle), each
 // layer writes the next one's, and the last layer writes a double-buffered logit memory that the host reads
 // (out_ready / out_ack). A word-addressed host bus loads the conductance codes and constants and reads the
-// logits, the prediction, the cycle counter and the event counters. The address map is generated from one
-// Python spec (reram/ir/addrmap.py) into reram_addrmap.vh.
+// logits, the prediction, the cycle counter and the event counters. The address map (the region / word split,
+// the registers, the STATUS bits, the counter order) is generated from one Python spec (reram/ir/addrmap.py) into
+// reram_addrmap.vh; the machine parameters (and the ADC code ranges of reram/ir/rules.py) into reram_params.vh.
 // Event counters: see COUNTERS in reram/ir/addrmap.py. The dbg_* ports show every layer's output-buffer writes
 // (the co-simulation compares each layer's codes with the golden model).
 `default_nettype none
@@ -34,10 +35,10 @@ module reram_top (
 
     localparam F = FIELD_W;
 
-    wire [7:0]  region = host_addr[31:24];
-    wire [23:0] waddr = host_addr[23:0];
+    wire [REGION_W-1:0] region = host_addr[ADDR_W-1:WORD_W];
+    wire [WORD_W-1:0]   waddr = host_addr[WORD_W-1:0];
     wire        reg_write = host_we && region == R_REG && waddr == A_CTRL;
-    wire        clear_counts = reg_write && host_wdata[1];
+    wire        clear_counts = reg_write && host_wdata[B_CTRL_CLEAR];
     reg         stall_reg;
     reg         proto_err_reg;            // sticky: the host broke the bus or stream protocol
 
@@ -134,7 +135,9 @@ module reram_top (
             reram_layer #(
                 .LI(l), .LAST(l == N_LAYERS - 1 ? 1 : 0), .ROWS(ROWS), .PAIRS(PAIRS), .N_ADC(N_ADC),
                 .ADC_LAT(ADC_LAT), .ARRAY_LAT(ARRAY_LAT), .XW(XW), .SLICE_BITS(SLICE_BITS), .N_INSL(N_INSL),
-                .ADC_BITS(ADC_BITS), .CELL_BITS(CELL_BITS), .SLICES(SLICES), .GW(GW), .SUMW(SUMW), .MW(MW),
+                .ADC_BITS(ADC_BITS), .ADC_CODE_MIN_S(ADC_CODE_MIN_S), .ADC_CODE_MAX_S(ADC_CODE_MAX_S),
+                .ADC_CODE_MIN_U(ADC_CODE_MIN_U), .ADC_CODE_MAX_U(ADC_CODE_MAX_U), .CELL_BITS(CELL_BITS),
+                .SLICES(SLICES), .GW(GW), .SUMW(SUMW),
                 .ACT_LANES(ACT_LANES), .KIND(L_KIND[l*F +: F]), .IN_FEAT(L_IN[l*F +: F]),
                 .OUT_FEAT(L_OUT[l*F +: F]), .NC(L_NC[l*F +: F]), .T(L_T[l*F +: F]), .U(L_U[l*F +: F]),
                 .COLS_LAST(L_COLS_LAST[l*F +: F]), .GROUP(L_GROUP[l*F +: F]), .N_GROUPS(L_NGROUPS[l*F +: F]),
@@ -146,8 +149,8 @@ module reram_top (
                 .INAW(INAW), .INBW(INBW), .INWL(INWL), .OUTAW(OUTAW), .OUTBW(OUTBW), .ACW(L_ACW[l*F +: F]),
                 .GBASE(L_GBASE[l*F +: F]), .TBASE(L_TBASE[l*F +: F]), .CBASE(L_CBASE[l*F +: F])
             ) u_layer (
-                .clk(clk), .rst(rst), .stall(stall_reg), .host_we(host_we), .host_region(region),
-                .host_waddr(waddr), .host_wdata(host_wdata), .in_we(in_we), .in_waddr(in_waddr),
+                .clk(clk), .rst(rst), .stall(stall_reg), .host_we(host_we), .host_addr(host_addr),
+                .host_wdata(host_wdata), .in_we(in_we), .in_waddr(in_waddr),
                 .in_wdata(in_wdata), .in_wold(in_wold), .in_commit(in_commit_l), .in_free(l_in_free[l]),
                 .out_we(out_we), .out_waddr(out_waddr), .out_wdata(out_wdata), .out_wold(out_wold),
                 .out_commit(o_commit[l]), .out_free(o_free[l]), .busy(l_busy[l]), .state(l_state[l*4 +: 4]),
@@ -228,6 +231,7 @@ module reram_top (
     end
 
     // ---------------------------------------------------------------- counters, protocol checker, host writes
+    localparam CSW = $clog2(NCNT);  // counter index width
     reg [63:0] count_reg [0:NCNT-1];
     reg [31:0] cycles_reg;
     reg [31:0] inc_rows, inc_reads, inc_convs, inc_adds, inc_inreads, inc_outwrites;
@@ -258,7 +262,7 @@ module reram_top (
             cycles_reg <= 32'd0;
             for (q = 0; q < NCNT; q = q + 1) count_reg[q] <= 64'd0;
         end else begin
-            if (host_we && region == R_REG && waddr == A_DEBUG) stall_reg <= host_wdata[0];
+            if (host_we && region == R_REG && waddr == A_DEBUG) stall_reg <= host_wdata[B_DEBUG_STALL];
             // protocol checker: no memory writes while busy, no beat without in_ready, no ack without out_ready
             if ((host_we && busy && region != R_REG) || (in_valid && !in_ready) || (out_ack && !out_ready))
                 proto_err_reg <= 1'b1;
@@ -268,21 +272,21 @@ module reram_top (
                 for (q = 0; q < NCNT; q = q + 1) count_reg[q] <= 64'd0;
             end else begin
                 cycles_reg <= cycles_reg + 32'd1;
-                count_reg[0] <= count_reg[0] + {32'd0, inc_rows};
-                count_reg[1] <= count_reg[1] + {32'd0, inc_reads};
-                count_reg[2] <= count_reg[2] + {32'd0, inc_convs};
-                count_reg[3] <= count_reg[3] + {32'd0, inc_adds};
-                count_reg[4] <= count_reg[4] + {32'd0, inc_inreads};
-                count_reg[5] <= count_reg[5] + {32'd0, inc_outwrites};
-                if (busy) count_reg[6] <= count_reg[6] + 64'd1;
+                count_reg[C_DAC_ROW_ACTIVATIONS] <= count_reg[C_DAC_ROW_ACTIVATIONS] + {32'd0, inc_rows};
+                count_reg[C_ARRAY_READS] <= count_reg[C_ARRAY_READS] + {32'd0, inc_reads};
+                count_reg[C_ADC_CONVERSIONS] <= count_reg[C_ADC_CONVERSIONS] + {32'd0, inc_convs};
+                count_reg[C_SHIFT_ADDS] <= count_reg[C_SHIFT_ADDS] + {32'd0, inc_adds};
+                count_reg[C_INPUT_BUFFER_READS] <= count_reg[C_INPUT_BUFFER_READS] + {32'd0, inc_inreads};
+                count_reg[C_OUTPUT_BUFFER_WRITES] <= count_reg[C_OUTPUT_BUFFER_WRITES] + {32'd0, inc_outwrites};
+                if (busy) count_reg[C_BUSY_CYCLES] <= count_reg[C_BUSY_CYCLES] + 64'd1;
             end
         end
     end
 
     // ---------------------------------------------------------------- host reads
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] waddr32 = {8'd0, waddr};
-    wire [31:0] cnt_sel = (waddr32 - {8'd0, A_COUNT}) >> 1;
+    wire [31:0] waddr32 = {{REGION_W{1'b0}}, waddr};
+    wire [31:0] cnt_sel = (waddr32 - {{REGION_W{1'b0}}, A_COUNT}) >> 1;
     wire [31:0] logit_sel = waddr32 >> 1;
     wire [63:0] logit_word = logit_mem[{lrbank_reg, logit_sel[LOAW-1:0]}];
     /* verilator lint_on UNUSEDSIGNAL */
@@ -297,17 +301,25 @@ module reram_top (
             assign states64 = l_state[4*NSLOT-1:0];
         end
     endgenerate
+    // the STATUS word: each flag at its bit of reram_addrmap.vh, the other bits 0
+    reg [31:0] status_word;
+    always @(*) begin
+        status_word = 32'd0;
+        status_word[B_STATUS_BUSY] = busy;
+        status_word[B_STATUS_PROTOCOL_ERROR] = proto_err_reg;
+        status_word[B_STATUS_OUT_READY] = out_ready;
+        status_word[B_STATUS_IN_READY] = in_ready;
+    end
     always @(*) begin
         host_rdata = 32'd0;
         if (region == R_REG) begin
-            if (waddr == A_STATUS)
-                host_rdata = {27'd0, in_ready, out_ready, proto_err_reg, busy, 1'b0};
+            if (waddr == A_STATUS) host_rdata = status_word;
             else if (waddr == A_CYCLES) host_rdata = cycles_reg;
             else if (waddr == A_PRED) host_rdata = {{(32-LOAW){1'b0}}, pred_reg[lrbank_reg]};
             else if (waddr == A_STATES) host_rdata = states64[31:0];
             else if (waddr == A_STATES_HI) host_rdata = states64[63:32];
             else if (waddr >= A_COUNT && waddr < A_COUNT + 2 * NCNT)
-                host_rdata = waddr[0] ? count_reg[cnt_sel[2:0]][63:32] : count_reg[cnt_sel[2:0]][31:0];
+                host_rdata = waddr[0] ? count_reg[cnt_sel[CSW-1:0]][63:32] : count_reg[cnt_sel[CSW-1:0]][31:0];
         end else if (region == R_LOGIT && waddr32 < 2 * N_LOGITS) begin
             host_rdata = waddr[0] ? logit_word[63:32] : logit_word[31:0];
         end
