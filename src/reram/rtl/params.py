@@ -30,28 +30,27 @@ FIELD_W = 32  # per-layer fields of the parameter header
 
 def check_widths(m: Machine) -> None:
     """Raise :class:`CompileError` naming the first parameter that exceeds a limit of the RTL."""
-    if m.pairs > MAX_PAIRS:
-        raise CompileError(f"the RTL supports at most {MAX_PAIRS} column pairs per array (array.cols <= "
-                           f"{2 * MAX_PAIRS}), got {m.pairs}")
-    if m.rows > MAX_ROWS:
-        raise CompileError(f"the RTL supports at most {MAX_ROWS} rows per array (array.rows <= {MAX_ROWS}), "
-                           f"got {m.rows}")
-    if m.n_layers > MAX_LAYERS:
-        raise CompileError(f"the RTL supports at most {MAX_LAYERS} layers, got {m.n_layers}")
+    limits: list[tuple[bool, str]] = [
+        (m.pairs > MAX_PAIRS, f"the RTL supports at most {MAX_PAIRS} column pairs per array (array.cols <= "
+                              f"{2 * MAX_PAIRS}), got {m.pairs}"),
+        (m.rows > MAX_ROWS, f"the RTL supports at most {MAX_ROWS} rows per array (array.rows <= {MAX_ROWS}), got "
+                            f"{m.rows}"),
+        (m.n_layers > MAX_LAYERS, f"the RTL supports at most {MAX_LAYERS} layers, got {m.n_layers}"),
+    ]
     for li, ly in enumerate(m.layers):
-        if ly.row_tiles > MAX_TILES:
-            raise CompileError(f"layer {li} needs {ly.row_tiles} row tiles of {m.rows} rows; the RTL allows "
-                               f"{MAX_TILES} arrays per layer column: raise array.rows")
-        if ly.col_tiles > MAX_TILES:
-            raise CompileError(f"layer {li} needs {ly.col_tiles} column tiles of {m.pairs} pairs; the RTL allows "
-                               f"{MAX_TILES}: raise array.cols")
-    if m.n_insl > 16:
-        raise CompileError(f"{m.n_insl} input slices exceed the RTL's 4-bit slice index: lower dac.bits")
-    if m.gdepth > 2**HOST_WORD_W:
-        raise CompileError(f"{m.gdepth} conductance words exceed the host bus's {HOST_WORD_W}-bit word address: "
-                           "raise array.rows or shrink the network")
-    if 2 * m.layers[-1].out_features + 2 > 2**HOST_WORD_W:
-        raise CompileError("too many logits for the host bus")
+        limits += [(ly.row_tiles > MAX_TILES, f"layer {li} needs {ly.row_tiles} row tiles of {m.rows} rows; the RTL "
+                                              f"allows {MAX_TILES} arrays per layer column: raise array.rows"),
+                   (ly.col_tiles > MAX_TILES, f"layer {li} needs {ly.col_tiles} column tiles of {m.pairs} pairs; the "
+                                              f"RTL allows {MAX_TILES}: raise array.cols")]
+    limits += [
+        (m.n_insl > 16, f"{m.n_insl} input slices exceed the RTL's 4-bit slice index: lower dac.bits"),
+        (m.gdepth > 2**HOST_WORD_W, f"{m.gdepth} conductance words exceed the host bus's {HOST_WORD_W}-bit word "
+                                    "address: raise array.rows or shrink the network"),
+        (2 * m.layers[-1].out_features + 2 > 2**HOST_WORD_W, "too many logits for the host bus"),
+    ]
+    for exceeded, message in limits:
+        if exceeded:
+            raise CompileError(message)
 
 
 def rtl_params(cm: CompiledModel, rcfg: RtlConfig) -> Machine:

@@ -7,9 +7,8 @@ module reram_argmax #(
     parameter IW = 9,          // index width
     parameter LANES = 1        // logits per cycle
 ) (
-    input  wire                  clk,
-    input  wire                  rst,
-    input  wire                  clear,
+    input  wire                  clk, rst,  // clock, synchronous reset
+    input  wire                  clear,     // start a new stream of logits
     input  wire [LANES-1:0]      in_valid,
     input  wire [LANES*IW-1:0]   in_idx,
     input  wire [LANES*64-1:0]   in_value,

@@ -131,14 +131,9 @@ module reram_layer #(
             wbank_reg <= 1'b0;
             rbank_reg <= 1'b0;
         end else begin
-            if (in_commit) begin
-                full_reg[wbank_reg] <= 1'b1;
-                wbank_reg <= ~wbank_reg;
-            end
-            if (fin) begin
-                full_reg[rbank_reg] <= 1'b0;
-                rbank_reg <= ~rbank_reg;
-            end
+            // a committed bank becomes full and writes move to the other; a finished bank is freed and reads move on
+            if (in_commit) {full_reg[wbank_reg], wbank_reg} <= {1'b1, ~wbank_reg};
+            if (fin) {full_reg[rbank_reg], rbank_reg} <= {1'b0, ~rbank_reg};
         end
     end
 

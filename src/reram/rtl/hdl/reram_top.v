@@ -10,8 +10,7 @@
 `default_nettype none
 
 module reram_top (
-    input  wire                          clk,
-    input  wire                          rst,
+    input  wire                          clk, rst,  // clock, synchronous reset
     input  wire                          host_we,
     input  wire [31:0]                   host_addr,
     input  wire [31:0]                   host_wdata,
