@@ -128,21 +128,11 @@ class LayerOp:
     def lower(self, m: Any, path: str, shape: tuple[int, ...] | None, index: int) -> LayerIR:
         """The IR layer of torch module ``m`` (at ``path``) on inputs of ``shape`` (None: flat, unknown);
         :class:`~reram.errors.CompileError` naming the module where the op cannot take it."""
-        from reram.errors import CompileError
-
-        from .core import LayerIR
-
-        if shape is not None and int(np.prod(shape)) != m.in_features:
-            raise CompileError(f"{path}: Linear expects {m.in_features} inputs, the previous op gives "
-                               f"{int(np.prod(shape))}")
-        w = m.weight.detach().double().numpy()
-        b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
-        return LayerIR(name=f"fc{index}", in_features=m.in_features, out_features=m.out_features, relu=False,
-                       weight=w, bias=b, kind=self.kind)
+        raise NotImplementedError
 
     def check(self, layer: LayerIR) -> str | None:
         """What is wrong with the layer's geometry, or None."""
-        return None if layer.conv is None else "a dense layer has no conv geometry"
+        return None if layer.conv is None else f"a {self.kind} layer with a conv geometry"
 
     def float_torch(self, layer: LayerIR, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The folded float layer on flat inputs (N, in_size): (pre-activation as MVM rows (N * positions, out),
@@ -179,6 +169,19 @@ class Dense(LayerOp):
 
     kind = "dense"
     module = "Linear"
+
+    def lower(self, m, path, shape, index):
+        from reram.errors import CompileError
+
+        from .core import LayerIR
+
+        if shape is not None and int(np.prod(shape)) != m.in_features:
+            raise CompileError(f"{path}: Linear expects {m.in_features} inputs, the previous op gives "
+                               f"{int(np.prod(shape))}")
+        w = m.weight.detach().double().numpy()
+        b = m.bias.detach().double().numpy() if m.bias is not None else np.zeros(m.out_features)
+        return LayerIR(name=f"fc{index}", in_features=m.in_features, out_features=m.out_features, relu=False,
+                       weight=w, bias=b, kind=self.kind)
 
 
 class Conv2d(LayerOp):
