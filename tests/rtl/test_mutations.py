@@ -33,7 +33,8 @@ MUTANTS = {
         "reram_layer_ctrl.v", "wire last_round = round_reg == ROUNDS - 1;",
         "wire last_round = round_reg >= ROUNDS - 2;", "dense"),
     "output bank not switched on commit": (
-        "reram_layer.v", "        wbank_reg <= ~wbank_reg;", "        wbank_reg <= wbank_reg;", "dense"),
+        "reram_layer.v", "{full_reg[wbank_reg], wbank_reg} <= {1'b1, ~wbank_reg};",
+        "{full_reg[wbank_reg], wbank_reg} <= {1'b1, wbank_reg};", "dense"),
     "pool window starts on any window edge": (
         "reram_layer.v", "wire pool_first = (oy32 % PKH == 0) && (ox32 % PKW == 0);",
         "wire pool_first = (oy32 % PKH == 0) || (ox32 % PKW == 0);", "conv"),
