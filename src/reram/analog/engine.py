@@ -7,7 +7,7 @@ signed ADC, shift-added and summed over tiles into ``acc``; bias, ReLU and requa
 digitally (see :mod:`reram.ir.core` for the integer contract that :mod:`reram.golden` implements bit-exactly).
 
 Column tiling does not change the arithmetic: columns are independent. It matters for IR drop (positions in
-the physical array), ADC counts and energy, which use :func:`reram.analog.irdrop.array_layout`.
+the physical array), ADC counts and energy, which read the layout of :mod:`reram.ir.layout`.
 
 Read noise, default form (``output``): a cell read as ``G (1 + s e)`` gives column ``j`` the mean
 ``sum_i x_i G_ij`` and variance ``s^2 sum_i x_i^2 G_ij^2``, so one extra matmul replaces one random draw

@@ -19,6 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from reram.ir.layout import ArrayLayout
+
 
 def solve_exact(g: np.ndarray, v_in: np.ndarray, r_w: float) -> np.ndarray:
     """Column currents (n, C) of an array with conductances ``g`` (R, C) in S, row voltages ``v_in`` (n, R)."""
@@ -85,16 +87,14 @@ def approx_factors(g: np.ndarray, r_w: float) -> np.ndarray:
 
 
 def array_layout(gp: np.ndarray, gn: np.ndarray, cols: int) -> list[tuple[slice, np.ndarray]]:
-    """Split logical pair columns (R, P) into physical arrays of ``cols`` columns, interleaving G+ and G-.
-
-    Returns (pair slice, physical conductances (R, 2 * pairs)) per column tile.
-    """
-    pairs = cols // 2
+    """Split logical pair columns (R, P) into physical arrays of ``cols`` columns in the layout of
+    :mod:`reram.ir.layout` (G+ and G- interleaved). Returns (pair slice, physical conductances (R, 2 * pairs)) per
+    column tile."""
+    layout = ArrayLayout(rows=gp.shape[0], pairs=cols // 2, slices=1, in_features=gp.shape[0],
+                         out_features=gp.shape[1])
+    arrays = layout.to_arrays(np.asarray(gp)[None], np.asarray(gn)[None])[0]  # (col tiles, R, 2 pairs)
     out = []
-    for start in range(0, gp.shape[1], pairs):
-        sl = slice(start, min(start + pairs, gp.shape[1]))
-        phys = np.empty((gp.shape[0], 2 * (sl.stop - sl.start)), dtype=np.float64)
-        phys[:, 0::2] = gp[:, sl]
-        phys[:, 1::2] = gn[:, sl]
-        out.append((sl, phys))
+    for u, n in enumerate(layout.tile_pairs()):
+        start = u * layout.pairs
+        out.append((slice(start, start + n), arrays[u][:, : 2 * n]))
     return out
