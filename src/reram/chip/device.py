@@ -107,12 +107,6 @@ def device_fields() -> list[tuple[str, type | str, FieldSpec]]:
     return [(f.name, f.type, f.metadata["spec"]) for f in fields(DeviceParams) if "spec" in f.metadata]
 
 
-def config_key(name: str) -> str:
-    """The configuration key (``section.key``) of device field ``name``."""
-    spec = dict((n, s) for n, _, s in device_fields())[name]
-    return f"{spec.section}.{spec.key or name}"
-
-
 def noise_free(dev: DeviceParams) -> DeviceParams:
     """The same device without variation, read noise, stuck-at faults, drift or IR drop."""
     ideal = {n: s.ideal for n, _, s in device_fields() if s.ideal is not KEEP}

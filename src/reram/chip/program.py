@@ -129,10 +129,6 @@ def sample_programmed(pool: torch.Tensor, codes: torch.Tensor, arch: ArchParams,
     return g[:, 0], g[:, 1]
 
 
-def quantize_grid(g: torch.Tensor, arch: ArchParams) -> np.ndarray:
-    return grid_codes(g, arch)
-
-
 def drift_factor(nu: torch.Tensor, dev: DeviceParams, t: float) -> torch.Tensor:
     if t <= dev.drift_t0:
         return torch.ones_like(nu)
@@ -174,7 +170,7 @@ def set_time(chip: Chip, model: CompiledModel, dev: DeviceParams, t: float) -> N
                                "program it with AnalogModel.program(seed) to study drift")
         fp, fn = drift_factor(cl.nu_pos, dev, t), drift_factor(cl.nu_neg, dev, t)
         gp, gn = cl.g0_pos * fp, cl.g0_neg * fn
-        cl.g_pos, cl.g_neg = quantize_grid(gp, arch), quantize_grid(gn, arch)
+        cl.g_pos, cl.g_neg = grid_codes(gp, arch), grid_codes(gn, arch)
         cl.adc_mult = np.full(layer.row_tiles(arch), layer.adc_mult, np.int64)
         if dev.drift_compensation and t > dev.drift_t0:
             # one global gain per row tile: the ratio of programmed to drifted total conductance, as a

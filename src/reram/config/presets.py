@@ -11,19 +11,13 @@ from reram.errors import ConfigError
 from .schema import ReramConfig
 
 
-def configured_value(cfg: ReramConfig, name: str) -> object:
-    """The configuration's value of device field ``name`` (None where it is left to the preset)."""
-    spec = dict((n, s) for n, _, s in device_fields())[name]
-    return getattr(getattr(cfg, spec.section), spec.key or name)
-
-
 def resolve_device(cfg: ReramConfig) -> DeviceParams:
     """Merge the preset with the keys the configuration sets explicitly."""
     preset = PRESETS[cfg.device.preset]
     citations = dict(preset.citations) if preset is not None else dict(CUSTOM_CITATIONS)
     values: dict[str, object] = {}
     for name, _, spec in device_fields():
-        v = configured_value(cfg, name)
+        v = getattr(getattr(cfg, spec.section), spec.key or name)  # None: left to the preset
         from_preset = None if preset is None or spec.config_default is not None else getattr(preset, name)
         if v is None:
             v = from_preset

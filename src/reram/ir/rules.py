@@ -152,7 +152,9 @@ def target_codes(layer: LayerIR, arch: ArchParams):
 
 def grid_codes(g: Any, arch: ArchParams) -> np.ndarray:
     """Conductances in grid units (torch float) -> integer grid codes in [0, gmax_code] (int32 numpy)."""
-    return round_half_up(g).clamp(0, arch.gmax_code).to(__import__("torch").int32).numpy()
+    import torch
+
+    return round_half_up(g).clamp(0, arch.gmax_code).to(torch.int32).numpy()
 
 
 # --------------------------------------------------------------------------- tiles and slices
