@@ -171,10 +171,11 @@ def test_older_ir_file_is_a_clear_error(tmp_path):
     again = CompiledModel.load(tmp_path)  # round trip of the conv geometry and pooling
     assert again.layers[0].conv == cm.layers[0].conv and again.layers[0].pool == cm.layers[0].pool
     doc = json.loads((tmp_path / "ir.json").read_text())
-    doc["version"] = 1
-    (tmp_path / "ir.json").write_text(json.dumps(doc))
-    with pytest.raises(IRError, match=r"IR format version 1, this reram reads 2; re-run the 'compile' stage"):
-        CompiledModel.load(tmp_path)
+    for old in (1, 2):  # 2: the chain format before the layer graph
+        doc["version"] = old
+        (tmp_path / "ir.json").write_text(json.dumps(doc))
+        with pytest.raises(IRError, match=rf"IR format version {old}, this reram reads 3; re-run the 'compile' stage"):
+            CompiledModel.load(tmp_path)
 
 
 def test_conv_inference_path_matches_im2col_path_with_read_noise():

@@ -11,7 +11,7 @@ import torch
 from reram.chip.device import DeviceParams
 from reram.chip.program import Chip
 from reram.ir import CompiledModel
-from reram.ir.ops import float_forward
+from reram.ir.ops import OPS, float_forward
 from reram.ir.rules import requant_ints
 
 log = logging.getLogger("reram")
@@ -42,12 +42,14 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
         soft = float_forward(cm, calib_x)
     h = engine.input_codes(torch.from_numpy(np.asarray(calib_x, np.float32)))
     residuals = {}
-    for li, (layer, al) in enumerate(zip(cm.layers, engine.layers, strict=True)):
+
+    def step(li: int, h: torch.Tensor, skip: torch.Tensor | None) -> torch.Tensor:
+        layer, al = cm.layers[li], engine.layers[li]
         n_samples = h.shape[0]
         acc = al.forward_acc(al.patches(h), engine.noise_gen).to(torch.float64).numpy()  # (N * positions, out)
         hw = acc * layer.out_scale
-        z = soft[li][1].astype(np.float64)
-        if target == "post_relu" and layer.relu:
+        z = soft[li][1].astype(np.float64)  # the software pre-activation, before any residual add
+        if target == "post_relu" and layer.relu and layer.add_src is None:
             z = np.maximum(z, 0)
         if fit == "gain_offset":
             n = hw.shape[0]
@@ -64,8 +66,10 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
         M, B = requant_ints(layer, gain, offset)
         chip.layers[li].req_mult, chip.layers[li].req_bias = M, B
         al.set_chip(chip.layers[li])
-        y = al.digital(torch.from_numpy(acc))
-        h = y if al.is_last else al.finish(y, n_samples)
+        y = al.digital(torch.from_numpy(acc), None if skip is None else OPS[layer.kind].skip_rows(layer, skip))
+        return y if al.is_last else al.finish(y, n_samples)
+
+    cm.walk(h, step)
     return residuals
 
 

@@ -164,6 +164,7 @@ class AnalogLayer(nn.Module):
         self.req_bias = torch.tensor(B, dtype=torch.float64)
         m, b = rules.requant_scaled(self.req_mult, self.req_bias, self.ir.req_shift, self.is_last)
         self._req_scaled = (m.to(self.device_), b.to(self.device_))
+        self._add_scaled = rules.add_scaled(self.ir.add_mult, self.ir.req_shift)
         self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
     def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -191,22 +192,26 @@ class AnalogLayer(nn.Module):
         self.Gp, self.Gn = gp_t.to(dev, self.dtype), gn_t.to(dev, self.dtype)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """``x``: flat input codes (N, in_size), integer-valued floats. Returns the next layer's flat codes
-        (pooled for a conv layer that pools) or the logits."""
-        if OPS[self.ir.kind].maps_path and not self.is_last and self._batched_ok(x):
+    def forward(self, x: torch.Tensor, noise_gen: torch.Generator | None,
+                skip: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: flat input codes (N, in_size), integer-valued floats; ``skip``: the flat output codes of the layer's
+        residual add source (None: no add). Returns the next layer's flat codes (pooled for a conv layer that pools)
+        or the logits."""
+        op = OPS[self.ir.kind]
+        if op.maps_path and not self.is_last and self._batched_ok(x):
             # inference of a hidden convolution: feature maps throughout (the ADC, the activation unit and the
             # pooling are elementwise or local), no im2col rows
             acc, pool = self._acc_conv(x, noise_gen), self.ir.pool
-            if pool is not None and pool["kind"] == "max" and self._req_monotone:
+            if pool is not None and pool["kind"] == "max" and self._req_monotone and skip is None:
                 # the activation unit is non-decreasing in acc (every channel's multiplier >= 0): max-pooling acc
                 # first gives the same codes, and the unit then converts a quarter of the values
                 return self._digital_maps(POOLS["max"].torch(pool, acc)).reshape(x.shape[0], -1)
-            y = self._digital_maps(acc)
+            y = self._digital_maps(acc, None if skip is None else skip.reshape(acc.shape))
             if pool is not None:
                 y = POOLS[pool["kind"]].torch(pool, y, ste_round)
             return y.reshape(x.shape[0], -1)
-        y = self.digital(self.forward_acc(self.patches(x), noise_gen))
+        y = self.digital(self.forward_acc(self.patches(x), noise_gen),
+                         None if skip is None else op.skip_rows(self.ir, skip))
         return y if self.is_last else self.finish(y, x.shape[0])
 
     def _batched_ok(self, x: torch.Tensor) -> bool:
@@ -419,19 +424,24 @@ class AnalogLayer(nn.Module):
             st.sample.append(take)
             st.sample_size += take.size
 
-    def _digital_maps(self, acc: torch.Tensor) -> torch.Tensor:
+    def _digital_maps(self, acc: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
         """The activation unit of a hidden layer at inference on feature maps (N, out, Ho, Wo): as :meth:`digital`,
-        the constants broadcast over the channels."""
+        the constants broadcast over the channels; ``skip``: the residual add's operand as maps of the same shape."""
         m, b = self._req_scaled
-        return self._floor_clamp(torch.addcmul(b.view(-1, 1, 1), acc, m.view(-1, 1, 1)))
+        y = torch.addcmul(b.view(-1, 1, 1), acc, m.view(-1, 1, 1))
+        if skip is not None:
+            y.add_(skip.to(y.dtype), alpha=self._add_scaled)
+        return self._floor_clamp(y)
 
     def _floor_clamp(self, y: torch.Tensor) -> torch.Tensor:
         """Output codes of a hidden layer from its float64 requantized values (in place): floor, clamp to the code
         range, in the engine's dtype."""
-        return y.floor_().clamp_(0, self.arch.x_max).to(self.dtype)  # B' holds the 1/2 (rules.requant_scaled)
+        lo = rules.code_low(self.arch.x_max, self.ir.out_signed)
+        return y.floor_().clamp_(lo, self.arch.x_max).to(self.dtype)  # B' holds the 1/2 (rules.requant_scaled)
 
-    def digital(self, acc: torch.Tensor) -> torch.Tensor:
-        """The activation unit: ``acc`` -> output codes of a hidden layer, or the logits (float)."""
+    def digital(self, acc: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
+        """The activation unit: ``acc`` -> output codes of a hidden layer, or the logits (float). ``skip``: the
+        residual add's operand as rows like ``acc`` (None: no add)."""
         sh = 2.0**self.ir.req_shift
         if self.trainable and self.training:
             M, B = rules.requant_ints(self.ir, self.gain, self.offset)  # straight-through, clipped as on the chip
@@ -440,6 +450,8 @@ class AnalogLayer(nn.Module):
                 # inference: one float64 result (addcmul computes in float64 whatever the dtype of acc)
                 m, b = self._req_scaled
                 y = torch.addcmul(b, acc, m)
+                if skip is not None:
+                    y.add_(skip.to(y.dtype), alpha=self._add_scaled)
                 if self.is_last:
                     return y.mul_(self.ir.next_scale).to(self.dtype)
                 return self._floor_clamp(y)
@@ -449,9 +461,11 @@ class AnalogLayer(nn.Module):
             acc = acc.to(torch.float64)
             M, B = M.to(torch.float64), B.to(torch.float64)
         y = (acc * M + B) / sh
+        if skip is not None:
+            y = y + skip.to(y.dtype) * self._add_scaled
         if self.is_last:
             return (y * self.ir.next_scale).to(self.dtype)
-        return ste_round(y).clamp(0, self.arch.x_max).to(self.dtype)
+        return ste_round(y).clamp(rules.code_low(self.arch.x_max, self.ir.out_signed), self.arch.x_max).to(self.dtype)
 
     # ------------------------------------------------------------------ fine-tuning
     def _train_conductances(self, gen):
@@ -545,9 +559,7 @@ class AnalogModel(nn.Module):
             # the whole network on cache-sized pieces of a large batch: its temporaries stay in cache
             return torch.cat([self(x[i : i + CHUNK_SAMPLES], codes) for i in range(0, x.shape[0], CHUNK_SAMPLES)])
         h = x.to(self.dtype) if codes else self.input_codes(x)
-        for layer in self.layers:
-            h = layer(h, self.noise_gen)
-        return h
+        return self.compiled.walk(h, lambda i, h, skip: self.layers[i](h, self.noise_gen, skip))
 
     def collect_stats(self, on: bool = True) -> None:
         for layer in self.layers:

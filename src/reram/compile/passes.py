@@ -12,7 +12,7 @@ from torch import nn
 from reram.errors import CompileError
 from reram.ir import integer, rules
 from reram.ir.core import ArchParams, CompiledModel, LayerIR
-from reram.ir.ops import float_forward, patches_np
+from reram.ir.ops import float_forward, float_outputs, patches_np
 from reram.ir.rules import requant_ints, weight_digits
 
 
@@ -27,25 +27,39 @@ def fold_batchnorm(model: nn.Module, arch: ArchParams, in_shape: list[int] | Non
 
 # --------------------------------------------------------------------------- activation_scaling
 def activation_scaling(cm: CompiledModel, calib_x: np.ndarray, percentile: float) -> None:
-    """DAC input ranges: the ``percentile`` of each hidden layer's calibration activations maps to full scale.
+    """Output code ranges: the ``percentile`` of each hidden layer's calibration outputs maps to full scale; the
+    layers that read them (their DAC input range) and the residual adds that add them share that scale.
 
-    The first layer keeps pixel codes (its inputs are images in [0, 1]).
+    The outputs ranked are what the readers get (after pooling), or the layer's outputs before pooling when it
+    pools by averaging (the codes are clamped before the average); signed outputs rank their magnitude. Layers that
+    read the model input keep pixel codes (images in [0, 1]).
     """
+    x_max = cm.arch.x_max
     acts = float_forward(cm, calib_x)
-    for i, layer in enumerate(cm.layers):
-        if i == 0:
-            layer.in_scale = 1.0 / cm.arch.x_max
-            continue
-        a = acts[i][0]
+    pre = float_outputs(cm, calib_x) if not cm.is_chain else None
+    for i, layer in enumerate(cm.layers[:-1]):
+        readers = cm.readers(i)
+        if pre is None:
+            a = acts[i + 1][0]
+        elif layer.pool is not None and layer.pool["kind"] == "avg" or not readers:
+            a = pre[i]
+        else:
+            a = acts[readers[0]][0]
+        a = np.abs(a) if layer.out_signed else a
         hi = float(np.percentile(a, percentile)) if a.size else 1.0
-        layer.in_scale = max(hi, 1e-6) / cm.arch.x_max
+        layer.next_scale = max(hi, 1e-6) / x_max
+        for j in readers:
+            cm.layers[j].in_scale = layer.next_scale
+    for layer in cm.layers:
+        if layer.src == -1:
+            layer.in_scale = 1.0 / x_max
     cm.passes.append("activation_scaling")
 
 
 def naive_scaling(cm: CompiledModel) -> None:
-    """No activation scaling: every layer's DAC covers [0, 1]."""
+    """No activation scaling: every layer's DAC covers [0, 1] (and signed outputs [-1, 1])."""
     for layer in cm.layers:
-        layer.in_scale = 1.0 / cm.arch.x_max
+        layer.in_scale = layer.next_scale = 1.0 / cm.arch.x_max
 
 
 # --------------------------------------------------------------------------- map_conductances
@@ -108,10 +122,17 @@ def update_requant(cm: CompiledModel) -> None:
         lsb = 2.0**layer.adc_shift / layer.adc_mult
         layer.out_scale = layer.in_scale * w_unit * lsb
         last = i == len(cm.layers) - 1
-        layer.next_scale = layer.out_scale if last else cm.layers[i + 1].in_scale
+        readers = cm.readers(i)
+        if last:
+            layer.next_scale = layer.out_scale
+        elif readers:
+            layer.next_scale = cm.layers[readers[0]].in_scale
         ratio = float(np.max(np.abs(layer.gain))) * layer.out_scale / layer.next_scale
         # headroom for per-chip calibration gains up to 4x the nominal one
         layer.req_shift = rules.requant_shift(ratio)
+        if layer.add_src is not None:  # the residual add's operand, aligned to this layer's output codes
+            skip_scale = cm.layers[layer.add_src].next_scale
+            layer.req_shift, layer.add_mult = rules.add_alignment(skip_scale, layer.next_scale, ratio)
         layer.req_mult, layer.req_bias = requant_ints(layer, layer.gain, layer.offset)
 
 
@@ -165,13 +186,6 @@ def adc_naive(cm: CompiledModel) -> None:
     update_requant(cm)
 
 
-def _codes_of(cm: CompiledModel, upto: int, calib_x: np.ndarray) -> torch.Tensor:
-    """MVM input rows of layer ``upto`` on the ideal chip (layers before it already calibrated): its input
-    codes, as im2col patches for a conv layer."""
-    codes = integer.pixel_codes(cm, calib_x)
-    for li in range(upto):
-        codes = integer.layer_forward(cm, li, codes)[1]
-    return torch.from_numpy(patches_np(cm.layers[upto], codes).astype(np.float64))
 
 
 def quantile(x: torch.Tensor, q: float, overwrite_input: bool = False) -> float:
@@ -203,13 +217,20 @@ def adc_calibration(cm: CompiledModel, calib_x: np.ndarray, percentile: float, t
     """
     if target not in ("pre_relu", "post_relu"):
         raise CompileError(f"unknown ADC calibration target {target!r}")
-    for i, layer in enumerate(cm.layers):
-        signed = target == "pre_relu" or not layer.relu
-        codes = _codes_of(cm, i, calib_x)
+
+    def step(i: int, h: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
+        # layer i's input codes on the ideal chip, the layers before it already calibrated
+        layer = cm.layers[i]
+        # post-ReLU calibration clips negative sums: not where a residual add follows (the add comes before the ReLU)
+        signed = target == "pre_relu" or not layer.relu or layer.add_src is not None
+        codes = torch.from_numpy(patches_np(layer, h).astype(np.float64))
         stride = max(1, pre_adc_count(layer, cm.arch, codes.shape[0]) // 2_000_000)  # at most ~2 M values ranked
         S = ideal_pre_adc(layer, cm.arch, codes, positive=not signed, stride=stride)  # |S| or max(S, 0)
         rng = quantile(S, percentile / 100, overwrite_input=True)
         set_adc(layer, cm.arch, rng, signed=signed)
-        del S
+        del S, codes
         update_requant(cm)
+        return integer.layer_forward(cm, i, h, skip=skip)[1]
+
+    cm.walk(integer.pixel_codes(cm, calib_x), step)
     cm.passes.append(f"adc_calibration[{target}]")

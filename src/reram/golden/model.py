@@ -32,10 +32,10 @@ class GoldenResult:
 
 
 def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
-                  events: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  events: dict[str, int] | None = None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One layer (:func:`reram.ir.integer.layer_forward`): flat input codes (N, in_size) int64 -> (acc (N *
     positions, out), output codes (N, out_size) or logits), counting its events into ``events`` if given."""
-    acc, out, slices = integer.layer_forward(cm, li, x, chip)
+    acc, out, slices = integer.layer_forward(cm, li, x, chip, skip)
     if events is not None:
         count_events(cm, li, slices, events)
     return acc, out
@@ -80,23 +80,30 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
         written += layer.in_size
     add("feature_buffer_bytes", (N * layer.in_features + n_samples * written) * code_bytes)
     add("macs", N * layer.in_features * layer.out_features)
+    if layer.add_src is not None:
+        # the residual add: one per output value before pooling; its operand held in the skip buffer from when its
+        # source wrote it until this layer reads it (written once, read once)
+        add("residual_adds", N * layer.out_features)
+        add("skip_buffer_bytes", 2 * N * layer.out_features * code_bytes)
 
 
 def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int | None = None,
                    collect_events: bool = False) -> GoldenResult:
     """Run input pixel codes (N, pixels) through the integer datapath of a programmed chip (or the targets)."""
-    h = np.asarray(x_codes, dtype=np.int64)
     outs, accs = [], []
     events: dict[str, int] = {}
     per_layer: list[dict[str, int]] = []
-    last = len(cm.layers) - 1 if stop_after is None else stop_after
-    for li in range(last + 1):
+
+    def each(li: int, acc: np.ndarray, out: np.ndarray, slices: list[np.ndarray]) -> None:
         ev: dict[str, int] = {}
-        acc, h = layer_forward(cm, li, h, chip, ev if collect_events else None)
+        if collect_events:
+            count_events(cm, li, slices, ev)
         for k, v in ev.items():
             events[k] = events.get(k, 0) + v
         per_layer.append(ev)
         accs.append(acc)
-        outs.append(h)
+        outs.append(out)
+
+    integer.forward(cm, x_codes, chip, stop_after, each)
     return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events,
                         layer_events=per_layer if collect_events else [])

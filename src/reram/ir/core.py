@@ -22,6 +22,21 @@ padding is input code 0). A layer may end with a digital pooling op on its outpu
 largest code) or ``avg`` (``floor(sum / k + 1/2)`` over the ``k = k_h * k_w`` window, zero padding counted, i.e.
 round half up of the mean). Between layers, features are flat in C, H, W order (``torch.flatten``).
 :mod:`reram.ir.ops` implements these shapes once for the golden model, the engine and the passes.
+
+The layers form a graph (format version 3), listed in an order where every layer comes after the layers it reads:
+
+* ``src``: the layer whose output codes are this layer's input (``-1``: the model's input pixel codes); a chain has
+  ``src = i - 1`` everywhere;
+* ``add_src``: a residual add (``None``: none) -- the output codes ``r`` of layer ``add_src`` (at that layer's
+  ``next_scale``) are added in the activation unit, aligned by the integer ``add_mult``:
+  ``(acc * req_mult + req_bias + r * add_mult + 2**(req_shift-1)) >> req_shift``, one rounding (half up), then the
+  clamp (the ReLU after the add) and the pooling. ``r`` has the shape of this layer's output before pooling;
+* ``out_signed``: the output codes are clamped to ``[-(2**dac_bits - 1), 2**dac_bits - 1]`` rather than ReLU'd: a
+  layer without ReLU whose output only feeds residual adds (a projection shortcut);
+* global average pooling is an ``avg`` pool whose window is the whole map.
+
+Every layer's ``next_scale`` is the float value of one of its output codes, shared by all its readers: a layer's
+``in_scale`` equals its ``src``'s ``next_scale``.
 """
 
 from __future__ import annotations
@@ -40,7 +55,7 @@ from .layout import ArrayLayout
 from .ops import OPS, POOLS
 from .rules import adc_limits, round_half_up
 
-IR_FORMAT_VERSION = 2
+IR_FORMAT_VERSION = 3
 
 
 @dataclass
@@ -145,6 +160,10 @@ class LayerIR:
     conv: dict[str, list[int]] | None = None
     # digital pooling of the output codes: kind "max" | "avg", kernel, stride, padding ([h, w] each)
     pool: dict[str, Any] | None = None
+    src: int = -2  # the layer whose output is this layer's input (-1: the model input; -2: the previous one)
+    add_src: int | None = None  # residual add of this layer's output codes (see the module docstring)
+    add_mult: int = 0  # the add's integer multiplier (units of 2^-req_shift of this layer's output code)
+    out_signed: bool = False  # signed output codes (a projection shortcut's, read only by adds)
 
     ARRAYS = ("weight", "bias", "gain", "offset", "req_mult", "req_bias", "weight_codes")
 
@@ -190,6 +209,47 @@ class CompiledModel:
     passes: list[str] = field(default_factory=list)
     flow: str = "default"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, layer in enumerate(self.layers):
+            if layer.src == -2:
+                layer.src = i - 1
+
+    # ---------------- the graph
+    def readers(self, i: int) -> list[int]:
+        """The layers whose crossbars read layer ``i``'s output codes (``i = -1``: the model input)."""
+        return [j for j, layer in enumerate(self.layers) if layer.src == i]
+
+    def adders(self, i: int) -> list[int]:
+        """The layers that add layer ``i``'s output codes in their activation unit."""
+        return [j for j, layer in enumerate(self.layers) if layer.add_src == i]
+
+    @property
+    def is_chain(self) -> bool:
+        """Each layer reads the one before it, and nothing is added: the graph is a chain."""
+        return all(layer.src == i - 1 and layer.add_src is None for i, layer in enumerate(self.layers))
+
+    def walk(self, x: Any, step: Any, stop_after: int | None = None) -> Any:
+        """Run the graph: ``step(i, input, skip)`` -> layer ``i``'s output, where ``input`` is its ``src``'s output
+        (``x`` for -1) and ``skip`` its ``add_src``'s (or None). Each output is kept only while a later layer (up to
+        ``stop_after``) still reads it; returns the output of ``stop_after`` (default: the last layer)."""
+        last = len(self.layers) - 1 if stop_after is None else stop_after
+        uses: dict[int, int] = {}
+        for layer in self.layers[: last + 1]:
+            for j in (layer.src, layer.add_src):
+                if j is not None:
+                    uses[j] = uses.get(j, 0) + 1
+        outs: dict[int, Any] = {-1: x}
+        for i, layer in enumerate(self.layers[: last + 1]):
+            h = outs[layer.src]
+            skip = outs[layer.add_src] if layer.add_src is not None else None
+            outs[i] = step(i, h, skip)
+            for j in (layer.src, layer.add_src):
+                if j is not None:
+                    uses[j] -= 1
+                    if uses[j] == 0 and j != last:
+                        del outs[j]
+        return outs[last]
 
     def adc_limits(self, layer: LayerIR) -> tuple[int, int]:
         return adc_limits(self.arch.adc_bits, layer.adc_signed)
@@ -258,10 +318,38 @@ class CompiledModel:
             raise
         except (KeyError, TypeError, ValueError) as e:
             raise IRError(f"{jpath}: malformed IR ({type(e).__name__}: {e}); re-run the 'compile' stage") from None
-        for a, b in zip(model.layers, model.layers[1:], strict=False):
-            if a.out_size != b.in_size:
-                raise IRError(f"{jpath}: layer {a.name} has {a.out_size} outputs, {b.name} {b.in_size} inputs")
+        problem = check_graph(model)
+        if problem:
+            raise IRError(f"{jpath}: {problem}")
         return model
+
+
+def check_graph(cm: CompiledModel) -> str | None:
+    """What is wrong with the layer graph (order, shapes, adds, signed outputs), or None."""
+    layers = cm.layers
+    for i, b in enumerate(layers):
+        for what, j in (("reads", b.src), ("adds", b.add_src)):
+            if j is None:
+                continue
+            if not isinstance(j, int) or isinstance(j, bool) or not -1 <= j < i or (what == "adds" and j < 0):
+                return f"layer {b.name} {what} {j!r}: not an earlier layer"
+        if b.src >= 0 and layers[b.src].out_size != b.in_size:
+            a = layers[b.src]
+            return f"layer {a.name} has {a.out_size} outputs, {b.name} {b.in_size} inputs"
+        if b.src >= 0 and layers[b.src].out_signed:
+            return f"layer {b.name} reads the signed outputs of {layers[b.src].name} (DAC codes are unsigned)"
+        if b.add_src is not None:
+            r = layers[b.add_src]
+            pre = OPS[b.kind].pre_maps(b)
+            if tuple(r.out_maps) != tuple(pre):
+                return f"layer {b.name} adds {r.name}'s outputs of shape {tuple(r.out_maps)} to its own {tuple(pre)}"
+            if not isinstance(b.add_mult, int) or isinstance(b.add_mult, bool):
+                return f"layer {b.name} has a non-integer add_mult {b.add_mult!r}"
+        if b.out_signed and (i == len(layers) - 1 or b.relu or b.pool is not None):
+            return f"layer {b.name} has signed outputs but is the last layer, or ReLUs or pools them"
+    if layers and any(j == len(layers) - 1 for layer in layers for j in (layer.src, layer.add_src)):
+        return f"the last layer {layers[-1].name} (the logits) is read by another layer"
+    return None
 
 
 def _check_layer(layer: LayerIR, where: Path) -> None:

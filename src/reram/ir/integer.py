@@ -11,12 +11,25 @@ import numpy as np
 
 from . import rules
 from .core import CompiledModel, LayerIR
-from .ops import finish_np, patches_np
+from .ops import OPS, finish_np, patches_np
 
 
 def target_conductances(cm: CompiledModel, layer: LayerIR) -> tuple[np.ndarray, np.ndarray]:
     tp, tn = rules.target_codes(layer, cm.arch)
     return tp.numpy().astype(np.int64), tn.numpy().astype(np.int64)
+
+
+def forward(cm: CompiledModel, x: np.ndarray, chip=None, stop_after: int | None = None, each=None) -> np.ndarray:
+    """The integer datapath over the layer graph: pixel codes (N, pixels) -> the output of ``stop_after`` (default:
+    the logits). ``each(i, acc, out, slices)`` sees every layer's results."""
+
+    def step(i, h, skip):
+        acc, out, slices = layer_forward(cm, i, h, chip, skip)
+        if each is not None:
+            each(i, acc, out, slices)
+        return out
+
+    return cm.walk(np.asarray(x, np.int64), step, stop_after)
 
 
 def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:
@@ -28,10 +41,12 @@ def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:
     return rules.input_codes(x, cm.layers[0].in_scale, cm.arch.x_max).astype(np.int64)
 
 
-def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None) -> tuple[np.ndarray, np.ndarray, list]:
+def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
+                  skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list]:
     """One layer: flat input codes (N, in_size) int64 -> (acc (N * positions, out), output codes (N, out_size) or
     logits, the input slices of its MVM rows). Conv layers run one MVM per output position on im2col patches
-    (:mod:`reram.ir.ops`). ``chip``: a programmed :class:`~reram.chip.Chip` (None: the target conductances)."""
+    (:mod:`reram.ir.ops`). ``chip``: a programmed :class:`~reram.chip.Chip` (None: the target conductances).
+    ``skip``: the flat output codes of the layer's ``add_src`` (its residual add)."""
     a = cm.arch
     layer = cm.layers[li]
     n_samples = x.shape[0]
@@ -58,5 +73,7 @@ def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None) -> tuple
     if li == len(cm.layers) - 1:
         out = acc * M + B
     else:
-        out = finish_np(layer, rules.requant(acc, M, B, layer.req_shift, a.x_max), n_samples)
+        r = None if skip is None else OPS[layer.kind].skip_rows(layer, np.asarray(skip, np.int64))
+        out = finish_np(layer, rules.requant(acc, M, B, layer.req_shift, a.x_max, r, layer.add_mult,
+                                             layer.out_signed), n_samples)
     return acc, out, slices

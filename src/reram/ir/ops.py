@@ -134,13 +134,25 @@ class LayerOp:
         """What is wrong with the layer's geometry, or None."""
         return None if layer.conv is None else f"a {self.kind} layer with a conv geometry"
 
-    def float_torch(self, layer: LayerIR, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The folded float layer on flat inputs (N, in_size): (pre-activation as MVM rows (N * positions, out),
-        flat output (N, out_size) after ReLU and pooling)."""
+    def float_torch(self, layer: LayerIR, h: torch.Tensor,
+                    skip: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The folded float layer on flat inputs (N, in_size), plus the flat output ``skip`` of its residual add if it
+        has one: (pre-activation as MVM rows (N * positions, out), before the add; flat output (N, out_size) after
+        the add, ReLU and pooling)."""
         import torch
 
         z = h @ torch.from_numpy(layer.weight).t() + torch.from_numpy(layer.bias)
-        return z, torch.relu(z) if layer.relu else z
+        y = z if skip is None else z + skip
+        return z, torch.relu(y) if layer.relu else y
+
+    def pre_maps(self, layer: LayerIR) -> tuple[int, ...]:
+        """Output shape per sample before pooling: what a residual add adds to."""
+        return (layer.out_features,)
+
+    def skip_rows(self, layer: LayerIR, flat: Any) -> Any:
+        """A residual add's operand, flat (N, out_size of its source) numpy or torch -> rows in the order of this
+        layer's MVM outputs (N * positions, out)."""
+        return flat
 
     def positions(self, layer: LayerIR) -> int:
         return 1
@@ -257,7 +269,7 @@ class Conv2d(LayerOp):
             ok = False
         return None if ok else f"a malformed conv geometry {c!r}"
 
-    def float_torch(self, layer, h):
+    def float_torch(self, layer, h, skip=None):
         import torch
         import torch.nn.functional as F
 
@@ -266,6 +278,8 @@ class Conv2d(LayerOp):
         maps = F.conv2d(h.reshape(n, *c["in_shape"]), w, torch.from_numpy(layer.bias), stride=tuple(c["stride"]),
                         padding=tuple(c["padding"]))
         z = maps.permute(0, 2, 3, 1).reshape(-1, layer.out_features)
+        if skip is not None:
+            maps = maps + skip.reshape(maps.shape)
         if layer.relu:
             maps = torch.relu(maps)
         if layer.pool is not None:
@@ -275,6 +289,16 @@ class Conv2d(LayerOp):
     def positions(self, layer):
         h, w = layer.conv["out_hw"]
         return h * w
+
+    def pre_maps(self, layer):
+        return (layer.out_features, *layer.conv["out_hw"])
+
+    def skip_rows(self, layer, flat):
+        Ho, Wo = layer.conv["out_hw"]
+        maps = flat.reshape(flat.shape[0], layer.out_features, Ho, Wo)
+        if isinstance(maps, np.ndarray):
+            return np.ascontiguousarray(maps.transpose(0, 2, 3, 1)).reshape(-1, layer.out_features)
+        return maps.permute(0, 2, 3, 1).reshape(-1, layer.out_features)
 
     def in_size(self, layer):
         c, h, w = layer.conv["in_shape"]
@@ -325,17 +349,43 @@ OPS: dict[str, LayerOp] = {op.kind: op for op in (Dense(), Conv2d())}
 
 # --------------------------------------------------------------------------- dispatch helpers
 def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Software forward of the folded float model: per layer (flat input (N, in_size), pre-activation as MVM
-    rows (N * positions, out), in the row order above)."""
+    """Software forward of the folded float model over the layer graph: per layer (flat input (N, in_size),
+    pre-activation as MVM rows (N * positions, out) before any residual add, in the row order above)."""
     import torch
 
     h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    h = h.reshape(h.shape[0], -1)
-    out = []
-    for layer in cm.layers:
-        z, nxt = OPS[layer.kind].float_torch(layer, h)
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def step(i, h, skip):
+        layer = cm.layers[i]
+        z, nxt = OPS[layer.kind].float_torch(layer, h, skip)
         out.append((h.numpy(), z.numpy()))
-        h = nxt
+        return nxt
+
+    cm.walk(h.reshape(h.shape[0], -1), step)
+    return out
+
+
+def float_outputs(cm: CompiledModel, x: np.ndarray) -> list[np.ndarray]:
+    """Software forward of the folded float model: every layer's flat output (N, out_size) before pooling, after its
+    add and ReLU (what its output codes stand for); the logits for the last layer."""
+    import torch
+
+    h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    out: list[np.ndarray] = []
+
+    def step(i, h, skip):
+        layer = cm.layers[i]
+        pool, layer.pool = layer.pool, None
+        try:
+            _, y = OPS[layer.kind].float_torch(layer, h, skip)
+        finally:
+            layer.pool = pool
+        out.append(y.numpy())
+        return y if pool is None else POOLS[pool["kind"]].float_torch(pool, y.reshape(-1, *OPS[layer.kind].pre_maps(
+            layer))).reshape(y.shape[0], -1)
+
+    cm.walk(h.reshape(h.shape[0], -1), step)
     return out
 
 

@@ -237,9 +237,31 @@ def requant_ints(layer: LayerIR, gain: Any, offset: Any) -> tuple[Any, Any]:
     return M.astype(np.int64), B.astype(np.int64)
 
 
-def requant(acc: Any, M: Any, B: Any, shift: int, x_max: int) -> Any:
-    """Hidden layer: output codes ``clip(rshift_round(acc * M + B, shift), 0, x_max)`` (integers, golden/RTL)."""
-    return clip(rshift_round(acc * M + B, shift), 0, x_max)
+def requant(acc: Any, M: Any, B: Any, shift: int, x_max: int, skip: Any = None, add_mult: int = 0,
+            signed: bool = False) -> Any:
+    """Hidden layer: output codes ``clip(rshift_round(acc * M + B + skip * add_mult, shift), lo, x_max)`` (integers,
+    golden/RTL): the residual add's operand ``skip`` (codes of another layer, None: no add) is aligned by the integer
+    ``add_mult`` and rounded once with the rest; ``lo`` is 0 (the ReLU) or ``-x_max`` for signed outputs."""
+    v = acc * M + B
+    if skip is not None:
+        v = v + skip * add_mult
+    return clip(rshift_round(v, shift), code_low(x_max, signed), x_max)
+
+
+def code_low(x_max: int, signed: bool) -> int:
+    """The smallest output code of a hidden layer: 0 (ReLU'd DAC codes) or ``-x_max`` (signed outputs, read only by
+    residual adds)."""
+    return -x_max if signed else 0
+
+
+def add_alignment(skip_scale: float, out_scale: float, ratio: float) -> tuple[int, int]:
+    """The activation unit's shift and the residual add's multiplier for a layer whose nominal scale ratio is
+    ``ratio`` (:func:`requant_shift`) and whose add operand's codes are worth ``skip_scale`` against its own output
+    codes' ``out_scale``: ``add_mult = round_half_up(r * 2^k)`` with ``r = skip_scale / out_scale`` and ``k`` small enough for both multipliers
+    to fit ``REQ_MULT_MAX``."""
+    r = skip_scale / out_scale
+    k = min(requant_shift(ratio), requant_shift(r, headroom=1.0))
+    return k, int(min(round_half_up(r * 2.0**k), REQ_MULT_MAX))
 
 
 def requant_scaled(M: Any, B: Any, shift: int, last: bool) -> tuple[Any, Any]:
@@ -248,3 +270,8 @@ def requant_scaled(M: Any, B: Any, shift: int, last: bool) -> tuple[Any, Any]:
     :func:`requant`'s shift for every integer ``acc`` below 2^53 (the engine's inference form)."""
     k = 2.0**-shift
     return M * k, B * k + (0.0 if last else 0.5)
+
+
+def add_scaled(add_mult: int, shift: int) -> float:
+    """The residual add's multiplier in :func:`requant_scaled`'s float form: ``add_mult / 2^k`` (exact)."""
+    return add_mult * 2.0**-shift
