@@ -41,7 +41,7 @@ def activation_scaling(cm: CompiledModel, calib_x: np.ndarray, percentile: float
         readers = cm.readers(i)
         if pre is None:
             a = acts[i + 1][0]
-        elif layer.pool is not None and layer.pool["kind"] == "avg" or not readers:
+        elif (layer.pool is not None and layer.pool["kind"] == "avg") or not readers:
             a = pre[i]
         else:
             a = acts[readers[0]][0]

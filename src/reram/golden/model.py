@@ -32,7 +32,8 @@ class GoldenResult:
 
 
 def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
-                  events: dict[str, int] | None = None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  events: dict[str, int] | None = None,
+                  skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One layer (:func:`reram.ir.integer.layer_forward`): flat input codes (N, in_size) int64 -> (acc (N *
     positions, out), output codes (N, out_size) or logits), counting its events into ``events`` if given."""
     acc, out, slices = integer.layer_forward(cm, li, x, chip, skip)

@@ -255,10 +255,10 @@ def code_low(x_max: int, signed: bool) -> int:
 
 
 def add_alignment(skip_scale: float, out_scale: float, ratio: float) -> tuple[int, int]:
-    """The activation unit's shift and the residual add's multiplier for a layer whose nominal scale ratio is
+    """The activation unit's shift ``k`` and the residual add's multiplier for a layer whose nominal scale ratio is
     ``ratio`` (:func:`requant_shift`) and whose add operand's codes are worth ``skip_scale`` against its own output
-    codes' ``out_scale``: ``add_mult = round_half_up(r * 2^k)`` with ``r = skip_scale / out_scale`` and ``k`` small enough for both multipliers
-    to fit ``REQ_MULT_MAX``."""
+    codes' ``out_scale``: ``add_mult = round_half_up(r * 2^k)`` with ``r = skip_scale / out_scale``, ``k`` small
+    enough for both multipliers to fit ``REQ_MULT_MAX``."""
     r = skip_scale / out_scale
     k = min(requant_shift(ratio), requant_shift(r, headroom=1.0))
     return k, int(min(round_half_up(r * 2.0**k), REQ_MULT_MAX))
