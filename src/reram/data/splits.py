@@ -11,7 +11,8 @@ from .datasets import Dataset
 
 @dataclass
 class Splits:
-    """Pixel codes (uint8, flattened to 784) and labels for each split, with their provenance.
+    """Pixel codes (uint8, flattened: 784 for MNIST, 3072 for CIFAR-10) and labels for each split, with their
+    provenance.
 
     ``calib_index``, ``val_index`` and ``train_index`` index the training file (disjoint); the test split is the
     test file.
