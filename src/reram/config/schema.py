@@ -52,17 +52,20 @@ class DataConfig(Section):
 class ModelConfig(Section):
     """The network."""
 
-    arch: Literal["mlp", "lenet5", "layers"] = Field(
+    arch: Literal["mlp", "lenet5", "resnet8", "resnet20", "layers"] = Field(
         "mlp", description="'mlp' (model.hidden widths), 'lenet5' (conv5x5-6, pool, conv5x5-16, pool, fc120, fc84, "
-        "fc10) or 'layers' (the [[model.layers]] list of this file)."
+        "fc10), 'resnet8' / 'resnet20' (CIFAR-style residual networks, He et al. 2016: 16/32/64 channels, projection "
+        "shortcuts, global average pooling) or 'layers' (the [[model.layers]] list of this file)."
     )
     hidden: list[int] = Field([256, 128], description="Hidden layer widths of the MLP.")
     batchnorm: bool = Field(True, description="BatchNorm after each hidden Linear/Conv2d layer (folded at compile "
                             "time; mlp and lenet5).")
     layers: list[dict[str, Any]] | None = Field(
         None, description="For arch = 'layers': entries like {op = \"conv2d\", out = 16, kernel = 3, stride = 1, "
-        "padding = 1}; ops conv2d, linear, batchnorm, relu, maxpool2d, avgpool2d, flatten, dropout. The last is a "
-        "linear layer with out = the classes (or \"classes\")."
+        "padding = 1}; ops conv2d, linear, batchnorm, relu, maxpool2d, avgpool2d, gap (global average pooling), "
+        "flatten, dropout, add. Any entry may have a name = \"...\" and read another's output with input = "
+        "\"name\"; {op = \"add\", from = \"name\"} adds that entry's output (a residual connection). The last is "
+        "a linear layer with out = the classes (or \"classes\")."
     )
 
     @field_validator("hidden")
@@ -85,6 +88,10 @@ class TrainConfig(Section):
                       "forward pass (aihwkit's HWA training; Joshi et al. 2020, Rasch et al. 2023).")
     hwa_noise_scale: float = Field(1.0, gt=0, le=10, description="Hardware-aware training: the injected noise in "
                                    "units of the device's (1 = matched).")
+    augment: Literal["auto", "on", "off"] = Field(
+        "auto", description="Random-crop (zero padding of 1/8 of the side) and horizontal-flip augmentation of image "
+        "batches; 'auto': on for the residual networks and for colour images."
+    )
     threads: int = Field(
         1, ge=0, le=256, description="torch CPU threads for training (0: all cores). 1 keeps training reproducible "
         "across machines and degrades gracefully on a loaded machine."

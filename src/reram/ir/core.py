@@ -333,11 +333,11 @@ def check_graph(cm: CompiledModel) -> str | None:
                 continue
             if not isinstance(j, int) or isinstance(j, bool) or not -1 <= j < i or (what == "adds" and j < 0):
                 return f"layer {b.name} {what} {j!r}: not an earlier layer"
+        if b.src >= 0 and layers[b.src].out_signed:
+            return f"layer {b.name} reads the signed outputs of {layers[b.src].name} (DAC codes are unsigned)"
         if b.src >= 0 and layers[b.src].out_size != b.in_size:
             a = layers[b.src]
             return f"layer {a.name} has {a.out_size} outputs, {b.name} {b.in_size} inputs"
-        if b.src >= 0 and layers[b.src].out_signed:
-            return f"layer {b.name} reads the signed outputs of {layers[b.src].name} (DAC codes are unsigned)"
         if b.add_src is not None:
             r = layers[b.add_src]
             pre = OPS[b.kind].pre_maps(b)

@@ -21,7 +21,7 @@ from .nets import build_model, spec_from_config
 
 @dataclass
 class TrainResult:
-    model: nn.Sequential
+    model: nn.Module
     spec: dict
     test_accuracy: float
     train_seconds: float
@@ -58,6 +58,32 @@ def fused_adam() -> dict[str, bool]:
 def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     y = torch.as_tensor(labels)
     return float((logits.argmax(1) == y).float().mean())
+
+
+def augments(spec: dict, train_cfg: TrainConfig) -> bool:
+    """Whether training augments image batches (``train.augment``; 'auto': residual networks and colour images)."""
+    if train_cfg.augment != "auto":
+        return train_cfg.augment == "on"
+    in_shape = spec["in_shape"]
+    return len(in_shape) == 3 and (in_shape[0] > 1 or str(spec.get("arch", "")).startswith("resnet"))
+
+
+def augment_batch(xb: torch.Tensor, in_shape: list[int], gen: torch.Generator) -> torch.Tensor:
+    """Random crop of the zero-padded images (padding 1/8 of the side) and a horizontal flip of half of them, on a
+    flat batch (B, C * H * W); the same draws for the same generator state."""
+    C, H, W = in_shape
+    B = xb.shape[0]
+    p = max(1, H // 8)
+    maps = torch.nn.functional.pad(xb.reshape(B, C, H, W), (p, p, p, p))
+    oy = torch.randint(0, 2 * p + 1, (B,), generator=gen)
+    ox = torch.randint(0, 2 * p + 1, (B,), generator=gen)
+    flip = torch.rand(B, generator=gen) < 0.5
+    cols = torch.arange(W)
+    cols = torch.where(flip[:, None], W - 1 - cols, cols) + ox[:, None]  # (B, W)
+    rows = oy[:, None] + torch.arange(H)  # (B, H)
+    b = torch.arange(B)[:, None, None]
+    out = maps.permute(0, 2, 3, 1)[b, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
+    return out.permute(0, 3, 1, 2).reshape(B, -1)
 
 
 def train_model(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
@@ -97,6 +123,8 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     history: list[dict[str, float]] = []
     t0 = time.perf_counter()
     label = "train (epochs, hardware-aware)" if hwa else "train (epochs)"
+    augment = augments(spec, train_cfg)
+    aug_gen = torch.Generator().manual_seed(seed + 7)
     with progress_bar(label, progress, TextColumn("{task.fields[info]}")) as bar, \
             (hardware_aware(model, hwa) if hwa else nullcontext()):
         task = bar.add_task("train", total=train_cfg.epochs, info="")
@@ -109,6 +137,8 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
                 if len(idx) < 2:  # BatchNorm needs two samples
                     continue
                 xb, yb = x[idx].to(torch.float32).div_(255.0), y[idx]
+                if augment:
+                    xb = augment_batch(xb, spec["in_shape"], aug_gen)
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 opt.zero_grad(set_to_none=True)

@@ -58,7 +58,7 @@ def model_spec(ctx: RunContext) -> dict:
     from reram.models import spec_from_config
 
     ds = ctx.dataset
-    in_shape = (1, *ds.image_shape)
+    in_shape = ds.image_shape if len(ds.image_shape) == 3 else (1, *ds.image_shape)
     classes = int(max(ds.train_labels.max(), ds.test_labels.max())) + 1
     return spec_from_config(ctx.cfg.model, in_shape, classes)
 
