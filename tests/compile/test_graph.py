@@ -137,7 +137,7 @@ def test_residual_add_rule_rounds_once():
 
 
 def test_graph_ir_round_trip_and_bad_graphs(user_design, tmp_path):
-    _, cm, _, x = user_design
+    _, cm, _, _ = user_design
     cm.save(tmp_path)
     again = CompiledModel.load(tmp_path)
     assert [(a.src, a.add_src, a.add_mult, a.out_signed) for a in again.layers] == \

@@ -56,7 +56,7 @@ class Op:
 
 def op_graph(model: nn.Module) -> list[Op]:
     """The model's ops in execution order; op ``i`` makes value ``i + 1`` (value 0 is the model input)."""
-    if isinstance(model, nn.Sequential) or isinstance(model, _MODULES):
+    if isinstance(model, (nn.Sequential, *_MODULES)):
         mods: list[tuple[str, nn.Module]] = []
 
         def walk(seq: nn.Module, prefix: str) -> None:
@@ -112,7 +112,7 @@ def op_graph(model: nn.Module) -> list[Op]:
             what = "relu"
         elif fn in _FLATTENS or fn == "flatten":
             what = "flatten"
-            if len(rest) > 0 and rest[0] not in (1,) or node.kwargs.get("start_dim", 1) != 1:
+            if (len(rest) > 0 and rest[0] not in (1,)) or node.kwargs.get("start_dim", 1) != 1:
                 raise CompileError(f"{path}: flatten from dimension 1 only (keeps the batch)")
         elif fn in ("view", "reshape"):
             what = "flatten"
