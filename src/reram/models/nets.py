@@ -85,6 +85,7 @@ def spec_from_config(model_cfg, in_shape: Sequence[int], classes: int) -> dict[s
         layers = [d for d in lenet5_layers() if model_cfg.batchnorm or d["op"] != "batchnorm"]
     elif model_cfg.arch in RESNET_DEPTHS:
         layers = resnet_layers(RESNET_DEPTHS[model_cfg.arch])
+    else:
         layers = [dict(d) for d in model_cfg.layers]
     return {"arch": model_cfg.arch, "in_shape": [int(v) for v in in_shape], "classes": int(classes),
             "layers": layers}
