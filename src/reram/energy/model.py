@@ -25,7 +25,7 @@ from .baselines import BASELINES
 from .components.cell import cell_read_energy
 
 COMPONENTS = ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add", "input_buffer", "output_buffer",
-              "feature_buffer", "control", "static")
+              "feature_buffer", "residual_add", "control", "static")
 BOUNDARIES = {
     "array": ("cell", "driver"),
     "macro": ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add"),
@@ -43,7 +43,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     a = cm.arch
     n = len(x_codes)
     g = golden_forward(cm, chip, x_codes, collect_events=True)
-    inputs = [np.asarray(x_codes), *g.layer_outputs[:-1]]
+    inputs = [np.asarray(x_codes) if ly.src < 0 else g.layer_outputs[ly.src] for ly in cm.layers]
     cells = cell_read_energy(cm, chip, inputs, preset.value("t_read_s"))
     m = machine(cm, rcfg)
     cyc_layers = [ly.cycles for ly in m.layers]  # each layer's controller is busy this long per inference
@@ -65,6 +65,10 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
             "input_buffer": ev["input_buffer_reads"] * -(-a.dac_bits // 8) * preset.value("input_buffer_energy_j") / n,
             "output_buffer": ev["output_buffer_writes"] * preset.value("output_buffer_energy_j") / n,
             "feature_buffer": ev["feature_buffer_bytes"] * preset.value("feature_buffer_energy_j") / n,
+            # a residual add: one adder operation per output value (charged as one shift-and-add, the same adder
+            # width), and its operand's bytes written to and read from the skip buffer (a feature-map buffer)
+            "residual_add": (ev.get("residual_adds", 0) * preset.value("shift_add_energy_j")
+                             + ev.get("skip_buffer_bytes", 0) * preset.value("feature_buffer_energy_j")) / n,
             "control": cyc_layers[li] * preset.value("control_energy_j"),
             # static power over one inference through an idle pipeline, shared out by the layers' cycles
             "static": static_w * latency * cyc_layers[li] / sum(cyc_layers),
@@ -99,7 +103,8 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
                                         "model": preset.adc.model, "band_source": preset.adc.band_source},
         "latency_cycles": lat_cycles, "ii_cycles": ii_cycles, "layer_cycles": cyc_layers,
         "cycles_source": "RTL co-simulation" if rtl_cycles is not None else "analytic cycle model (machine "
-        "description)", "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
+        "description)" + ("" if cm.is_chain else "; a layer graph is scheduled as the pipeline of its layers in "
+                          "list order (branches not overlapped: an upper bound on latency)"), "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
         "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency, "static_power_w": static_w,
         "area_mm2": area,
         "machine": {"arrays": m.total_arrays, "adcs": m.total_adcs, "act_lanes_per_layer": m.act_lanes,

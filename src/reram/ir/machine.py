@@ -68,6 +68,7 @@ class LayerMachine:
     acc_w: int  # column-accumulator width (bits)
     conv: dict[str, list[int]] | None = None
     pool: dict | None = None
+    skip_bits: int = 0  # skip buffer (residual add): two banks of the added operand's codes (signed: one bit more)
     cycles: int = 0  # cycles per inference: LATCH .. FIN
 
     @property
@@ -123,8 +124,10 @@ class Machine:
 
     @property
     def buffer_bits(self) -> int:
-        """Feature-buffer bits: two banks per layer input, plus the two 64-bit logit banks."""
-        return sum(2 * ly.in_size * ly.in_bw for ly in self.layers) + 2 * self.layers[-1].out_features * 64
+        """Feature-buffer bits: two banks per layer input and per residual add's operand (the skip buffer), plus the
+        two 64-bit logit banks."""
+        return sum(2 * ly.in_size * ly.in_bw + ly.skip_bits for ly in self.layers) + \
+            2 * self.layers[-1].out_features * 64
 
     @property
     def layer_gbase(self) -> tuple[int, ...]:
@@ -219,8 +222,9 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
                    act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,
                    clock_hz=rcfg.clock_hz)
     layers = []
-    prev_avg_k = 0
+    avg_k: list[int] = []  # each layer's average-pooling window (0: none); its readers' inputs are that much wider
     for layer in cm.layers:
+        prev_avg_k = avg_k[layer.src] if layer.src >= 0 else 0
         lay = layer.layout(a)
         T, U, cols = lay.row_tiles, lay.col_tiles, lay.tile_pairs()
         arrays = T * U
@@ -235,9 +239,12 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
             in_size=layer.in_size, out_size=layer.out_size, positions=layer.positions, row_tiles=T, col_tiles=U,
             cols=cols, groups=groups, rounds=rounds, act_steps=-(-layer.out_features // act_lanes), in_bw=in_bw,
             acc_w=acc_w, conv=layer.conv, pool=layer.pool)
+        if layer.add_src is not None:
+            src = cm.layers[layer.add_src]
+            ly = replace(ly, skip_bits=2 * src.out_size * (a.dac_bits + int(src.out_signed)))
         layers.append(ly)
         pool = layer.pool
-        prev_avg_k = pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0
+        avg_k.append(pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0)
     return replace(base, layers=tuple(replace(ly, cycles=layer_cycles(ly, base)) for ly in layers))
 
 

@@ -169,6 +169,15 @@ def execute(
                     log.warning("stage %s skipped: %s", stage.name, missing)
                     ctx.save_metrics()
                     continue
+                reason = stage.not_applicable(ctx)
+                if reason is not None:
+                    if stage.name in explicit:
+                        raise RunError(f"stage '{stage.name}' does not apply: {reason}")
+                    skipped[stage.name] = {"reason": reason, "fix": None}
+                    meta["stages_skipped"] = skipped
+                    log.warning("stage %s skipped: %s", stage.name, reason)
+                    ctx.save_metrics()
+                    continue
                 skipped.pop(stage.name, None)
                 meta["stages_skipped"] = skipped
                 start_background(ctx, todo[todo.index(stage.name):])

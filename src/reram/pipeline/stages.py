@@ -28,6 +28,11 @@ class Stage:
     produces: tuple[str, ...] = ()
     help: str = ""
     tools: Callable[[], object] | None = None  # raises ToolchainError (with its fix) when a tool it needs is missing
+    applies: Callable[[RunContext], str | None] | None = None  # why the stage does not apply to this run's model
+
+    def not_applicable(self, ctx: RunContext) -> str | None:
+        """Why this stage does not apply to the run's model (None: it does)."""
+        return None if self.applies is None else self.applies(ctx)
 
     def missing_tool(self):  # -> reram.errors.ToolchainError | None
         """The error of an external tool this stage needs and cannot find (None: it can run)."""
@@ -305,7 +310,7 @@ def _start_rtl_jobs(ctx: RunContext, remaining: list[str]) -> None:
     tools = {s.name: s.missing_tool() is None for s in STAGES if s.name in ("cosim", "synth") and s.name in remaining}
     build = tools.get("cosim") and "rtl_build" not in ctx.cache
     synth = tools.get("synth") and "synth_job" not in ctx.cache
-    if not (build or synth):
+    if not (build or synth) or rtl_not_applicable(ctx):
         return
     from reram.rtl.params import rtl_params, rtl_supported
 
@@ -415,6 +420,17 @@ def stage_synth(ctx: RunContext) -> None:
                                "combinational loops in the digital periphery (see metrics.json synth)")
 
 
+def rtl_not_applicable(ctx: RunContext) -> str | None:
+    """The RTL stages (co-simulation, synthesis) run chains of layers: why they do not apply to a layer graph."""
+    cm = ctx.compiled
+    if cm.is_chain:
+        return None
+    graph = [ly.name for i, ly in enumerate(cm.layers) if ly.add_src is not None or ly.src != i - 1]
+    return (f"the RTL's layer pipeline runs chains of layers; this model is a layer graph (residual adds or branches "
+            f"at {', '.join(graph[:3])}{', ...' if len(graph) > 3 else ''}): its integer datapath is checked by the "
+            "golden model and the engine, not in RTL")
+
+
 def _cosim_tools() -> object:
     from reram.rtl.build import find_toolchain
 
@@ -474,9 +490,11 @@ STAGES: list[Stage] = [
     Stage("calibrate", stage_calibrate, needs=("model.safetensors",),
           help="the calibration ablation: accuracy after each flow step"),
     Stage("cosim", stage_cosim, needs=("compiled/ir.json", "chip0.npz"),
-          help="Verilator co-simulation of the RTL against the bit-exact golden model", tools=_cosim_tools),
+          help="Verilator co-simulation of the RTL against the bit-exact golden model", tools=_cosim_tools,
+          applies=rtl_not_applicable),
     Stage("synth", stage_synth, needs=("compiled/ir.json",),
-          help="Yosys synthesis of the digital periphery: cells, area, no latches or loops", tools=_synth_tools),
+          help="Yosys synthesis of the digital periphery: cells, area, no latches or loops", tools=_synth_tools,
+          applies=rtl_not_applicable),
     Stage("energy", stage_energy, needs=("compiled/ir.json", "chip0.npz"),
           help="energy, area and latency from event counts and cited per-action energies"),
     Stage("sensitivity", stage_sensitivity, needs=("model.safetensors",),
