@@ -1,7 +1,8 @@
 """Analog engine speed against the plain float forward of the same network, measured in one process.
 
-Workloads: the default 784-256-128-10 MLP and LeNet-5 (conv layers as im2col MVMs), at batches of 1, 256 and
-10,000 inputs, with the default realistic preset (state-dependent programming error after program-and-verify,
+Workloads: the default 784-256-128-10 MLP, LeNet-5 (conv layers as im2col MVMs) and ResNet-20 (CIFAR-style, 16/32/64
+channels, on 28x28 one-channel inputs: residual adds in the activation units, global average pooling), at batches of
+1, 256 and 10,000 inputs, with the default realistic preset (state-dependent programming error after program-and-verify,
 per-read output-referred read noise, approximate IR drop folded into the conductances, 8-bit DAC and ADC,
 16-level cells, 128x128 tiles). Float and analog forwards are timed in one window, interleaved (the order alternates
 every repetition), 1 torch thread; each case reports the median of the per-repetition ratios of wall time
@@ -65,36 +66,57 @@ def lenet(seed: int = 0):
     return model.eval()
 
 
+def resnet20(seed: int = 0):
+    from reram.models import build_model, spec_from_config
+
+    torch.manual_seed(seed)
+    model = build_model(spec_from_config(load_config(None, ['model.arch="resnet20"']).model, (1, 28, 28), 10))
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(256, 784))
+    return model.eval()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--batches", default="1,256,10000")
-    ap.add_argument("--nets", default="mlp,lenet5")
+    ap.add_argument("--nets", default="mlp,lenet5,resnet20")
+    ap.add_argument("--device", default="cpu", help="torch device of both sides (cuda: the card is named)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     mlp, x_codes, calib, source = workload()
     cfg = load_config(None, ["calibration.finetune_iters=0"])
     dev = resolve_device(cfg)
-    x = torch.tensor(x_codes, dtype=torch.float32) / 255.0
+    device = torch.device(args.device)
+    x = torch.tensor(x_codes, dtype=torch.float32, device=device) / 255.0
     results: dict = {
         "workload": {"data": source, "preset": dev.name, "program_sigma_model": dev.sigma_model,
                      "program_and_verify_cycles": dev.verify_cycles, "read_noise": dev.read_noise,
                      "read_noise_mode": dev.read_noise_mode, "ir_drop": dev.ir_drop, "dac_bits": cfg.dac.bits,
                      "dac_mode": cfg.dac.mode, "adc_bits": cfg.adc.bits, "cell_levels": 2**dev.cell_bits,
-                     "array": f"{cfg.array.rows}x{cfg.array.cols}", "dtype": "float32", "threads": 1},
+                     "array": f"{cfg.array.rows}x{cfg.array.cols}", "dtype": "float32", "threads": 1,
+                     "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"},
         "convention": "float and analog interleaved in one window, 1 thread; medians of per-repetition ratios of "
                       "wall and process CPU time", "cases": {}}
-    nets = {"mlp": ("mlp-784-256-128-10", mlp.eval()), "lenet5": ("lenet5", lenet())}
+    nets = {"mlp": ("mlp-784-256-128-10", mlp.eval), "lenet5": ("lenet5", lenet), "resnet20": ("resnet20", resnet20)}
     for key in args.nets.split(","):
-        name, model = nets[key]
+        name, make = nets[key]
+        model = make()
         cm = compile_flow(model, cfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
-        analog = AnalogModel(cm, dev, seed=0)
+        model = model.to(device)
+        analog = AnalogModel(cm, dev, seed=0, device=device)
         analog.eval()
         for batch in (int(b) for b in args.batches.split(",")):
             xs = x[:batch]
             calls = max(1, min(200, 2000 // batch))
+            def run(f, v=xs):
+                f(v)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+
             with torch.no_grad():
-                res = paired(lambda m=model, v=xs: m(v), lambda a=analog, v=xs: a(v), args.repeats, calls)
+                res = paired(lambda m=model: run(m), lambda a=analog: run(a), args.repeats, calls)
             results["cases"][f"{name} batch {batch}"] = res
             print(f"{name} batch {batch}: analog/float wall {res['analog_over_float']:.2f}x, cpu "
                   f"{res['analog_over_float_cpu']:.2f}x", file=sys.stderr)
