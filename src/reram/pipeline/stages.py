@@ -149,9 +149,10 @@ def stage_compile(ctx: RunContext) -> None:
     cm.meta["device"] = dev.to_dict()
     cal_arch = [{"layer": ly.name, "op": ly.kind, "in": ly.in_size, "rows": ly.in_features, "out": ly.out_features,
                  "positions": ly.positions, "pool": ly.pool["kind"] if ly.pool else None, "relu": ly.relu,
-                 "macs": ly.macs, "arrays": ly.row_tiles(cm.arch) * ly.col_tiles(cm.arch)} for ly in cm.layers]
+                 "macs": ly.macs, "arrays": ly.row_tiles(cm.arch) * ly.col_tiles(cm.arch), "src": ly.src,
+                 "add_src": ly.add_src, "out_signed": ly.out_signed} for ly in cm.layers]
     ctx.metrics["calibration"]["architecture"] = cal_arch
-    if "cosim" in ctx.stages or "synth" in ctx.stages:  # every RTL limit, before the long stages run
+    if cm.is_chain and ("cosim" in ctx.stages or "synth" in ctx.stages):  # every RTL limit, before the long stages
         from reram.errors import CompileError
         from reram.rtl.params import rtl_params, rtl_supported
 
