@@ -208,3 +208,15 @@ def test_layer_list_graph_and_resnets():
         assert sum(ly.out_signed for ly in cm.layers) == 2 and sum(ly.add_src is not None for ly in cm.layers) == \
             (depth - 2) // 2
         assert cm.layers[-2].out_maps == (64, 1, 1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_engine_on_cuda_equals_cpu_on_a_residual_network(user_design):
+    """analog.device = 'cuda': the same codes as the CPU's with read noise off (the noise draws differ by device)."""
+    _, cm, dev, x = user_design
+    codes = torch.from_numpy(pixel_codes(cm, x).astype(np.float64))
+    cpu = AnalogModel(cm, dev, seed=2, dtype=torch.float64)
+    gpu = AnalogModel(cm, dev, seed=2, dtype=torch.float64, device="cuda", chip=cpu.chip)
+    with torch.no_grad():
+        np.testing.assert_allclose(gpu(codes.cuda(), codes=True).cpu().numpy(), cpu(codes, codes=True).numpy(),
+                                   rtol=1e-9)
