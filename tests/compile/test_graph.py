@@ -220,3 +220,25 @@ def test_engine_on_cuda_equals_cpu_on_a_residual_network(user_design):
     with torch.no_grad():
         np.testing.assert_allclose(gpu(codes.cuda(), codes=True).cpu().numpy(), cpu(codes, codes=True).numpy(),
                                    rtol=1e-9)
+
+
+def test_fine_tuning_on_feature_maps_equals_the_im2col_rows(user_design, monkeypatch):
+    """Fine-tuning runs hidden convolutions on feature maps; with a noise-free chip its outputs and the gradients of
+    its straight-through ADC are those of the im2col rows path."""
+    from reram.analog.engine import AnalogLayer
+
+    _, cm, dev, x = user_design
+    nf = noise_free(dev)
+    xt = torch.from_numpy(x)
+    results = []
+    for rows in (False, True):
+        monkeypatch.setattr(AnalogLayer, "_cell_noise", property(lambda self, r=rows: r))
+        model = AnalogModel(cm, nf, seed=0, trainable=True, dtype=torch.float64)
+        model.train()
+        out = model(xt)
+        out.square().sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
+    (a, ga), (b, gb) = results
+    torch.testing.assert_close(a, b)
+    for u, v in zip(ga, gb, strict=True):
+        torch.testing.assert_close(u, v)

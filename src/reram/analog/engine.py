@@ -210,9 +210,32 @@ class AnalogLayer(nn.Module):
             if pool is not None:
                 y = POOLS[pool["kind"]].torch(pool, y, ste_round)
             return y.reshape(x.shape[0], -1)
-        y = self.digital(self.forward_acc(self.patches(x), noise_gen),
-                         None if skip is None else op.skip_rows(self.ir, skip))
+        if op.maps_path and not self.is_last and self.trainable and self.training and not self._cell_noise:
+            acc = self._acc_conv_train(x, noise_gen)  # fine-tuning a convolution: on feature maps too
+        else:
+            acc = self.forward_acc(self.patches(x), noise_gen)
+        y = self.digital(acc, None if skip is None else op.skip_rows(self.ir, skip))
         return y if self.is_last else self.finish(y, x.shape[0])
+
+    @property
+    def _cell_noise(self) -> bool:
+        return self.dev.read_noise > 0 and self.dev.read_noise_mode == "cell"
+
+    def _acc_conv_train(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """Fine-tuning's ``acc`` of a convolution as MVM rows (N * positions, out), computed on feature maps: fresh
+        conductances each call (:meth:`_train_conductances`) as :meth:`_acc_conv`'s kernels, and the straight-through
+        gradient of the ADC block as one differentiable conv2d of the linear MVM (as :meth:`forward_acc`'s rows)."""
+        op, ir = OPS[self.ir.kind], self.ir
+        dG, G2, lin_dG = self._train_conductances(noise_gen)
+        with torch.no_grad():
+            dGs, G2s = self._scaled(dG, G2)
+            kernels = (op.map_kernels(ir, dGs, self.dtype), op.map_kernels(ir, G2s, self.dtype))
+            acc = self._acc_conv(x.detach(), noise_gen, kernels)
+        (C, H, W), out = op.in_map(ir), ir.out_features
+        k_lin = lin_dG.reshape(-1, out)[: ir.in_features].t().reshape(out, C, *ir.conv["kernel"])
+        lin = op.conv_maps(ir, x.reshape(x.shape[0], C, H, W), k_lin) * self._lsb_mult.mean()
+        acc = acc + lin - lin.detach()
+        return acc.permute(0, 2, 3, 1).reshape(-1, out)
 
     def _batched_ok(self, x: torch.Tensor) -> bool:
         """The batched inference path applies: no gradients wanted, the output-referred read-noise form."""
@@ -222,13 +245,14 @@ class AnalogLayer(nn.Module):
         return not (torch.is_grad_enabled() and (x.requires_grad or self.trainable))
 
     @torch.no_grad()
-    def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None) -> torch.Tensor:
+    def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None,
+                  kernels: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """A convolution's ``acc`` as feature maps (N, out, Ho, Wo), without im2col: each row tile's conductances
         become conv2d kernels (zero outside the tile's rows), all tiles and weight slices in one conv2d, the read-noise
         variance in another on x^2 (x for integrating inputs). The ADC and the tile and slice sums are those of
-        :meth:`_acc_tiles_batched`, on the maps."""
+        :meth:`_acc_tiles_batched`, on the maps. ``kernels``: other than the chip's (fine-tuning's fresh draws)."""
         arch, op = self.arch, OPS[self.ir.kind]
-        if self._conv_cache is None:
+        if kernels is None and self._conv_cache is None:
             dGs, G2s = self._inference_operands()
             self._conv_cache = (op.map_kernels(self.ir, dGs, self.dtype), op.map_kernels(self.ir, G2s, self.dtype))
         (C, H, W), (Ho, Wo) = op.in_map(self.ir), op.out_hw(self.ir)
@@ -236,11 +260,11 @@ class AnalogLayer(nn.Module):
         n = x.shape[0]
         chunk = max(1, CHUNK_ELEMENTS // (T * S * Ho * Wo * out))
         if n > chunk:
-            return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen) for i in range(0, n, chunk)])
+            return torch.cat([self._acc_conv(x[i : i + chunk], noise_gen, kernels) for i in range(0, n, chunk)])
         r = self.dev.read_noise
         integrating = arch.dac_mode == "integrating"
         conv = partial(op.conv_maps, self.ir)
-        k_sig, k_var = self._conv_cache
+        k_sig, k_var = kernels if kernels is not None else self._conv_cache
         acc: torch.Tensor | None = None
         for b, xs in enumerate(slice_inputs(x.reshape(n, C, H, W), arch, self.dtype)):
             v = conv(xs, k_sig).view(n, T, S * out, Ho, Wo)  # the tiles, and the weight slices side by side
