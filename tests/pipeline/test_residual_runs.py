@@ -19,7 +19,8 @@ SMALL = ["train.epochs=1", "analog.chips=2", "calibration.ablation_chips=1", "ca
 
 def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
     make_cifar(tmp_path / "cifar", per_batch=40, n_test=40)
-    cfg = load_config(None, [*SMALL, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"'])
+    cfg = load_config(None, [*SMALL, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"',
+                             "calibration.ablation_samples=20"])
     ctx = execute(cfg, tmp_path / "runs", name="r8", progress=False, data_dir=str(tmp_path / "cifar"))
     m = ctx.metrics
     assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "energy",
@@ -33,7 +34,11 @@ def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
     assert energy["by_component_j"]["residual_add"] > 0
     assert "layer graph" in energy["cycles_source"]
     assert 0 <= m["analog"]["test_accuracy_mean"] <= 1
-    assert 'id="network"' in (ctx.run_dir / "report.html").read_text()
+    html = (ctx.run_dir / "report.html").read_text()
+    assert 'id="network"' in html
+    # the ablation on fewer test images than the headline: said in metrics and the report
+    assert m["analog"]["test_images"] == 40 and {r["test_images"] for r in m["calibration"]["ablation"]} == {20}
+    assert "each ablation step evaluates 20 test images on 1 chips" in html
     with pytest.raises(RunError, match="does not apply: the RTL's layer pipeline runs chains"):
         execute(None, tmp_path / "runs", name="r8", resume=True, stages=["cosim"], progress=False,
                 data_dir=str(tmp_path / "cifar"))

@@ -55,7 +55,8 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
     kept_ft = default_cm is not None and "hw_aware_finetune" in default_cm.passes
     for label, spec in ABLATION_STEPS:
         if spec.name == "default" and default_summary is not None and default_cm is not None and kept_ft and \
-                default_summary.get("chips") == cfg.calibration.ablation_chips:
+                default_summary.get("chips") == cfg.calibration.ablation_chips and \
+                cfg.calibration.ablation_samples is None:
             s = default_summary | {"passes": list(default_cm.passes)}
         else:
             s = measure(label, spec, model)
@@ -73,7 +74,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
 def _evaluate(cfg: ReramConfig, splits, cm: CompiledModel, spec, label: str, progress: bool) -> dict:
     """Test accuracy of ``cm`` on the ablation's chips, with the flow step's device and re-calibration."""
     return measure(cm, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress,
-                   label=f"ablation {label[:1]}").summary
+                   label=f"ablation {label[:1]}", samples=cfg.calibration.ablation_samples).summary
 
 
 def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: bool = True) -> dict[str, object]:
@@ -91,7 +92,7 @@ def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: boo
              else "8 without hardware-aware training (a second network)")
     spec = FLOW_SPECS["default"]
     ev = evaluate(res.model, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress,
-                  label=f"ablation {label[:1]}")
+                  label=f"ablation {label[:1]}", samples=cfg.calibration.ablation_samples)
     row = _row(label, ev.summary)
     return row | {"software_test_accuracy": res.test_accuracy, "train_seconds": seconds}
 
@@ -103,6 +104,7 @@ def _row(label: str, s: dict) -> dict[str, object]:
         "test_accuracy_mean": s["test_accuracy_mean"],
         "test_accuracy_std": s["test_accuracy_std"],
         "chips": s["chips"],
+        "test_images": s.get("test_images"),
         "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]],
         "recalibration_kept": None if not s.get("recalibration") else
         sum(bool(r.get("kept")) for r in s["recalibration"]),

@@ -28,7 +28,7 @@ class Evaluation:
 
 
 def evaluate(model, cfg, splits, spec, chips: int, *, split: str = "test", progress: bool = False,
-             label: str = "chips", device: str = "cpu") -> Evaluation:
+             label: str = "chips", device: str = "cpu", samples: int | None = None) -> Evaluation:
     """Compile ``model`` with the flow ``spec`` under ``cfg`` (its device, arrays, DAC and ADC), then :func:`measure`
     it on ``chips`` chips."""
     from reram.config.presets import resolve_device
@@ -36,14 +36,17 @@ def evaluate(model, cfg, splits, spec, chips: int, *, split: str = "test", progr
 
     cm = compile_flow(model, cfg, resolve_device(cfg), spec, splits.to_float(splits.calib_x), splits.train_x,
                       splits.train_y, seed=cfg.run.seed, progress=progress)
-    return measure(cm, cfg, splits, spec, chips, split=split, progress=progress, label=label, device=device)
+    return measure(cm, cfg, splits, spec, chips, split=split, progress=progress, label=label, device=device,
+                   samples=samples)
 
 
 def measure(cm: CompiledModel, cfg, splits, spec, chips: int, *, split: str = "test", progress: bool = False,
-            label: str = "chips", device: str = "cpu", dev: DeviceParams | None = None) -> Evaluation:
-    """Accuracy of compiled ``cm`` on the ``split`` ("test", "validation" or "calibration") over chips ``0 ..
-    chips - 1`` of the run's seed, programmed with the flow's device (``dev``: another device), each re-calibrated
-    per chip where the flow says so (kept only when it helps on the calibration split)."""
+            label: str = "chips", device: str = "cpu", dev: DeviceParams | None = None,
+            samples: int | None = None) -> Evaluation:
+    """Accuracy of compiled ``cm`` on the ``split`` ("test", "validation" or "calibration") -- its first ``samples``
+    images (None: all) -- over chips ``0 .. chips - 1`` of the run's seed, programmed with the flow's device (``dev``:
+    another device), each re-calibrated per chip where the flow says so (kept only when it helps on the calibration
+    split). The summary's ``test_images`` says how many images were evaluated."""
     from reram.config.presets import resolve_device
     from reram.errors import ConfigError
     from reram.pipeline.flows import device_for
@@ -57,12 +60,15 @@ def measure(cm: CompiledModel, cfg, splits, spec, chips: int, *, split: str = "t
         x, y = splits.calib_x, splits.calib_y
     else:
         x, y = splits.test_x, splits.test_y
+    if samples is not None:
+        x, y = x[:samples], y[:samples]
     seeds = [chip_seed(cfg.run.seed, c) for c in range(chips)]
     evals = evaluate_chips(cm, dev, x, y, seeds, splits.to_float(splits.calib_x),
                            bias_recal=spec.bias_recal or "bias_recalibration" in cm.passes, fit=cfg.calibration.fit,
                            batch_size=cfg.analog.batch_size, device=device, progress=progress, label=label,
                            calib_y=splits.calib_y)
-    return Evaluation(compiled=cm, device=dev, chips=evals, summary=summarize(evals) | {"passes": list(cm.passes)})
+    return Evaluation(compiled=cm, device=dev, chips=evals,
+                      summary=summarize(evals) | {"passes": list(cm.passes), "test_images": len(y)})
 
 
 def chip_seed(run_seed: int, chip: int) -> int:

@@ -41,10 +41,11 @@ def sensitivity_point(model: nn.Module, cfg: ReramConfig, splits, name: str, val
 
     pcfg = point_config(cfg, name, value, sweeps)
     ev = evaluate(model, pcfg, splits, FlowSpec("sensitivity", bias_recal=True), chips, progress=progress,
-                  label=f"{name}={value}")
+                  label=f"{name}={value}", samples=cfg.analog.sensitivity_samples)
     s = ev.summary
     return {"value": value, "test_accuracy_mean": s["test_accuracy_mean"], "test_accuracy_std": s["test_accuracy_std"],
-            "chips": s["chips"], "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]]}  # type: ignore
+            "chips": s["chips"], "test_images": s["test_images"],
+            "adc_saturation": [ly["adc_saturation_mean"] for ly in s["layers"]]}  # type: ignore
 
 
 def distinct_points(cfg: ReramConfig, sweeps: dict[str, tuple[str, list[float | int]]] | None = None
