@@ -62,6 +62,8 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     sens = cfg.analog.sensitivity_chips > 0
     default_flow = cal.flow == "default"
     rules.append(("calibration.ablation_chips", not ablation, "calibration.ablation = false (no ablation is run)"))
+    rules.append(("calibration.ablation_samples", not ablation, "calibration.ablation = false (no ablation is run)"))
+    rules.append(("analog.sensitivity_samples", not sens, "analog.sensitivity_chips = 0 (no sensitivity sweeps)"))
     rules.append(("calibration.fit", not (default_flow or ablation or sens),
                   f"calibration.flow = '{cal.flow}' has no bias re-calibration, and the ablation and the sensitivity "
                   "sweeps are off"))
