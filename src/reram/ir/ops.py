@@ -214,23 +214,35 @@ class Conv2d(LayerOp):
         return tuple(layer.conv["out_hw"])  # type: ignore[return-value]
 
     def map_kernels(self, layer, g, dtype):
-        """Per-tile conductances (S, T, R, out) -> conv2d kernels (T * S * out, C, kh, kw): each row tile's kernel is
-        zero outside the tile's rows, so one conv2d gives every tile's and weight slice's column sums as maps."""
+        """Per-tile conductances (S, T, R, out) -> one conv2d kernel per row tile: (first channel, kernel (S * out,
+        channels, kh, kw)) over the input channels the tile's rows touch (rows are C-major: channel c holds rows
+        ``c * kh * kw ..``), zero outside the tile's rows, so that the convolutions of all tiles cost about one
+        convolution of the layer (a channel cut by a tile boundary is read by both tiles)."""
         import torch
 
         S, T, R, out = g.shape
         n_in = layer.in_features
-        k = torch.zeros(T, S, out, n_in, dtype=dtype, device=g.device)
+        kk = layer.conv["kernel"][0] * layer.conv["kernel"][1]
+        kernels = []
         for t in range(T):
-            nr = min(R, n_in - t * R)
-            k[t, :, :, t * R : t * R + nr] = g[:, t, :nr].transpose(1, 2).to(dtype)
-        return k.reshape(T * S * out, layer.conv["in_shape"][0], *layer.conv["kernel"])
+            lo, hi = t * R, min(n_in, (t + 1) * R)
+            c0, c1 = lo // kk, -(-hi // kk)
+            k = torch.zeros(S, out, (c1 - c0) * kk, dtype=dtype, device=g.device)
+            k[:, :, lo - c0 * kk : hi - c0 * kk] = g[:, t, : hi - lo].transpose(1, 2).to(dtype)
+            kernels.append((c0, k.reshape(S * out, c1 - c0, *layer.conv["kernel"])))
+        return kernels
 
     def conv_maps(self, layer, x, kernels):
-        """Input maps (N, C, H, W) convolved with :meth:`map_kernels` (the layer's stride and padding)."""
+        """Input maps (N, C, H, W) convolved (the layer's stride and padding) with a kernel (out, C, kh, kw), or with
+        :meth:`map_kernels`'s per-tile kernels: (N, T * S * out, Ho, Wo), the tiles side by side."""
+        import torch
         import torch.nn.functional as F
 
-        return F.conv2d(x, kernels, stride=tuple(layer.conv["stride"]), padding=tuple(layer.conv["padding"]))
+        stride, padding = tuple(layer.conv["stride"]), tuple(layer.conv["padding"])
+        if not isinstance(kernels, list):
+            return F.conv2d(x, kernels, stride=stride, padding=padding)
+        parts = [F.conv2d(x[:, c0 : c0 + k.shape[1]], k, stride=stride, padding=padding) for c0, k in kernels]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
     def lower(self, m, path, shape, index):
         from reram.errors import CompileError
