@@ -38,8 +38,9 @@ def convert(model: nn.Module, config: ReramConfig | None = None, calib_x: np.nda
             seed: int = 0, in_shape: tuple[int, ...] | None = None) -> AnalogModel:
     """Compile ``model`` for the configured crossbars and program a chip.
 
-    ``model`` is any ``nn.Module`` whose forward is a chain of Linear, Conv2d, BatchNorm1d/2d, ReLU,
-    MaxPool2d/AvgPool2d, Flatten and Dropout (traced with ``torch.fx``; see :mod:`reram.compile.lower`);
+    ``model`` is any ``nn.Module`` whose forward is made of Linear, Conv2d, BatchNorm1d/2d, ReLU,
+    MaxPool2d/AvgPool2d, AdaptiveAvgPool2d(1), Flatten, Dropout and residual adds (``+``), traced with ``torch.fx``
+    (see :mod:`reram.compile.lower`): chains and residual networks;
     ``in_shape`` is its per-sample input shape, (C, H, W) for images, unless the model starts with
     ``nn.Unflatten``. The returned model takes images (N, C, H, W) or flat (N, C * H * W) in [0, 1] and returns
     logits.
