@@ -94,10 +94,19 @@ def test_same_seed_gives_identical_metrics(tmp_path):
 
 
 def test_no_pickle_anywhere():
+    """No unpickling, exec or eval anywhere, with one checked exception: CIFAR-10's python archive is pickles, read by
+    ``reram.data.cifar``'s unpickler that resolves no global but numpy's array constructors (its refusal of any other
+    is tested in tests/data/test_cifar10.py)."""
     offenders = []
+    cifar = SRC / "reram" / "data" / "cifar.py"
+    text = cifar.read_text()
+    assert "class SafeUnpickler(pickle.Unpickler):" in text and "def find_class(" in text
+    assert not re.search(r"\bpickle\.loads?\(|\bpickle\.Unpickler\(", text)  # every unpickling goes through it
     for path in SRC.rglob("*.py"):
         text = path.read_text()
         for i, line in enumerate(text.splitlines(), 1):
+            if path == cifar and line.strip() == "import pickle":
+                continue
             if re.search(r"\bimport pickle\b|\bpickle\.load|(?<![.\w])exec\(|(?<![.\w])eval\(", line):
                 offenders.append(f"{path}:{i}: {line.strip()}")
             if "torch.load(" in line and "weights_only=True" not in line:

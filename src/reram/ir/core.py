@@ -329,10 +329,12 @@ def check_graph(cm: CompiledModel) -> str | None:
     layers = cm.layers
     for i, b in enumerate(layers):
         for what, j in (("reads", b.src), ("adds", b.add_src)):
-            if j is None:
+            if j is None and what == "adds":
                 continue
             if not isinstance(j, int) or isinstance(j, bool) or not -1 <= j < i or (what == "adds" and j < 0):
                 return f"layer {b.name} {what} {j!r}: not an earlier layer"
+        if not isinstance(b.out_signed, bool) or not isinstance(b.add_mult, int) or isinstance(b.add_mult, bool):
+            return f"layer {b.name} has a malformed out_signed {b.out_signed!r} or add_mult {b.add_mult!r}"
         if b.src >= 0 and layers[b.src].out_signed:
             return f"layer {b.name} reads the signed outputs of {layers[b.src].name} (DAC codes are unsigned)"
         if b.src >= 0 and layers[b.src].out_size != b.in_size:
@@ -343,8 +345,6 @@ def check_graph(cm: CompiledModel) -> str | None:
             pre = OPS[b.kind].pre_maps(b)
             if tuple(r.out_maps) != tuple(pre):
                 return f"layer {b.name} adds {r.name}'s outputs of shape {tuple(r.out_maps)} to its own {tuple(pre)}"
-            if not isinstance(b.add_mult, int) or isinstance(b.add_mult, bool):
-                return f"layer {b.name} has a non-integer add_mult {b.add_mult!r}"
         if b.out_signed and (i == len(layers) - 1 or b.relu or b.pool is not None):
             return f"layer {b.name} has signed outputs but is the last layer, or ReLUs or pools them"
     if layers and any(j == len(layers) - 1 for layer in layers for j in (layer.src, layer.add_src)):
