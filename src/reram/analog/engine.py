@@ -239,8 +239,7 @@ class AnalogLayer(nn.Module):
 
     def _batched_ok(self, x: torch.Tensor) -> bool:
         """The batched inference path applies: no gradients wanted, the output-referred read-noise form."""
-        cell_mode = self.dev.read_noise > 0 and self.dev.read_noise_mode == "cell"
-        if cell_mode or (self.trainable and self.training):  # fine-tuning draws fresh conductances per call
+        if self._cell_noise or (self.trainable and self.training):  # fine-tuning draws fresh conductances per call
             return False
         return not (torch.is_grad_enabled() and (x.requires_grad or self.trainable))
 
@@ -248,8 +247,9 @@ class AnalogLayer(nn.Module):
     def _acc_conv(self, x: torch.Tensor, noise_gen: torch.Generator | None,
                   kernels: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """A convolution's ``acc`` as feature maps (N, out, Ho, Wo), without im2col: each row tile's conductances
-        become conv2d kernels (zero outside the tile's rows), all tiles and weight slices in one conv2d, the read-noise
-        variance in another on x^2 (x for integrating inputs). The ADC and the tile and slice sums are those of
+        become a conv2d kernel over the input channels its rows touch (zero outside the tile's rows,
+        :meth:`~reram.ir.ops.Conv2d.map_kernels`), every weight slice in it, the read-noise variance likewise on x^2
+        (x for integrating inputs). The ADC and the tile and slice sums are those of
         :meth:`_acc_tiles_batched`, on the maps. ``kernels``: other than the chip's (fine-tuning's fresh draws)."""
         arch, op = self.arch, OPS[self.ir.kind]
         if kernels is None and self._conv_cache is None:
