@@ -24,6 +24,8 @@ try:  # typer >= 0.25 vendors click; older versions use click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as _click_exc  # type: ignore[no-redef]
 
+DATA_DIR_HELP = "Folder with the dataset's files (the IDX files, or the CIFAR-10 archive)."
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Design and verify ReRAM analog in-memory-computing inference accelerators.")
 config_app = typer.Typer(no_args_is_help=True, help="Show or write the configuration.")
@@ -98,7 +100,7 @@ def run(
     stages: Annotated[str | None, typer.Option("--stages", help="Comma-separated subset of stages.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing run folder.")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue run NAME after its last done stage.")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout at the end.")] = False,
     model_file: Annotated[Path | None, typer.Option(
@@ -216,7 +218,7 @@ def cosim(
     run_dir: RunDirArg,
     samples: Annotated[int | None, typer.Option("--samples", min=1, help="Test images to co-simulate.")] = None,
     waves: Annotated[Path | None, typer.Option("--waves", help="Waveform of the first samples (.fst or .vcd).")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch).
@@ -291,7 +293,7 @@ def _key(rec: dict) -> str:
 def ablation(
     run_dir: RunDirArg,
     chips: Annotated[int | None, typer.Option("--chips", help="Chips per step.")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Measure test accuracy after each calibration step (the ablation) for a run's trained model."""
@@ -325,7 +327,7 @@ def energy(
                                                   "per-action accounting of the ISAAC tile and chip, against the "
                                                   "published totals (the run's preset).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Energy per inference by component and boundary, TOPS/W, area and latency of a run's design.
@@ -493,7 +495,7 @@ def sweep(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: cores).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="'local' (process pool) or 'ray'.")] = "local",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: local).")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Sweep a grid of configuration keys: accuracy over chips, energy, area, latency; Pareto fronts.
@@ -544,7 +546,7 @@ def explore(
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: local).")] = None,
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Folder that holds run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option("--name", "-n", help="Study name / folder.")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Multi-objective search (NSGA-II): accuracy up, energy and area down. Re-run to resume a study."""
@@ -569,7 +571,7 @@ def explore(
 
 @app.command()
 def doctor(
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the dataset's IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
 ) -> None:
     """Every tool and data source reram would use: version and path, or how to get it (exit 1: one is missing)."""
     from .doctor import checks
