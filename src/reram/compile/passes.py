@@ -12,7 +12,7 @@ from torch import nn
 from reram.errors import CompileError
 from reram.ir import integer, rules
 from reram.ir.core import ArchParams, CompiledModel, LayerIR
-from reram.ir.ops import float_forward, float_outputs, patches_np
+from reram.ir.ops import float_forward, float_outputs, patches_np  # noqa: F401 (float_forward: re-exported)
 from reram.ir.rules import requant_ints, weight_digits
 
 
@@ -35,16 +35,11 @@ def activation_scaling(cm: CompiledModel, calib_x: np.ndarray, percentile: float
     read the model input keep pixel codes (images in [0, 1]).
     """
     x_max = cm.arch.x_max
-    acts = float_forward(cm, calib_x)
-    pre = float_outputs(cm, calib_x) if not cm.is_chain else None
+    outs = float_outputs(cm, calib_x)  # per layer (before pooling, after pooling)
     for i, layer in enumerate(cm.layers[:-1]):
         readers = cm.readers(i)
-        if pre is None:
-            a = acts[i + 1][0]
-        elif (layer.pool is not None and layer.pool["kind"] == "avg") or not readers:
-            a = pre[i]
-        else:
-            a = acts[readers[0]][0]
+        avg = layer.pool is not None and layer.pool["kind"] == "avg"
+        a = outs[i][0] if not cm.is_chain and (avg or not readers) else outs[i][1]
         a = np.abs(a) if layer.out_signed else a
         hi = float(np.percentile(a, percentile)) if a.size else 1.0
         layer.next_scale = max(hi, 1e-6) / x_max

@@ -134,11 +134,11 @@ class LayerOp:
         """What is wrong with the layer's geometry, or None."""
         return None if layer.conv is None else f"a {self.kind} layer with a conv geometry"
 
-    def float_torch(self, layer: LayerIR, h: torch.Tensor,
-                    skip: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def float_torch(self, layer: LayerIR, h: torch.Tensor, skip: torch.Tensor | None = None,
+                    pool: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """The folded float layer on flat inputs (N, in_size), plus the flat output ``skip`` of its residual add if it
         has one: (pre-activation as MVM rows (N * positions, out), before the add; flat output (N, out_size) after
-        the add, ReLU and pooling)."""
+        the add, ReLU and pooling -- before pooling with ``pool=False``)."""
         import torch
 
         z = h @ torch.from_numpy(layer.weight).t() + torch.from_numpy(layer.bias)
@@ -281,7 +281,7 @@ class Conv2d(LayerOp):
             ok = False
         return None if ok else f"a malformed conv geometry {c!r}"
 
-    def float_torch(self, layer, h, skip=None):
+    def float_torch(self, layer, h, skip=None, pool=True):
         import torch
         import torch.nn.functional as F
 
@@ -294,7 +294,7 @@ class Conv2d(LayerOp):
             maps = maps + skip.reshape(maps.shape)
         if layer.relu:
             maps = torch.relu(maps)
-        if layer.pool is not None:
+        if pool and layer.pool is not None:
             maps = POOLS[layer.pool["kind"]].float_torch(layer.pool, maps)
         return z, maps.reshape(n, -1)
 
@@ -378,24 +378,24 @@ def float_forward(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np
     return out
 
 
-def float_outputs(cm: CompiledModel, x: np.ndarray) -> list[np.ndarray]:
-    """Software forward of the folded float model: every layer's flat output (N, out_size) before pooling, after its
-    add and ReLU (what its output codes stand for); the logits for the last layer."""
+def float_outputs(cm: CompiledModel, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Software forward of the folded float model: per layer (flat output before pooling, after its add and ReLU --
+    what its output codes stand for; flat output after pooling -- what its readers get), the logits for the last."""
     import torch
 
     h = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    out: list[np.ndarray] = []
+    out: list[tuple[np.ndarray, np.ndarray]] = []
 
     def step(i, h, skip):
         layer = cm.layers[i]
-        pool, layer.pool = layer.pool, None
-        try:
-            _, y = OPS[layer.kind].float_torch(layer, h, skip)
-        finally:
-            layer.pool = pool
-        out.append(y.numpy())
-        return y if pool is None else POOLS[pool["kind"]].float_torch(pool, y.reshape(-1, *OPS[layer.kind].pre_maps(
-            layer))).reshape(y.shape[0], -1)
+        _, y = OPS[layer.kind].float_torch(layer, h, skip, pool=False)
+        if layer.pool is not None:
+            maps = y.reshape(-1, *OPS[layer.kind].pre_maps(layer))
+            pooled = POOLS[layer.pool["kind"]].float_torch(layer.pool, maps).reshape(y.shape[0], -1)
+        else:
+            pooled = y
+        out.append((y.numpy(), pooled.numpy()))
+        return pooled
 
     cm.walk(h.reshape(h.shape[0], -1), step)
     return out
