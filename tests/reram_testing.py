@@ -29,3 +29,14 @@ def require_yosys() -> None:
         find_yosys()
     except ToolchainError as e:
         missing(str(e))
+
+
+def layers_toml(entries: list[dict]) -> str:
+    """A configuration file's text for ``model.arch = "layers"`` with these ``[[model.layers]]`` entries (values
+    written as TOML: strings quoted, integers bare)."""
+    import json
+
+    blocks = ["[model]\narch = \"layers\"\n"]
+    for d in entries:
+        blocks.append("[[model.layers]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in d.items()))
+    return "\n".join(blocks)

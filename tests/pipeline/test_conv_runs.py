@@ -11,7 +11,7 @@ import pytest
 
 from reram.config import load_config
 from reram.pipeline import execute
-from reram_testing import require_yosys
+from reram_testing import layers_toml, require_yosys
 
 pytestmark = pytest.mark.slow
 
@@ -50,28 +50,8 @@ def test_lenet5_runs_every_stage(tmp_path):
 
 def test_toml_layer_list_runs(tmp_path):
     conf = tmp_path / "net.toml"
-    conf.write_text('''
-[model]
-arch = "layers"
-
-[[model.layers]]
-op = "conv2d"
-out = 8
-kernel = 3
-stride = 2
-padding = 1
-
-[[model.layers]]
-op = "relu"
-
-[[model.layers]]
-op = "avgpool2d"
-kernel = 2
-
-[[model.layers]]
-op = "linear"
-out = "classes"
-''')
+    conf.write_text(layers_toml([{"op": "conv2d", "out": 8, "kernel": 3, "stride": 2, "padding": 1}, {"op": "relu"},
+                                 {"op": "avgpool2d", "kernel": 2}, {"op": "linear", "out": "classes"}]))
     args = [sys.executable, "-m", "reram", "run", "--config", str(conf), "--runs-dir", str(tmp_path), "--name", "t",
             "--quiet", "--stages", "data,train,compile,analog,energy"]
     for s in SMALL:

@@ -9,6 +9,7 @@ from reram.config import load_config
 from reram.errors import RunError
 from reram.pipeline import execute
 from reram_cifar import make_cifar
+from reram_testing import layers_toml
 
 pytestmark = pytest.mark.slow
 
@@ -46,47 +47,10 @@ def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
 
 def test_toml_layer_graph_with_a_skip_connection_runs(tmp_path):
     conf = tmp_path / "net.toml"
-    conf.write_text('''
-[model]
-arch = "layers"
-
-[[model.layers]]
-op = "conv2d"
-out = 16
-kernel = 3
-padding = 1
-stride = 2
-
-[[model.layers]]
-op = "batchnorm"
-
-[[model.layers]]
-op = "relu"
-name = "a"
-
-[[model.layers]]
-op = "conv2d"
-out = 16
-kernel = 3
-padding = 1
-
-[[model.layers]]
-op = "batchnorm"
-
-[[model.layers]]
-op = "add"
-from = "a"
-
-[[model.layers]]
-op = "relu"
-
-[[model.layers]]
-op = "gap"
-
-[[model.layers]]
-op = "linear"
-out = "classes"
-''')
+    conv = {"op": "conv2d", "out": 16, "kernel": 3, "padding": 1}
+    conf.write_text(layers_toml([conv | {"stride": 2}, {"op": "batchnorm"}, {"op": "relu", "name": "a"}, conv,
+                                 {"op": "batchnorm"}, {"op": "add", "from": "a"}, {"op": "relu"}, {"op": "gap"},
+                                 {"op": "linear", "out": "classes"}]))
     cfg = load_config(conf, ['data.dataset="mnist-5k"', "train.epochs=3", "analog.chips=1",
                              "calibration.finetune_iters=0", "data.test_subset=200"])
     ctx = execute(cfg, tmp_path, name="graph", stages=["data", "train", "compile", "analog"], progress=False)
