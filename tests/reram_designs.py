@@ -9,9 +9,12 @@ import numpy as np
 import torch
 
 
-def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0, n_samples: int = 6):
+def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0, n_samples: int = 6,
+                graph: bool = False):
     """(cm, chip, x_codes, cfg): a random n_in-12-6-5 MLP, or a 1x8x8 conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net,
-    compiled on small arrays (16 x 8 unless ``sets`` say otherwise) and programmed with 5 % variation."""
+    or (``graph``) a 1x8x8 ResNet-8 of widths 3/4/5 (identity and projection shortcuts, global average pooling;
+    ``pool`` "max" or "avg" also pools its stem 2x2, so a pooled map feeds a residual add), compiled on small arrays
+    (16 x 8 unless ``sets`` say otherwise) and programmed with 5 % variation."""
     from reram.chip.device import noise_free
     from reram.chip.program import program_chip
     from reram.config import load_config
@@ -21,7 +24,15 @@ def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0
     from reram.pipeline.flows import FLOW_SPECS, compile_flow
 
     torch.manual_seed(seed)
-    if conv:
+    if graph:
+        from reram.models.nets import resnet_layers
+
+        layers = resnet_layers(8, widths=(3, 4, 5))
+        if pool in ("max", "avg"):
+            layers.insert(3, {"op": "maxpool2d" if pool == "max" else "avgpool2d", "kernel": 2, "name": "stem"})
+            del layers[2]["name"]
+        spec = {"arch": "layers", "in_shape": [1, 8, 8], "classes": 5, "layers": layers}
+    elif conv:
         pool_op = "maxpool2d" if pool == "max" else "avgpool2d"
         layers = [{"op": "conv2d", "out": 3, "kernel": 3, "padding": 1}, {"op": "batchnorm"}, {"op": "relu"},
                   {"op": pool_op, "kernel": 2}, {"op": "conv2d", "out": 4, "kernel": 3}, {"op": "relu"},

@@ -1,5 +1,6 @@
-"""Whole runs of residual networks: ResNet-8 on a generated CIFAR-10 archive through every default stage (the RTL
-stages skipped with their reason), and a TOML layer graph with a skip connection."""
+"""Whole runs of residual networks: ResNet-8 on a generated CIFAR-10 archive through the default stages (its RTL
+co-simulated), the RTL stages' reason for networks beyond the RTL's controllers, and a TOML layer graph with a skip
+connection."""
 
 from __future__ import annotations
 
@@ -18,31 +19,60 @@ SMALL = ["train.epochs=1", "analog.chips=2", "calibration.ablation_chips=1", "ca
          "calibration.finetune_batch=16"]
 
 
+STAGES = ["data", "train", "compile", "analog", "calibrate", "cosim", "energy", "sensitivity", "report"]
+
+
 def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
+    """Every default stage but synthesis (minutes of Yosys for this machine: `reram synth` runs it on a run folder;
+    the graph RTL's synthesis is checked on a small ResNet in tests/rtl/test_synth.py)."""
     make_cifar(tmp_path / "cifar", per_batch=40, n_test=40)
     cfg = load_config(None, [*SMALL, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"',
-                             "calibration.ablation_samples=20"])
-    ctx = execute(cfg, tmp_path / "runs", name="r8", progress=False, data_dir=str(tmp_path / "cifar"))
+                             "calibration.ablation_samples=20", "rtl.samples=3"])
+    ctx = execute(cfg, tmp_path / "runs", name="r8", progress=False, data_dir=str(tmp_path / "cifar"), stages=STAGES)
     m = ctx.metrics
-    assert m["meta"]["stages_completed"] == ["data", "train", "compile", "analog", "calibrate", "energy",
-                                             "sensitivity", "report"]
-    skipped = m["meta"]["stages_skipped"]
-    assert set(skipped) == {"cosim", "synth"} and "layer graph" in skipped["cosim"]["reason"]
+    assert m["meta"]["stages_completed"] == STAGES
     assert m["software"]["model"]["arch"] == "resnet8" and m["software"]["model"]["in_shape"] == [3, 32, 32]
     arch = m["calibration"]["architecture"]
     assert len(arch) == 10 and arch[0]["rows"] == 27  # 3 channels x 3 x 3
+    # the RTL of the layer graph: every node of every sample, the forks' and joins' cycles, the add counter
+    cos = m["cosim"]
+    assert cos["mismatched_codes"] == 0 and cos["compared_codes"] > 0 and len(cos["layers_compared"]) == 10
+    assert cos["cycles_match_analytic"] and cos["events_match_golden"] and cos["events"]["residual_adds"] > 0
     energy = m["energy"]
     assert energy["by_component_j"]["residual_add"] > 0
-    assert "layer graph" in energy["cycles_source"]
+    assert energy["cycles_source"] == "RTL co-simulation"
     assert 0 <= m["analog"]["test_accuracy_mean"] <= 1
     html = (ctx.run_dir / "report.html").read_text()
     assert 'id="network"' in html
     # the ablation on fewer test images than the headline: said in metrics and the report
     assert m["analog"]["test_images"] == 40 and {r["test_images"] for r in m["calibration"]["ablation"]} == {20}
     assert "each ablation step evaluates 20 test images on 1 chips" in html
-    with pytest.raises(RunError, match="does not apply: the RTL's layer pipeline runs chains"):
-        execute(None, tmp_path / "runs", name="r8", resume=True, stages=["cosim"], progress=False,
-                data_dir=str(tmp_path / "cifar"))
+
+
+def test_rtl_stages_skip_networks_beyond_the_rtl_controllers():
+    """ResNet-20's 22 layers exceed the RTL's 15 layer controllers: the RTL stages give that reason; ResNet-8's 10
+    layers run in RTL."""
+    from types import SimpleNamespace
+
+    from reram.compile.lower import lower
+    from reram.ir.core import ArchParams
+    from reram.models.nets import build_model, resnet_layers
+    from reram.pipeline.stages import rtl_not_applicable
+
+    for depth, reason in ((8, None), (20, "at most 15 layer controllers")):
+        spec = {"arch": f"resnet{depth}", "in_shape": [3, 8, 8], "classes": 10, "layers": resnet_layers(depth)}
+        got = rtl_not_applicable(SimpleNamespace(compiled=lower(build_model(spec).eval(), ArchParams())))
+        assert got is None if reason is None else reason in got
+
+
+def test_rtl_stages_named_for_a_deep_network_are_refused_with_the_reason(tmp_path):
+    deep = "model.hidden=[" + ", ".join(["16"] * 15) + "]"  # 16 layers
+    cfg = load_config(None, ['data.dataset="mnist-5k"', deep, "train.epochs=1", "analog.chips=1",
+                             "calibration.finetune_iters=0", "data.test_subset=100"])
+    ctx = execute(cfg, tmp_path, name="deep", stages=["data", "train", "compile"], progress=False)
+    assert len(ctx.compiled.layers) == 16
+    with pytest.raises(RunError, match=r"does not apply: the RTL holds at most 15 layer controllers .*has 16 layers"):
+        execute(None, tmp_path, name="deep", resume=True, stages=["cosim"], progress=False)
 
 
 def test_toml_layer_graph_with_a_skip_connection_runs(tmp_path):

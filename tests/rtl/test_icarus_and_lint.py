@@ -46,16 +46,21 @@ def write_tb_inputs(folder: Path, cm, chip, x, rcfg: RtlConfig) -> int:
     return m.latency_cycles
 
 
-@pytest.mark.parametrize("sets, conv", [
-    (("rtl.adcs_per_array=2",), False),
+CONV = {"conv": True}
+GRAPH = {"graph": True, "pool": "max"}  # a ResNet-8 (residual adds, signed projections, pooled skip operands)
+
+
+@pytest.mark.parametrize("sets, kind", [
+    (("rtl.adcs_per_array=2",), {}),
     (("dac.mode=bit_serial", "device.slices=2", "device.cell_bits=2", "rtl.adcs_per_array=3", "rtl.adc_latency=2"),
-     False),
-    (("rtl.act_lanes=2", "rtl.input_codes_per_cycle=6"), True),
+     {}),
+    (("rtl.act_lanes=2", "rtl.input_codes_per_cycle=6"), CONV),
+    (("rtl.act_lanes=2",), GRAPH),
 ])
-def test_icarus_self_checking_testbench(tmp_path, sets, conv):
+def test_icarus_self_checking_testbench(tmp_path, sets, kind):
     if shutil.which("iverilog") is None or shutil.which("vvp") is None:
         missing("Icarus Verilog is not installed (apt-get install iverilog)")
-    cm, chip, x, cfg = tiny_design(*sets, conv=conv, n_samples=5)
+    cm, chip, x, cfg = tiny_design(*sets, **kind, n_samples=5)
     latency = write_tb_inputs(tmp_path, cm, chip, x, cfg.rtl)
     srcs = [str(hdl_dir() / f) for f in HDL_FILES]
     comp = subprocess.run(["iverilog", "-g2005", "-Wall", "-Wno-timescale", "-I", str(tmp_path), "-o",
@@ -66,15 +71,16 @@ def test_icarus_self_checking_testbench(tmp_path, sets, conv):
     assert f"PASS {len(x)} samples, latency {latency} cycles" in run.stdout, run.stdout[-2000:]
 
 
-@pytest.mark.parametrize("sets, conv", [
-    (("array.rows=128", "array.cols=128"), False),
-    (("rtl.adcs_per_array=2", "rtl.array_group=2"), False),
-    (("dac.mode=bit_serial", "device.slices=2", "device.cell_bits=2"), False),
-    ((), True),
-    (("rtl.act_lanes=3", "dac.mode=bit_serial", "dac.bits=4"), True),
+@pytest.mark.parametrize("sets, kind", [
+    (("array.rows=128", "array.cols=128"), {}),
+    (("rtl.adcs_per_array=2", "rtl.array_group=2"), {}),
+    (("dac.mode=bit_serial", "device.slices=2", "device.cell_bits=2"), {}),
+    ((), CONV),
+    (("rtl.act_lanes=3", "dac.mode=bit_serial", "dac.bits=4"), CONV),
+    (("rtl.act_lanes=3",), GRAPH),
 ])
-def test_verilator_lint_wall_clean(tmp_path, toolchain, sets, conv):
-    cm, _, _, cfg = tiny_design(*sets, conv=conv)
+def test_verilator_lint_wall_clean(tmp_path, toolchain, sets, kind):
+    cm, _, _, cfg = tiny_design(*sets, **kind)
     write_headers(tmp_path, rtl_params(cm, cfg.rtl))
     srcs = [str(hdl_dir() / f) for f in HDL_FILES]
     res = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path),

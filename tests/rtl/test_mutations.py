@@ -25,7 +25,7 @@ MUTANTS = {
         "reram_layer.v", "for (i = 0; i < T; i = i + 1) begin\n                        if (adc_valid",
         "for (i = 0; i < T - 1; i = i + 1) begin\n                        if (adc_valid", "dense"),
     "activation clamp widened": (
-        "reram_act.v", "wire [XW-1:0] code_next = (q < 0) ?", "wire [XW-1:0] code_next = (q < -64'sd1) ?", "dense"),
+        "reram_act.v", "qc = (q < xmin) ?", "qc = (q < xmin - 64'sd1) ?", "dense"),
     "argmax tie order flipped": (
         "reram_argmax.v", "$signed(in_value[k*64 +: 64]) > value_next", "$signed(in_value[k*64 +: 64]) >= value_next",
         "dense"),
@@ -41,6 +41,14 @@ MUTANTS = {
     "im2col ignores the top and left padding": (
         "reram_addrgen.v", "assign valid[r] = (iy >= 0) && (iy < H) && (ix >= 0) && (ix < W);",
         "assign valid[r] = (iy < H) && (ix < W);", "conv"),
+    "residual operand read at the pooled position": (
+        "reram_layer.v", "o * (HO * WO) + {{(32-CW){1'b0}}, oy} * WO +", "o * (HO * WO) + {{(32-CW){1'b0}}, oy} * WP +",
+        "graph"),
+    "skip bank not switched on commit": (
+        "reram_layer.v", "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, ~sk_wbank_reg};",
+        "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, sk_wbank_reg};", "graph"),
+    "a fork waits for its first reader only": (
+        "reram_top.v", "assign o_free[l] = &rd_free;", "assign o_free[l] = l_in_free[l+1];", "graph"),
 }
 
 
@@ -64,9 +72,12 @@ def _caught(cm, chip, x, rcfg) -> bool:
 
 
 def test_every_injected_rtl_fault_is_caught(tmp_path, monkeypatch, capsys):
-    # small random designs: 3 row tiles and 2 ADC rounds per read (dense), padding and max pooling (conv)
+    # small random designs: 3 row tiles and 2 ADC rounds per read (dense), padding and max pooling (conv), a ResNet-8
+    # with a max-pooled stem (graph)
     designs = {"dense": tiny_design("rtl.adcs_per_array=2", n_samples=8),
-               "conv": tiny_design("rtl.adcs_per_array=2", conv=True, n_samples=6)}
+               "conv": tiny_design("rtl.adcs_per_array=2", conv=True, n_samples=6),
+               "graph": tiny_design("rtl.act_lanes=2", "rtl.adcs_per_array=1", graph=True, pool="max",
+                                    n_samples=6)}
     for cm, chip, x, cfg in designs.values():
         assert not _caught(cm, chip, x, cfg.rtl)  # the real RTL passes both checks
     monkeypatch.setattr(rtl_build, "cache_root", lambda: tmp_path / "cache")

@@ -103,8 +103,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
                                         "model": preset.adc.model, "band_source": preset.adc.band_source},
         "latency_cycles": lat_cycles, "ii_cycles": ii_cycles, "layer_cycles": cyc_layers,
         "cycles_source": "RTL co-simulation" if rtl_cycles is not None else "analytic cycle model (machine "
-        "description)" + ("" if cm.is_chain else "; a layer graph is scheduled as the pipeline of its layers in "
-                          "list order (branches not overlapped: an upper bound on latency)"),
+        "description)",
         "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
         "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency, "static_power_w": static_w,
         "area_mm2": area,

@@ -93,9 +93,9 @@ REGISTERS = (
 
 # event counters, in counter order (the RTL increments them; the golden model counts the same events)
 COUNTERS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_adds", "input_buffer_reads",
-            "output_buffer_writes", "busy_cycles")
+            "output_buffer_writes", "residual_adds", "busy_cycles")
 
-SETTINGS = ("ADC_SHIFT", "ADC_SIGNED", "REQ_SHIFT")  # words SET_STRIDE * l + k of the LAYER region
+SETTINGS = ("ADC_SHIFT", "ADC_SIGNED", "REQ_SHIFT", "ADD_MULT")  # words SET_STRIDE * l + k of the LAYER region
 SET_STRIDE = 4
 
 R = {r.name: r.code for r in REGIONS}

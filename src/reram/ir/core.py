@@ -53,7 +53,7 @@ from reram.fsutil import atomic_save_npz, atomic_write_json, read_npz
 
 from .layout import ArrayLayout
 from .ops import OPS, POOLS
-from .rules import adc_limits, round_half_up
+from .rules import REQ_MULT_MAX, adc_limits, round_half_up
 
 IR_FORMAT_VERSION = 3
 
@@ -345,6 +345,10 @@ def check_graph(cm: CompiledModel) -> str | None:
             pre = OPS[b.kind].pre_maps(b)
             if tuple(r.out_maps) != tuple(pre):
                 return f"layer {b.name} adds {r.name}'s outputs of shape {tuple(r.out_maps)} to its own {tuple(pre)}"
+        if b.add_src is not None and not 0 <= b.add_mult <= REQ_MULT_MAX:
+            return f"layer {b.name} has an add_mult {b.add_mult} outside 0..{REQ_MULT_MAX}"
+        if b.add_src is not None and i == len(layers) - 1:
+            return f"the last layer {b.name} (the logits) has a residual add"
         if b.out_signed and (i == len(layers) - 1 or b.relu or b.pool is not None):
             return f"layer {b.name} has signed outputs but is the last layer, or ReLUs or pools them"
     if layers and any(j == len(layers) - 1 for layer in layers for j in (layer.src, layer.add_src)):

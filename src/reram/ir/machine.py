@@ -69,6 +69,10 @@ class LayerMachine:
     conv: dict[str, list[int]] | None = None
     pool: dict | None = None
     skip_bits: int = 0  # skip buffer (residual add): two banks of the added operand's codes (signed: one bit more)
+    src: int = -1  # the layer whose outputs it reads (-1: the input stream)
+    add_src: int | None = None  # the layer whose outputs its residual add adds (None: no add)
+    out_signed: bool = False  # signed output codes (read only by residual adds)
+    out_bw: int = 0  # output word width in its readers' buffers (bits; 64: the logits)
     cycles: int = 0  # cycles per inference: LATCH .. FIN
 
     @property
@@ -155,24 +159,39 @@ class Machine:
         sees each of ``n`` inferences' logits. Mirrors the RTL's handshakes exactly (see the module docstring)."""
         L = self.n_layers
         nb = self.in_beats
+        readers = self.readers
         a = [0] * n  # first input beat
         fin = [[0] * n for _ in range(L)]  # FIN cycle of each layer
         host = [0] * n  # cycle the host sees the logits (and frees the bank in the same cycle)
         for i in range(n):
             # the input streamer writes bank i % 2 of layer 0's buffer once layer 0 has released it (inference i-2)
             a[i] = max(a[i - 1] + nb if i else 0, fin[0][i - 2] + 1 if i >= 2 else 0)
-            for li in range(L):
-                ready_in = a[i] + nb if li == 0 else fin[li - 1][i] + 1
+            for li, ly in enumerate(self.layers):  # topological order: every source before its readers
+                # the input bank (and the skip bank of a residual add) full: the cycle after its source's FIN
+                ready_in = a[i] + nb if ly.src < 0 else fin[ly.src][i] + 1
+                if ly.add_src is not None:
+                    ready_in = max(ready_in, fin[ly.add_src][i] + 1)
+                # the bank it writes free in every reader: the cycle after each reader's FIN of inference i-2
                 if li < L - 1:
-                    free_out = fin[li + 1][i - 2] + 1 if i >= 2 else 0
+                    free_out = max((fin[r][i - 2] + 1 for r in readers[li]), default=0) if i >= 2 else 0
                 else:
                     free_out = host[i - 2] + 1 if i >= 2 else 0
                 idle = fin[li][i - 1] + 1 if i else 0
                 start = max(idle, ready_in, free_out) + 1  # the LATCH cycle
-                fin[li][i] = start + self.layers[li].cycles - 1
+                fin[li][i] = start + ly.cycles - 1
             # the logit bank shows full one cycle after FIN (the argmax settles), i.e. two cycles after it
             host[i] = max(fin[L - 1][i] + 2, host[i - 1] + 1 if i else 0)
         return host
+
+    @property
+    def readers(self) -> list[list[int]]:
+        """Per layer, the layers that read its outputs (into their input or skip buffers)."""
+        out: list[list[int]] = [[] for _ in self.layers]
+        for r, ly in enumerate(self.layers):
+            for j in {ly.src, ly.add_src}:
+                if j is not None and j >= 0:
+                    out[j].append(r)
+        return out
 
     @property
     def latency_cycles(self) -> int:
@@ -238,25 +257,34 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
             name=layer.name, kind=layer.kind, in_features=layer.in_features, out_features=layer.out_features,
             in_size=layer.in_size, out_size=layer.out_size, positions=layer.positions, row_tiles=T, col_tiles=U,
             cols=cols, groups=groups, rounds=rounds, act_steps=-(-layer.out_features // act_lanes), in_bw=in_bw,
-            acc_w=acc_w, conv=layer.conv, pool=layer.pool)
+            acc_w=acc_w, conv=layer.conv, pool=layer.pool, src=layer.src, add_src=layer.add_src,
+            out_signed=layer.out_signed)
         if layer.add_src is not None:
             src = cm.layers[layer.add_src]
             ly = replace(ly, skip_bits=2 * src.out_size * (a.dac_bits + int(src.out_signed)))
-        layers.append(ly)
         pool = layer.pool
         avg_k.append(pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0)
+        # the word its readers' buffers hold: the code (signed: one bit more), wide enough for an average's sum
+        out_bw = 64 if len(layers) == len(cm.layers) - 1 else \
+            a.dac_bits + int(layer.out_signed) + (_clog2(avg_k[-1]) if avg_k[-1] > 1 else 0)
+        layers.append(replace(ly, out_bw=out_bw))
     return replace(base, layers=tuple(replace(ly, cycles=layer_cycles(ly, base)) for ly in layers))
 
 
 def check_rtl_support(m: Machine) -> None:
-    """Raise :class:`CompileError` for what the RTL cannot run: pooling with overlapping windows or padding, or a
-    convolution as the last layer."""
+    """Raise :class:`CompileError` for what the RTL cannot run: pooling with overlapping windows or padding, a layer
+    other than the first reading the input, a layer nothing reads, or a convolution as the last layer."""
     for ly in m.layers:
         p = ly.pool
         if p is not None and (list(p["stride"]) != list(p["kernel"]) or any(p["padding"])):
             raise CompileError(f"layer {ly.name}: the RTL pools non-overlapping windows without padding (stride = "
                                f"kernel, padding 0); got kernel {p['kernel']}, stride {p['stride']}, padding "
                                f"{p['padding']}")
+    for li, (ly, rd) in enumerate(zip(m.layers, m.readers, strict=True)):
+        if (ly.src < 0) != (li == 0):
+            raise CompileError(f"layer {ly.name}: in the RTL only the first layer reads the input stream")
+        if not rd and li < m.n_layers - 1:
+            raise CompileError(f"layer {ly.name}: no layer reads its outputs (the RTL's buffers need a reader)")
     if OPS[m.layers[-1].kind].spatial:
         raise CompileError(f"the RTL's last layer must be dense (it writes the logits); {m.layers[-1].name} is "
                            f"{m.layers[-1].kind}")

@@ -85,7 +85,7 @@ class CosimResult:
 
 
 EVENT_KEYS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_adds", "input_buffer_reads",
-              "output_buffer_writes")
+              "output_buffer_writes", "residual_adds")
 
 
 def compare_codes(layer: str, got: np.ndarray, want: np.ndarray, first: list[str], sample0: int = 0,
@@ -213,7 +213,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         analytic_ii_cycles=m.ii_cycles, cycles_match=not cycle_note, first_cycle_mismatch=cycle_note,
         clock_hz=rcfg.clock_hz,
         events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
-        golden_events={k: golden.events[k] for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
+        golden_events={k: golden.events.get(k, 0) for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
         load_seconds=load_s, layers_compared=[ly.name for ly in cm.layers], codes_per_layer=per_layer,
         conductance_load="preload" if preload else "host_bus",
     )

@@ -42,7 +42,8 @@ def build_image(cm: CompiledModel, chip: Chip, p: Machine) -> tuple[np.ndarray, 
         addrs += [addr(REGION_RMULT, cidx), addr(REGION_RBLO, cidx), addr(REGION_RBHI, cidx)]
         data += [(M.astype(np.int64) & ((1 << REQ_MULT_W) - 1)).astype(np.uint32), (B & 0xFFFFFFFF).astype(np.uint32),
                  ((B >> 32) & 0xFFFFFFFF).astype(np.uint32)]
-        settings = {"ADC_SHIFT": layer.adc_shift, "ADC_SIGNED": int(layer.adc_signed), "REQ_SHIFT": layer.req_shift}
+        settings = {"ADC_SHIFT": layer.adc_shift, "ADC_SIGNED": int(layer.adc_signed), "REQ_SHIFT": layer.req_shift,
+                    "ADD_MULT": layer.add_mult if layer.add_src is not None else 0}
         addrs.append(addr(REGION_LAYER, SET_STRIDE * li + np.arange(len(SETTINGS))))
         data.append(np.array([settings[k] for k in SETTINGS], np.uint32))
     return np.concatenate(addrs), np.concatenate(data)

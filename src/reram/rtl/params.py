@@ -86,8 +86,15 @@ def layer_fields(m: Machine) -> dict[str, tuple[list[int], str]]:
     def pooled(ly, i):
         return hw_out(ly, i) // pool(ly, i)
 
-    nxt_bw = [L[i + 1].in_bw if i + 1 < len(L) else 64 for i in range(len(L))]
-    nxt_sz = [L[i + 1].in_size if i + 1 < len(L) else L[-1].out_features for i in range(len(L))]
+    out_sz = [ly.out_size if i + 1 < len(L) else ly.out_features for i, ly in enumerate(L)]
+    sk = [L[ly.add_src] if ly.add_src is not None else None for ly in L]  # the operand's source layer
+    sk_sz = [s.out_size if s else 1 for s in sk]
+    # the reader whose buffer returns a layer's earlier words (pooling reads them back): an input buffer if any
+    wrd, wrk = [], []
+    for li, rd in enumerate(m.readers):
+        ins = [r for r in rd if L[r].src == li]
+        wrd.append(ins[0] if ins else (rd[0] if rd else 0))
+        wrk.append(0 if ins or not rd else 1)
     return {
         "L_KIND": ([OPS[ly.kind].rtl_code for ly in L], ", ".join(f"{o.rtl_code} {k}" for k, o in OPS.items())),
         "L_IN": ([ly.in_features for ly in L], "MVM rows used (inputs, or C * kh * kw)"),
@@ -120,10 +127,20 @@ def layer_fields(m: Machine) -> dict[str, tuple[list[int], str]]:
         "L_INSZ": ([ly.in_size for ly in L], "input-buffer bank words"),
         "L_INAW": ([_aw(ly.in_size) for ly in L], "input-buffer bank address width"),
         "L_INBW": ([ly.in_bw for ly in L], "input-buffer word width"),
-        "L_INWL": ([m.in_codes if i == 0 else m.act_lanes for i in range(len(L))], "input-buffer write lanes"),
-        "L_OUTSZ": (nxt_sz, "words of the output buffer bank (next layer's input, or the logits)"),
-        "L_OUTAW": ([_aw(s) for s in nxt_sz], "output-buffer bank address width"),
-        "L_OUTBW": (nxt_bw, "output-buffer word width (64: logits)"),
+        "L_INWL": ([m.in_codes if ly.src < 0 else m.act_lanes for ly in L], "input-buffer write lanes"),
+        "L_OUTSZ": (out_sz, "words of the output buffer bank (its readers' input or skip bank, or the logits)"),
+        "L_OUTAW": ([_aw(s) for s in out_sz], "output-buffer bank address width"),
+        "L_OUTBW": ([ly.out_bw for ly in L], "output word width in its readers' buffers (64: logits)"),
+        "L_OSIGNED": ([int(ly.out_signed) for ly in L], "1: signed output codes (XW + 1 bits, read by adds only)"),
+        "L_SRC": ([ly.src + 1 for ly in L], "the layer whose outputs it reads, + 1 (0: the input stream)"),
+        "L_ASRC": ([0 if ly.add_src is None else ly.add_src + 1 for ly in L], "the layer its residual add adds, "
+                   "+ 1 (0: none)"),
+        "L_SKAW": ([_aw(s) for s in sk_sz], "skip-buffer bank address width"),
+        "L_SKBW": ([s.out_bw if s else 1 for s in sk], "skip-buffer word width"),
+        "L_SKXW": ([m.xw + int(s.out_signed) if s else 1 for s in sk], "width of a residual operand's code"),
+        "L_SKSIGNED": ([int(s.out_signed) if s else 0 for s in sk], "1: the residual operand's codes are signed"),
+        "L_WRD": (wrd, "the reader whose buffer returns this layer's earlier words (pooling)"),
+        "L_WRK": (wrk, "0: that reader's input buffer, 1: its skip buffer"),
         "L_ACW": ([ly.acc_w for ly in L], "column-accumulator width"),
         "L_GBASE": (list(m.layer_gbase), "host word base of the conductance codes"),
         "L_TBASE": (list(m.layer_tbase), "host word base of the ADC multipliers"),

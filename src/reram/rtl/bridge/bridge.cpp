@@ -216,7 +216,8 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
                     const int lane = l * RERAM_ACT_LANES + k;
                     if (!bit_of(top->dbg_we, lane)) continue;
                     const uint32_t a = word32(top->dbg_addr, lane);
-                    capture[lsample[l] * capture_stride + capture_off[l] + a] = (int64_t)word32(top->dbg_data, lane);
+                    const int32_t v = (int32_t)word32(top->dbg_data, lane);  // signed codes come sign-extended
+                    capture[lsample[l] * capture_stride + capture_off[l] + a] = (int64_t)v;
                 }
                 if (bit_of(top->dbg_fin, l)) lsample[l]++;
             }

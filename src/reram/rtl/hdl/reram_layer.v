@@ -4,8 +4,10 @@
 // position's row vector from the double-buffered input feature map (no unrolled matrix is stored); the ADC codes
 // of the row tiles are added digitally into column accumulators; ACT_LANES activation lanes apply bias, ReLU and
 // requantization and write the next layer's feature map through the pooling lanes (or the logits).
-// The input bank is released and the output bank committed when the inference is done (FIN), so the layers
-// form a pipeline. Synthesizable except the crossbar and buffer macros (marked behavioural in their files).
+// A layer with a residual add (ADD) also holds its operand, another layer's output codes, in a double-buffered skip
+// buffer; the activation lanes read it at the output's position and channel, and add it before the rounding.
+// The input (and skip) bank is released and the output bank committed when the inference is done (FIN), so the
+// layers form a pipeline. Synthesizable except the crossbar and buffer macros (marked behavioural in their files).
 `default_nettype none
 
 module reram_layer #(
@@ -61,6 +63,12 @@ module reram_layer #(
     parameter INWL = 8,           // input-buffer write lanes
     parameter OUTAW = 4,          // output-buffer bank address width
     parameter OUTBW = 8,          // output word width (64 for logits)
+    parameter OSIGNED = 0,        // 1: signed output codes (XW + 1 bits; a projection shortcut's, read by adds only)
+    parameter ADD = 0,            // 1: a residual add (the skip buffer and the add in the activation lanes)
+    parameter SKAW = 1,           // skip-buffer bank address width
+    parameter SKBW = 1,           // skip-buffer word width (the operand's source layer's output word)
+    parameter SKXW = 1,           // width of an operand code (XW, or XW + 1 when its source's codes are signed)
+    parameter SKSIGNED = 0,       // 1: the operand's codes are signed
     parameter ACW = 16,           // column-accumulator width
     parameter GBASE = 0,          // host word base of the conductance codes
     parameter TBASE = 0,          // host word base of the ADC multipliers
@@ -78,6 +86,14 @@ module reram_layer #(
     output wire [INWL*INBW-1:0]      in_wold,
     input  wire                      in_commit,
     output wire                      in_free,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [ACT_LANES-1:0]      sk_we,       // the skip buffer's write lanes (the operand's source layer)
+    input  wire [ACT_LANES*SKAW-1:0] sk_waddr,
+    input  wire [ACT_LANES*SKBW-1:0] sk_wdata,
+    input  wire                      sk_commit,   // unused without ADD
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire [ACT_LANES*SKBW-1:0] sk_wold,
+    output wire                      sk_free,
     output wire [ACT_LANES-1:0]      out_we,
     output wire [ACT_LANES*OUTAW-1:0] out_waddr,
     output wire [ACT_LANES*OUTBW-1:0] out_wdata,
@@ -93,7 +109,8 @@ module reram_layer #(
     output wire [31:0]               ev_convs,
     output wire [31:0]               ev_adds,
     output wire [31:0]               ev_inreads,
-    output wire [31:0]               ev_outwrites
+    output wire [31:0]               ev_outwrites,
+    output wire [31:0]               ev_resadds
 );
 
     /* verilator lint_off UNUSEDPARAM */
@@ -117,6 +134,8 @@ module reram_layer #(
     localparam RDP = ACT_LANES * SLICES;                 // column-accumulator read ports
     localparam CNTW = $clog2(ROWS + 1);                  // width of a row count
     localparam PK = PKH * PKW;                           // cells per pool window
+    localparam OCW = XW + OSIGNED;                       // output code width
+    localparam SKW = SKXW + 1 - SKSIGNED;                // width of the signed operand (unsigned codes: a 0 on top)
 
     // ---------------------------------------------------------------- buffer handshake (input side)
     reg [1:0] full_reg;
@@ -124,7 +143,8 @@ module reram_layer #(
     reg       rbank_reg;
     wire      fin;
     assign in_free = !full_reg[wbank_reg];
-    wire go = full_reg[rbank_reg] && out_free;
+    wire skip_full;                                       // the skip bank of this inference is full (1 without ADD)
+    wire go = full_reg[rbank_reg] && skip_full && out_free;
     always @(posedge clk) begin
         if (rst) begin
             full_reg <= 2'b00;
@@ -160,6 +180,9 @@ module reram_layer #(
     reg                   adc_signed_reg;
     reg [REQ_SHIFT_W-1:0] req_shift_reg;
     /* verilator lint_off UNUSEDSIGNAL */
+    reg [REQ_MULT_W-1:0]  add_mult_reg;                  // the residual add's multiplier (unused without ADD)
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] hw32 = {{REGION_W{1'b0}}, host_waddr};
     wire [31:0] t_off = hw32 - TBASE;
     wire [31:0] c_off = hw32 - CBASE;
@@ -174,6 +197,8 @@ module reram_layer #(
             if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_ADC_SIGNED) adc_signed_reg <= host_wdata[0];
             if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_REQ_SHIFT)
                 req_shift_reg <= host_wdata[REQ_SHIFT_W-1:0];
+            if (host_region == R_LAYER && hw32 == SET_STRIDE * LI + SET_ADD_MULT)
+                add_mult_reg <= host_wdata[REQ_MULT_W-1:0];
         end
     end
 
@@ -185,6 +210,49 @@ module reram_layer #(
         .clk(clk), .wbank(wbank_reg), .rbank(rbank_reg), .we(in_we), .waddr(in_waddr), .wdata(in_wdata),
         .wold(in_wold), .raddr(raddr), .rdata(rcode)
     );
+
+    // ---------------------------------------------------------------- skip buffer (residual add's operand)
+    // lane a reads the operand of output o = step * ACT_LANES + a at the position the activation lanes produce:
+    // word o * HO * WO + oy * WO + ox of the operand's (C, H, W) map (o of a dense layer)
+    wire [ACT_LANES*SKXW-1:0] sk_rcode;
+    genvar sl;
+    generate
+        if (ADD != 0) begin : g_skip
+            reg [1:0] sk_full_reg;
+            reg       sk_wbank_reg;
+            reg       sk_rbank_reg;
+            wire [ACT_LANES*SKAW-1:0] sk_raddr;
+            assign sk_free = !sk_full_reg[sk_wbank_reg];
+            assign skip_full = sk_full_reg[sk_rbank_reg];
+            always @(posedge clk) begin
+                if (rst) begin
+                    sk_full_reg <= 2'b00;
+                    sk_wbank_reg <= 1'b0;
+                    sk_rbank_reg <= 1'b0;
+                end else begin
+                    if (sk_commit) {sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, ~sk_wbank_reg};
+                    if (fin) {sk_full_reg[sk_rbank_reg], sk_rbank_reg} <= {1'b0, ~sk_rbank_reg};
+                end
+            end
+            for (sl = 0; sl < ACT_LANES; sl = sl + 1) begin : g_sk_addr
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [31:0] o = {{(32-STW){1'b0}}, step} * ACT_LANES + sl;
+                wire [31:0] ra = (KIND == 0) ? o : o * (HO * WO) + {{(32-CW){1'b0}}, oy} * WO +
+                                 {{(32-CW){1'b0}}, ox};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign sk_raddr[sl*SKAW +: SKAW] = ra[SKAW-1:0];
+            end
+            reram_fbuf #(.AW(SKAW), .BW(SKBW), .XW(SKXW), .WL(ACT_LANES), .RP(ACT_LANES)) u_skip (
+                .clk(clk), .wbank(sk_wbank_reg), .rbank(sk_rbank_reg), .we(sk_we), .waddr(sk_waddr),
+                .wdata(sk_wdata), .wold(sk_wold), .raddr(sk_raddr), .rdata(sk_rcode)
+            );
+        end else begin : g_noskip
+            assign sk_free = 1'b1;
+            assign skip_full = 1'b1;
+            assign sk_wold = {ACT_LANES*SKBW{1'b0}};
+            assign sk_rcode = {ACT_LANES*SKXW{1'b0}};
+        end
+    endgenerate
 
     // ---------------------------------------------------------------- arrays, DACs, ADC lanes
     wire [NARR*N_ADC-1:0]       adc_valid;
@@ -376,13 +444,20 @@ module reram_layer #(
             end
             wire          v = act_valid && (o < OUT_FEAT);
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [XW-1:0] code;            // hidden layers
+            wire [OCW-1:0] code;           // hidden layers
             wire signed [63:0] logit;      // the last layer
             /* verilator lint_on UNUSEDSIGNAL */
-            reram_act #(.ACC_W(AACW), .XW(XW)) u_act (
+            wire [SKXW-1:0] sk_code = sk_rcode[a*SKXW +: SKXW];
+            wire [SKW-1:0]  sk_val;        // the operand as a signed number
+            if (SKSIGNED != 0) begin : g_sks
+                assign sk_val = sk_code;
+            end else begin : g_sku
+                assign sk_val = {1'b0, sk_code};
+            end
+            reram_act #(.ACC_W(AACW), .XW(XW), .ADD(ADD), .SKW(SKW), .OSIGNED(OSIGNED)) u_act (
                 .clk(clk), .rst(rst), .in_valid(v), .acc(acc_o), .mult(mult_now),
-                .bias(bias_now), .shift(req_shift_reg), .out_valid(act_out_valid[a]),
-                .out_code(code), .out_logit(logit)
+                .bias(bias_now), .shift(req_shift_reg), .skip(sk_val), .add_mult(add_mult_reg),
+                .out_valid(act_out_valid[a]), .out_code(code), .out_logit(logit)
             );
             /* verilator lint_off UNUSEDSIGNAL */
             wire [31:0] waddr = o_r * PLANE + pos_addr;
@@ -392,7 +467,7 @@ module reram_layer #(
             if (LAST != 0) begin : g_logit
                 assign out_wdata[a*OUTBW +: OUTBW] = logit[OUTBW-1:0];
             end else begin : g_code
-                reram_pool #(.POOL(POOL), .PK(PK), .XW(XW), .BW(OUTBW)) u_pool (
+                reram_pool #(.POOL(POOL), .PK(PK), .XW(OCW), .BW(OUTBW)) u_pool (
                     .code(code), .kept(out_wold[a*OUTBW +: OUTBW]), .first(pool_first), .last(pool_last),
                     .out(out_wdata[a*OUTBW +: OUTBW])
                 );
@@ -428,6 +503,7 @@ module reram_layer #(
     assign ev_adds = {{(32-EW){1'b0}}, n_adds};
     assign ev_inreads = latch ? IN_FEAT : 32'd0;
     assign ev_outwrites = {{(32-OWW){1'b0}}, cnt_outw};
+    assign ev_resadds = (ADD != 0) ? ev_outwrites : 32'd0;
 
 endmodule
 

@@ -1,7 +1,9 @@
 // reram_top: the spatial accelerator. One reram_layer per crossbar layer, all working at once as a pipeline over
 // double-buffered feature maps: an input stream port fills layer 0's buffer (IN_CODES codes per cycle), each
-// layer writes the next one's, and the last layer writes a double-buffered logit memory that the host reads
-// (out_ready / out_ack). A word-addressed host bus loads the conductance codes and constants and reads the
+// layer writes the buffers of the layers that read it, and the last layer writes a double-buffered logit memory
+// that the host reads (out_ready / out_ack). The layers form a graph (L_SRC, L_ASRC): a layer's outputs go to the
+// input buffer of every layer whose source it is and to the skip buffer of every layer that adds them (a residual
+// add), all written at once; the layer starts an inference only when every one of those banks is free. A word-addressed host bus loads the conductance codes and constants and reads the
 // logits, the prediction, the cycle counter and the event counters. The address map (the region / word split,
 // the registers, the STATUS bits, the counter order) is generated from one Python spec (reram/ir/addrmap.py) into
 // reram_addrmap.vh; the machine parameters (and the ADC code ranges of reram/ir/rules.py) into reram_params.vh.
@@ -46,6 +48,8 @@ module reram_top (
     wire [N_LAYERS*4-1:0]  l_state;
     wire [N_LAYERS*32-1:0] l_ev_rows, l_ev_reads, l_ev_convs, l_ev_adds, l_ev_inreads, l_ev_outwrites;
     wire [N_LAYERS-1:0]    l_in_free;
+    wire [N_LAYERS-1:0]    l_sk_free;
+    wire [N_LAYERS*32-1:0] l_ev_resadds;
 
     // ---------------------------------------------------------------- input stream -> layer 0's buffer
     localparam IN0AW = L_INAW[0 +: F];
@@ -81,12 +85,13 @@ module reram_top (
     wire [N_LAYERS*ACT_LANES*32-1:0] o_addr;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [N_LAYERS*ACT_LANES*64-1:0] o_data;
-    wire [N_LAYERS*ACT_LANES*64-1:0] i_old;     // layer l's buffer words under layer l-1's writes (lanes of l)
+    wire [N_LAYERS*ACT_LANES*64-1:0] i_old;     // layer l's input-buffer words under its source's writes
+    wire [N_LAYERS*ACT_LANES*64-1:0] s_old;     // layer l's skip-buffer words under its operand's source's writes
     /* verilator lint_on UNUSEDSIGNAL */
     wire [N_LAYERS-1:0]              o_commit;
-    wire [N_LAYERS-1:0]              o_free;    // layer l's output bank is free
+    wire [N_LAYERS-1:0]              o_free;    // layer l's output banks are free (in every layer reading it)
     wire                             lfree;     // the logit bank the last layer writes is free
-    genvar l;
+    genvar l, r;
     generate
         for (l = 0; l < N_LAYERS; l = l + 1) begin : g_layer
             localparam INAW = L_INAW[l*F +: F];
@@ -94,41 +99,75 @@ module reram_top (
             localparam INWL = L_INWL[l*F +: F];
             localparam OUTAW = L_OUTAW[l*F +: F];
             localparam OUTBW = L_OUTBW[l*F +: F];
+            localparam SRC = L_SRC[l*F +: F];     // the layer read, + 1 (0: the input stream)
+            localparam ASRC = L_ASRC[l*F +: F];   // the layer added, + 1 (0: no residual add)
+            localparam SKAW = L_SKAW[l*F +: F];
+            localparam SKBW = L_SKBW[l*F +: F];
+            localparam WRD = L_WRD[l*F +: F];     // the reader whose buffer returns this layer's earlier words
+            localparam WRK = L_WRK[l*F +: F];     // 0: that reader's input buffer, 1: its skip buffer
             wire [INWL-1:0]            in_we;
             wire [INWL*INAW-1:0]       in_waddr;
             wire [INWL*INBW-1:0]       in_wdata;
             /* verilator lint_off UNUSEDSIGNAL */
             wire [INWL*INBW-1:0]       in_wold;    // layer 0's: the input stream does not pool
+            wire [ACT_LANES*SKBW-1:0]  sk_wold;
             /* verilator lint_on UNUSEDSIGNAL */
             wire                       in_commit_l;
+            wire [ACT_LANES-1:0]       sk_we;
+            wire [ACT_LANES*SKAW-1:0]  sk_waddr;
+            wire [ACT_LANES*SKBW-1:0]  sk_wdata;
+            wire                       sk_commit;
             wire [ACT_LANES-1:0]       out_we;
             wire [ACT_LANES*OUTAW-1:0] out_waddr;
             wire [ACT_LANES*OUTBW-1:0] out_wdata;
             wire [ACT_LANES*OUTBW-1:0] out_wold;
-            if (l == 0) begin : g_src
+            if (SRC == 0) begin : g_src
                 assign in_we = s_we;
                 assign in_waddr = s_waddr;
                 assign in_wdata = s_wdata;
                 assign in_commit_l = in_commit;
+                assign i_old[l*ACT_LANES*64 +: ACT_LANES*64] = {ACT_LANES*64{1'b0}};
             end else begin : g_src
                 for (k = 0; k < INWL; k = k + 1) begin : g_lane
-                    assign in_we[k] = o_we[(l-1)*ACT_LANES + k];
-                    assign in_waddr[k*INAW +: INAW] = o_addr[((l-1)*ACT_LANES + k)*32 +: INAW];
-                    assign in_wdata[k*INBW +: INBW] = o_data[((l-1)*ACT_LANES + k)*64 +: INBW];
+                    assign in_we[k] = o_we[(SRC-1)*ACT_LANES + k];
+                    assign in_waddr[k*INAW +: INAW] = o_addr[((SRC-1)*ACT_LANES + k)*32 +: INAW];
+                    assign in_wdata[k*INBW +: INBW] = o_data[((SRC-1)*ACT_LANES + k)*64 +: INBW];
                     assign i_old[(l*ACT_LANES + k)*64 +: 64] = {{(64-INBW){1'b0}}, in_wold[k*INBW +: INBW]};
                 end
-                assign in_commit_l = o_commit[l-1];
+                assign in_commit_l = o_commit[SRC-1];
             end
-            if (l == 0) begin : g_old0
-                assign i_old[0 +: ACT_LANES*64] = {ACT_LANES*64{1'b0}};
+            if (ASRC == 0) begin : g_add
+                assign sk_we = {ACT_LANES{1'b0}};
+                assign sk_waddr = {ACT_LANES*SKAW{1'b0}};
+                assign sk_wdata = {ACT_LANES*SKBW{1'b0}};
+                assign sk_commit = 1'b0;
+                assign s_old[l*ACT_LANES*64 +: ACT_LANES*64] = {ACT_LANES*64{1'b0}};
+            end else begin : g_add
+                for (k = 0; k < ACT_LANES; k = k + 1) begin : g_lane
+                    assign sk_we[k] = o_we[(ASRC-1)*ACT_LANES + k];
+                    assign sk_waddr[k*SKAW +: SKAW] = o_addr[((ASRC-1)*ACT_LANES + k)*32 +: SKAW];
+                    assign sk_wdata[k*SKBW +: SKBW] = o_data[((ASRC-1)*ACT_LANES + k)*64 +: SKBW];
+                    assign s_old[(l*ACT_LANES + k)*64 +: 64] = {{(64-SKBW){1'b0}}, sk_wold[k*SKBW +: SKBW]};
+                end
+                assign sk_commit = o_commit[ASRC-1];
             end
             if (l == N_LAYERS - 1) begin : g_sink
                 assign o_free[l] = lfree;
                 assign out_wold = {ACT_LANES*OUTBW{1'b0}};
             end else begin : g_sink
-                assign o_free[l] = l_in_free[l+1];
+                // free when the bank this layer writes is free in every reader (input or skip buffer)
+                wire [N_LAYERS-1:0] rd_free;
+                for (r = 0; r < N_LAYERS; r = r + 1) begin : g_rd
+                    assign rd_free[r] = (L_SRC[r*F +: F] != l + 1 || l_in_free[r]) &&
+                                        (L_ASRC[r*F +: F] != l + 1 || l_sk_free[r]);
+                end
+                assign o_free[l] = &rd_free;
                 for (k = 0; k < ACT_LANES; k = k + 1) begin : g_lane
-                    assign out_wold[k*OUTBW +: OUTBW] = i_old[((l+1)*ACT_LANES + k)*64 +: OUTBW];
+                    if (WRK == 0) begin : g_in
+                        assign out_wold[k*OUTBW +: OUTBW] = i_old[(WRD*ACT_LANES + k)*64 +: OUTBW];
+                    end else begin : g_sk
+                        assign out_wold[k*OUTBW +: OUTBW] = s_old[(WRD*ACT_LANES + k)*64 +: OUTBW];
+                    end
                 end
             end
             reram_layer #(
@@ -146,21 +185,29 @@ module reram_top (
                 .SWD(L_SWD[l*F +: F]), .PH(L_PH[l*F +: F]), .PW(L_PW[l*F +: F]), .POOL(L_POOL[l*F +: F]),
                 .PKH(L_PKH[l*F +: F]), .PKW(L_PKW[l*F +: F]), .HP(L_HP[l*F +: F]), .WP(L_WP[l*F +: F]),
                 .INAW(INAW), .INBW(INBW), .INWL(INWL), .OUTAW(OUTAW), .OUTBW(OUTBW), .ACW(L_ACW[l*F +: F]),
+                .OSIGNED(L_OSIGNED[l*F +: F]), .ADD(ASRC == 0 ? 0 : 1), .SKAW(SKAW), .SKBW(SKBW),
+                .SKXW(L_SKXW[l*F +: F]), .SKSIGNED(L_SKSIGNED[l*F +: F]),
                 .GBASE(L_GBASE[l*F +: F]), .TBASE(L_TBASE[l*F +: F]), .CBASE(L_CBASE[l*F +: F])
             ) u_layer (
                 .clk(clk), .rst(rst), .stall(stall_reg), .host_we(host_we), .host_addr(host_addr),
                 .host_wdata(host_wdata), .in_we(in_we), .in_waddr(in_waddr),
                 .in_wdata(in_wdata), .in_wold(in_wold), .in_commit(in_commit_l), .in_free(l_in_free[l]),
+                .sk_we(sk_we), .sk_waddr(sk_waddr), .sk_wdata(sk_wdata), .sk_commit(sk_commit),
+                .sk_wold(sk_wold), .sk_free(l_sk_free[l]),
                 .out_we(out_we), .out_waddr(out_waddr), .out_wdata(out_wdata), .out_wold(out_wold),
                 .out_commit(o_commit[l]), .out_free(o_free[l]), .busy(l_busy[l]), .state(l_state[l*4 +: 4]),
                 .ev_rows(l_ev_rows[l*32 +: 32]), .ev_reads(l_ev_reads[l*32 +: 32]),
                 .ev_convs(l_ev_convs[l*32 +: 32]), .ev_adds(l_ev_adds[l*32 +: 32]),
-                .ev_inreads(l_ev_inreads[l*32 +: 32]), .ev_outwrites(l_ev_outwrites[l*32 +: 32])
+                .ev_inreads(l_ev_inreads[l*32 +: 32]), .ev_outwrites(l_ev_outwrites[l*32 +: 32]),
+                .ev_resadds(l_ev_resadds[l*32 +: 32])
             );
             for (k = 0; k < ACT_LANES; k = k + 1) begin : g_out
                 assign o_we[l*ACT_LANES + k] = out_we[k];
                 assign o_addr[(l*ACT_LANES + k)*32 +: 32] = {{(32-OUTAW){1'b0}}, out_waddr[k*OUTAW +: OUTAW]};
-                assign o_data[(l*ACT_LANES + k)*64 +: 64] = {{(64-OUTBW){1'b0}}, out_wdata[k*OUTBW +: OUTBW]};
+                // words zero-extended; signed codes sign-extended
+                assign o_data[(l*ACT_LANES + k)*64 +: 64] = {{(64-OUTBW){L_OSIGNED[l*F +: F] != 0 &&
+                                                               out_wdata[k*OUTBW + OUTBW - 1]}},
+                                                             out_wdata[k*OUTBW +: OUTBW]};
                 assign dbg_data[(l*ACT_LANES + k)*32 +: 32] = o_data[(l*ACT_LANES + k)*64 +: 32];
             end
         end
@@ -233,7 +280,7 @@ module reram_top (
     localparam CSW = $clog2(NCNT);  // counter index width
     reg [63:0] count_reg [0:NCNT-1];
     reg [31:0] cycles_reg;
-    reg [31:0] inc_rows, inc_reads, inc_convs, inc_adds, inc_inreads, inc_outwrites;
+    reg [31:0] inc_rows, inc_reads, inc_convs, inc_adds, inc_inreads, inc_outwrites, inc_resadds;
     integer n;
     always @(*) begin
         inc_rows = 32'd0;
@@ -242,6 +289,7 @@ module reram_top (
         inc_adds = 32'd0;
         inc_inreads = 32'd0;
         inc_outwrites = 32'd0;
+        inc_resadds = 32'd0;
         for (n = 0; n < N_LAYERS; n = n + 1) begin
             inc_rows = inc_rows + l_ev_rows[n*32 +: 32];
             inc_reads = inc_reads + l_ev_reads[n*32 +: 32];
@@ -249,6 +297,7 @@ module reram_top (
             inc_adds = inc_adds + l_ev_adds[n*32 +: 32];
             inc_inreads = inc_inreads + l_ev_inreads[n*32 +: 32];
             inc_outwrites = inc_outwrites + l_ev_outwrites[n*32 +: 32];
+            inc_resadds = inc_resadds + l_ev_resadds[n*32 +: 32];
         end
     end
     assign busy = (|l_busy) || (|lfull_reg) || lpend_reg || (beat_reg != {BEATW{1'b0}});
@@ -277,6 +326,7 @@ module reram_top (
                 count_reg[C_SHIFT_ADDS] <= count_reg[C_SHIFT_ADDS] + {32'd0, inc_adds};
                 count_reg[C_INPUT_BUFFER_READS] <= count_reg[C_INPUT_BUFFER_READS] + {32'd0, inc_inreads};
                 count_reg[C_OUTPUT_BUFFER_WRITES] <= count_reg[C_OUTPUT_BUFFER_WRITES] + {32'd0, inc_outwrites};
+                count_reg[C_RESIDUAL_ADDS] <= count_reg[C_RESIDUAL_ADDS] + {32'd0, inc_resadds};
                 if (busy) count_reg[C_BUSY_CYCLES] <= count_reg[C_BUSY_CYCLES] + 64'd1;
             end
         end
