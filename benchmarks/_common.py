@@ -28,3 +28,15 @@ def workload(n: int = 10000, seed: int = 0):
         calib = rng.random((1000, 784), dtype=np.float32)
         source = "random"
     return model, x, calib, source
+
+
+def cpu_name() -> str:
+    """The CPU model and its widest vector unit (speed figures depend on it)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
+    isa = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
+    return f"{model} ({isa})"

@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_name
+
 
 def tree_rss_mb(pid: int) -> float:
     """Resident set size of ``pid`` and its descendants, in MB, from /proc (0 where it cannot be read)."""
@@ -117,18 +120,6 @@ def main() -> None:
         if k in out:
             out[k].pop("_metrics")
     print(json.dumps(out, indent=2))
-
-
-def cpu_name() -> str:
-    """The CPU model and its widest vector unit (speed figures depend on it)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown")
-    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
-    isa = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
-    return f"{model} ({isa})"
 
 
 if __name__ == "__main__":

@@ -62,6 +62,13 @@ def test_full_small_run_sections(small_full_run):
     assert [ly["layer"] for ly in a["layers"]] == ["fc0", "fc1", "fc2"]
     assert all(0 <= ly["adc_saturation_mean"] < 0.05 for ly in a["layers"])
     assert "read_noise" in a["citations"]
+    # IR drop on chip 0: the static model's error against the nodal solve, the solver's, the wire's source
+    ir = a["ir_drop"]
+    assert ir["mode"] == "approx" and ir["wire_ohm_per_segment"] == 1.0 and "assumption" in ir["wire_source"]
+    assert [ly["layer"] for ly in ir["layers"]] == ["fc0", "fc1", "fc2"]
+    assert all(ly["error_solve"] < 1e-6 < ly["error_approx"] < ly["error_off"] for ly in ir["layers"])
+    att = ir["column_attenuation"]
+    assert len(att["solve"]) == len(att["approx"]) == 128 and all(0 < v < 1 for v in att["solve"])
     cal = m["calibration"]
     assert cal["flow"] == "default"
     assert cal["passes"][:4] == ["fold_batchnorm", "activation_scaling", "map_conductances", "tile"]
@@ -75,16 +82,21 @@ def test_full_small_run_sections(small_full_run):
                                                 for r in a["recalibration"])
     assert all(r["kept"] == (r["calib_accuracy_after"] >= r["calib_accuracy_before"]) for r in a["recalibration"])
     steps = cal["ablation"]
-    assert len(steps) == 8 and steps[0]["step"].startswith("1 naive")
+    assert len(steps) == 9 and steps[0]["step"].startswith("1 naive")
     assert "unipolar" in steps[2]["step"] and "logits signed" in steps[2]["step"]
     assert "signed" in steps[3]["step"] and "pre-ReLU" in steps[3]["step"]
     assert steps[6]["step"].startswith("7 + program-and-verify (6 cycles")
     # step 7 is the analog stage's figure (same flow, same chips) when the flow kept fine-tuning
     if k["kept"]:
         assert steps[6]["test_accuracy_mean"] == a["test_accuracy_mean"]
-    assert steps[7]["step"].startswith("8 + hardware-aware training") and "train_seconds" not in steps[7]
+    # step 7's chips under the exact IR-drop solve (the run uses the static model): the model choice in accuracy
+    ir = steps[7]
+    assert ir["step"].startswith("7 with IR drop 'solve' instead of 'approx' (128x128 arrays, 1 ohm per segment)")
+    assert ir["ir_drop"] == "solve" and ir["chips"] == steps[6]["chips"] and ir["passes"] == steps[6]["passes"]
+    assert abs(ir["test_accuracy_mean"] - steps[6]["test_accuracy_mean"]) < 0.05
+    assert steps[8]["step"].startswith("8 + hardware-aware training") and "train_seconds" not in steps[8]
     assert m["timing"]["ablation_second_network_train_seconds"] > 0  # wall times live in timing only
-    assert 0.5 < steps[7]["software_test_accuracy"] <= 1
+    assert 0.5 < steps[8]["software_test_accuracy"] <= 1
     # post-ReLU ADC calibration loses most of the accuracy: negative partial sums clip
     assert steps[2]["test_accuracy_mean"] < steps[3]["test_accuracy_mean"] - 0.2
     for f in ("compiled/ir.json", "compiled/ir.npz", "chip0.npz", "adc_samples.npz"):

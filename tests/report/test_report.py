@@ -34,12 +34,13 @@ def test_report_is_self_contained(small_full_run):
     html = (small_full_run.run_dir / "report.html").read_text()
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
     assert "<script" not in html and "<link" not in html
-    for section in ("summary", "training", "ablation", "sensitivity", "adc", "conductance", "confusion", "cosim",
-                    "energy", "config"):
+    for section in ("summary", "training", "ablation", "sensitivity", "adc", "conductance", "irdrop", "confusion",
+                    "cosim", "energy", "config"):
         assert f'id="{section}"' in html
     pngs = {p.name for p in (small_full_run.run_dir / "report").glob("*.png")}
     assert {"training.png", "ablation.png", "adc.png", "conductance.png", "confusion.png", "energy.png",
-            "tops.png", "area.png", "sensitivity.png"} <= pngs
+            "tops.png", "area.png", "sensitivity.png", "irdrop.png"} <= pngs
+    assert "1 ohm per wire segment (1 ohm per cell segment: an assumption" in html
     m = small_full_run.metrics
     assert f"{100 * m['software']['test_accuracy']:.2f} %" in html
     assert m["meta"]["versions"]["verilator"] in html

@@ -37,7 +37,7 @@ from reram.ir.ops import OPS, POOLS, finish_torch, patches_torch
 from reram.ir.rules import input_slices as slice_inputs
 from reram.ir.rules import ste_round
 
-from .irdrop import approx_factors
+from .irdrop import effective_conductances
 
 CHUNK_ELEMENTS = 2**21  # elements of one (tiles, rows, out) temporary of the inference path (8 MB in float32)
 CHUNK_SAMPLES = 512  # samples per piece of a large inference batch (AnalogModel.forward)
@@ -151,8 +151,8 @@ class AnalogLayer(nn.Module):
         if not same:
             gp = torch.tensor(cl.g_pos, dtype=torch.float64)
             gn = torch.tensor(cl.g_neg, dtype=torch.float64)
-            if self.dev.ir_drop == "approx" and self.dev.wire_resistance > 0:
-                gp, gn = self._ir_factors(gp, gn)
+            if self.dev.ir_drop != "off" and self.dev.wire_resistance > 0:
+                gp, gn = self._ir_effective(gp, gn)
             self._set_g(gp, gn)
             self._scaled_cache: tuple[torch.Tensor, torch.Tensor] | None = None
             self._packed_cache: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -167,15 +167,16 @@ class AnalogLayer(nn.Module):
         self._add_scaled = rules.add_scaled(self.ir.add_mult, self.ir.req_shift)
         self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
-    def _ir_factors(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Both conductances times their IR-drop factors (:func:`approx_factors`), every physical array of the layer at
-        once, in the physical layout of :mod:`reram.ir.layout` (weight slices side by side in the column tiles, G+
-        and G- interleaved, a partial row tile next to the sense amplifiers); empty cells carry no current, so the
-        factors of the real cells are those of the array alone."""
+    def _ir_effective(self, gp: torch.Tensor, gn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What stands for both conductances under IR drop (:func:`effective_conductances`: the exact transfer
+        matrices, or the first-order factors), every physical array of the layer in the physical layout of
+        :mod:`reram.ir.layout` (weight slices side by side in the column tiles, G+ and G- interleaved, a partial row
+        tile next to the sense amplifiers); empty cells carry no current."""
         layout = self.ir.layout(self.arch)
         arrays = layout.to_arrays(gp.numpy(), gn.numpy())  # (T, U, R, 2 pairs)
-        fp, fn = layout.from_arrays(approx_factors(arrays * self.arch.g_lsb, self.dev.wire_resistance))
-        return gp * torch.from_numpy(fp), gn * torch.from_numpy(fn)
+        eff = effective_conductances(arrays * self.arch.g_lsb, self.dev.wire_resistance, self.dev.ir_drop)
+        fp, fn = layout.from_arrays(eff / self.arch.g_lsb)
+        return torch.from_numpy(np.ascontiguousarray(fp)), torch.from_numpy(np.ascontiguousarray(fn))
 
     def _tile(self, g: torch.Tensor) -> torch.Tensor:
         """(S, in, out) -> (S, T, R, out), padding rows with G_min (unused cells, zero input)."""

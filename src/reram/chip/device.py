@@ -75,10 +75,12 @@ class DeviceParams:
     drift_compensation: bool = _f(unit="", description="One calibrated global gain per tile after drift.")
     wire_resistance: float = _f(unit="ohm per cell segment", section="array", ge=0, ideal=0.0,
                                 description="Wire resistance per cell segment in ohm.")
-    ir_drop: str = _f(unit="", section="array", choices=("off", "approx"), ideal="off",
-                      description="IR drop in the engine: 'off' or 'approx' (static first-order model; its error "
-                      "against the exact nodal solve, reram.analog.irdrop.solve_exact, is measured by "
-                      "benchmarks/irdrop_error.py).")
+    ir_drop: str = _f(unit="", section="array", choices=("off", "approx", "solve"), ideal="off",
+                      description="IR drop in the engine: 'off', 'approx' (static first-order model) or 'solve' "
+                      "(each programmed array's exact transfer matrix: data-dependent, equal to the nodal solve "
+                      "of every MVM by superposition; about 1 s per 128 x 128 array and 10 s per 256 x 256 array "
+                      "when a chip is programmed). Errors against the exact nodal solve, "
+                      "reram.analog.irdrop.solve_exact: benchmarks/irdrop_error.py.")
     grid_sub_bits: int = _f(8, unit="bits", ge=4, le=12, config_default=8, arch=True,
                             description="Integer conductance grid: 2**bits steps per programmable level.")
     verify_cycles: int = _f(0, unit="cycles", section="program", ge=0, le=20, config_default=6,

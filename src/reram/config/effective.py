@@ -46,7 +46,7 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     rules.append(("device.read_noise_mode", dev.read_noise == 0,
                   "device.read_noise = 0, so there is no read noise to draw; set device.read_noise too"))
     rules.append(("array.wire_resistance", dev.ir_drop == "off",
-                  "array.ir_drop = 'off' ignores the wire resistance; set array.ir_drop = \"approx\""))
+                  "array.ir_drop = 'off' ignores the wire resistance; set array.ir_drop = \"solve\" or \"approx\""))
     rules.append(("array.ir_drop", dev.wire_resistance == 0,
                   "array.wire_resistance = 0, so there is no IR drop; set array.wire_resistance too"))
     arch = cfg.model.arch

@@ -1,6 +1,8 @@
 """What each compiler/calibration step is worth: test accuracy after each step, over programmed chips.
 
-Steps 1-7 add the default flow's passes in the order it applies them, on the run's trained network. Step 8 is the
+Steps 1-7 add the default flow's passes in the order it applies them, on the run's trained network. Where the
+arrays have wire resistance, a row after step 7 simulates its chips with the engine's other IR-drop model (the exact
+transfer matrices against the static first-order model). Step 8 is the
 same flow on a second network trained the other way: with hardware-aware training when the run trained without it,
 without it when the run used it; its training time is recorded as the technique's cost.
 """
@@ -38,6 +40,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
     tuned: dict[bool, CompiledModel] = {}  # fine-tuned models by "verified": steps 5 and 6 share theirs
     if tuned_cm is not None:
         tuned[True] = tuned_cm
+    made: dict[str, CompiledModel] = {}  # the compiled model of each step, by flow name
 
     def measure(label: str, spec, net: nn.Module) -> dict:
         if spec.finetune and net is model and spec.verify in tuned:
@@ -50,6 +53,7 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
                               progress=progress)
             if spec.finetune and net is model:
                 tuned[spec.verify] = cm
+        made[spec.name] = cm
         return _evaluate(cfg, splits, cm, spec, label, progress)
 
     kept_ft = default_cm is not None and "hw_aware_finetune" in default_cm.passes
@@ -58,11 +62,14 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
                 default_summary.get("chips") == cfg.calibration.ablation_chips and \
                 cfg.calibration.ablation_samples is None:
             s = default_summary | {"passes": list(default_cm.passes)}
+            made[spec.name] = default_cm
         else:
             s = measure(label, spec, model)
         if spec.verify:
             label += f" ({dev.verify_cycles} cycles, +-{dev.verify_tolerance * 1e6:g} µS)"
         rows.append(_row(label, s))
+    if dev.wire_resistance > 0 and dev.ir_drop != "off" and "default" in made:
+        rows.append(ir_drop_row(cfg, splits, made["default"], progress))
     second = second_row() if second_row is not None else None
     if second is not None:
         rows.append(second)
@@ -75,6 +82,24 @@ def _evaluate(cfg: ReramConfig, splits, cm: CompiledModel, spec, label: str, pro
     """Test accuracy of ``cm`` on the ablation's chips, with the flow step's device and re-calibration."""
     return measure(cm, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress,
                    label=f"ablation {label[:1]}", samples=cfg.calibration.ablation_samples).summary
+
+
+def ir_drop_row(cfg: ReramConfig, splits, cm: CompiledModel, progress: bool = True) -> dict[str, object]:
+    """Step 7's compiled model on the same chips with the other IR-drop model of the engine: the exact transfer
+    matrices (``solve``) when the run uses the static first-order model (``approx``), or the reverse: what the
+    choice is worth in accuracy, each chip re-calibrated under it."""
+    from dataclasses import replace
+
+    from reram.pipeline.flows import device_for
+
+    spec = FLOW_SPECS["default"]
+    dev = device_for(spec, resolve_device(cfg))
+    other = "approx" if dev.ir_drop == "solve" else "solve"
+    label = (f"7 with IR drop '{other}' instead of '{dev.ir_drop}' ({cfg.array.rows}x{cfg.array.cols} arrays, "
+             f"{dev.wire_resistance:g} ohm per segment)")
+    s = measure(cm, cfg, splits, spec, cfg.calibration.ablation_chips, progress=progress, label="ablation IR",
+                dev=replace(dev, ir_drop=other), samples=cfg.calibration.ablation_samples).summary
+    return _row(label, s) | {"ir_drop": other}
 
 
 def second_network_row(cfg: ReramConfig, splits, model_spec: dict, progress: bool = True) -> dict[str, object]:

@@ -215,6 +215,12 @@ def stage_analog(ctx: RunContext) -> None:
     summary["recal_residuals"] = [e.recal_residuals for e in evals]
     if ctx.metrics.get("analog", {}).get("sensitivity") is not None:  # a rerun keeps the sweeps' results
         summary["sensitivity"] = ctx.metrics["analog"]["sensitivity"]
+    if dev.wire_resistance > 0 and dev.ir_drop != "off":
+        from reram.analog.irdrop import chip_summary
+
+        source = dev.citations.get("wire_resistance", "set in the configuration")
+        summary["ir_drop"] = chip_summary(cm.layers, cm.arch, evals[0].chip.layers, dev.wire_resistance,
+                                          dev.ir_drop) | {"wire_source": source}
     ctx.metrics["analog"] = summary
     save_chip(ctx.path("chip0.npz"), evals[0].chip)
     atomic_save_npz(ctx.path("adc_samples.npz"), {f"layer{i}": s for i, s in enumerate(evals[0].adc_samples)})

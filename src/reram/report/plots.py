@@ -112,6 +112,23 @@ def conductances(target_us: np.ndarray, programmed_us: np.ndarray) -> bytes | No
     return _png(fig)
 
 
+def ir_drop_columns(ir: dict | None) -> bytes | None:
+    """Per-column attenuation of one programmed array under IR drop: the exact transfer matrix against the static
+    first-order model."""
+    att = (ir or {}).get("column_attenuation")
+    if not att:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")
+    for key, style in (("solve", "-"), ("approx", "--")):
+        ax.plot(range(len(att[key])), att[key], style, label={"solve": "solved (exact transfer matrix)",
+                                                              "approx": "static first-order model"}[key])
+    ax.set(xlabel="physical column (G+ and G- interleaved; far from the drivers to the right)",
+           ylabel="current / ideal", title=f"IR drop per column, first array of layer 0 ({ir['array']}, "
+           f"{ir['wire_ohm_per_segment']:g} ohm per segment, every row driven)")
+    ax.legend()
+    return _png(fig)
+
+
 def confusion(preds: np.ndarray, labels: np.ndarray) -> bytes | None:
     if preds.size == 0:
         return None

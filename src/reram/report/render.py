@@ -98,6 +98,7 @@ def render_report(run_dir: Path, metrics: dict, config_toml: str) -> Path:
         limits = [adc_limits(b, bool(ly.get("adc_signed", True))) for ly in cal.get("layers", [])]
         add("adc", plots.adc_histograms(samples, cal.get("layers", []), limits))
     add("conductance", plots.conductances(*_conductance_data(run_dir)))
+    add("irdrop", plots.ir_drop_columns(an.get("ir_drop")))
     if (run_dir / "analog_predictions.npz").exists():
         with np.load(run_dir / "analog_predictions.npz", allow_pickle=False) as z:
             add("confusion", plots.confusion(z["predictions"], z["labels"]))
