@@ -118,7 +118,7 @@ def test_line_relaxation_equals_the_direct_solve(rows, cols, r_w, caplog):
     g[:, 0, :] = 0.0  # a row without cells in every array: never driven, its row of T is 0
     ref = np.stack([transfer_matrix(a, r_w) for a in g])
     got = transfer_matrices(g, r_w)
-    assert np.abs(got - ref).max() / np.abs(ref).max() < 1e-7 and not got[:, 0].any()
+    assert np.abs(got - ref).max() / np.abs(ref).max() < 1e-5 and not got[:, 0].any()  # tol 1e-6 per sweep
     with caplog.at_level("WARNING", logger="reram"):
         direct = transfer_matrices(g, r_w, max_sweeps=2)
     assert "did not converge within 2 sweeps" in caplog.text

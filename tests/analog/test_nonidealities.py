@@ -243,8 +243,8 @@ def test_ir_factors_of_all_arrays_at_once_equal_each_array_alone(compiled_defaul
                 o, s = divmod(c, S)
                 rp[s, rs, o] = eff[:, 2 * k]
                 rn[s, rs, o] = eff[:, 2 * k + 1]
-    # the solver stops on a tolerance (1e-8 of the largest current), reached in different sweeps alone and batched
-    tol = 1e-12 if mode == "approx" else 1e-7
+    # the solver stops on a tolerance (1e-6 of the largest current), reached in different sweeps alone and batched
+    tol = 1e-12 if mode == "approx" else 1e-5
     np.testing.assert_allclose(fp.numpy(), rp, rtol=tol, atol=tol * arch.gmax_code)
     np.testing.assert_allclose(fn.numpy(), rn, rtol=tol, atol=tol * arch.gmax_code)
 

@@ -66,7 +66,7 @@ def test_full_small_run_sections(small_full_run):
     ir = a["ir_drop"]
     assert ir["mode"] == "approx" and ir["wire_ohm_per_segment"] == 1.0 and "assumption" in ir["wire_source"]
     assert [ly["layer"] for ly in ir["layers"]] == ["fc0", "fc1", "fc2"]
-    assert all(ly["error_solve"] < 1e-6 < ly["error_approx"] < ly["error_off"] for ly in ir["layers"])
+    assert all(ly["error_solve"] < 1e-4 < ly["error_approx"] < ly["error_off"] for ly in ir["layers"])
     att = ir["column_attenuation"]
     assert len(att["solve"]) == len(att["approx"]) == 128 and all(0 < v < 1 for v in att["solve"])
     cal = m["calibration"]

@@ -108,7 +108,7 @@ def _thomas_factors(diag: torch.Tensor, gw: float) -> tuple[torch.Tensor, torch.
     return inv_den, cp
 
 
-def transfer_matrices(g: np.ndarray, r_w: float, tol: float = 1e-8, max_sweeps: int = 400,
+def transfer_matrices(g: np.ndarray, r_w: float, tol: float = 1e-6, max_sweeps: int = 400,
                       device: str = "cpu") -> np.ndarray:
     """Exact transfer matrices (B, R, C) in S of a stack of arrays ``g`` (B, R, C) in S by block Gauss-Seidel line
     relaxation (see the module docstring), on ``device``; arrays that do not converge within ``max_sweeps`` sweeps
