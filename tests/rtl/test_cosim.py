@@ -217,3 +217,19 @@ def test_fst_without_lz4_is_a_toolchain_error(monkeypatch, rtl_case):
     monkeypatch.setattr(Path, "exists", lambda self: False if self.name == "lz4.h" else real_exists(self))
     with pytest.raises(ToolchainError, match="liblz4-dev"):
         build_library(rtl_params(cm, rcfg), trace="fst", progress=False)
+
+
+def test_event_counters_decide():
+    """An RTL event counter that differs from the golden model's count fails the co-simulation, naming it."""
+    from reram.rtl.cosim import EVENT_KEYS, CosimResult
+
+    golden = {k: 100 for k in EVENT_KEYS}
+    res = CosimResult(samples=2, compared_codes=10, matched_codes=10, hw_accuracy=1.0, golden_accuracy=1.0,
+                      latency_cycles=5, ii_cycles=3, analytic_latency_cycles=5, analytic_ii_cycles=3,
+                      cycles_match=True, clock_hz=1e8, events=dict(golden), golden_events=golden, build={},
+                      sim_seconds=0.0, load_seconds=0.0)
+    raise_on_mismatch(res)  # equal counters, codes and cycles: no error
+    res.events["adc_conversions"] = 99
+    with pytest.raises(CosimMismatch, match=r"event counters differ .* adc_conversions RTL 99, golden 100"):
+        raise_on_mismatch(res)
+    assert res.to_metrics()["events_match_golden"] is False

@@ -101,10 +101,14 @@ def compare_codes(layer: str, got: np.ndarray, want: np.ndarray, first: list[str
 
 
 def raise_on_mismatch(res: CosimResult) -> None:
-    """:class:`CosimMismatch` with the counts and the first differing code, if anything differed, or if the RTL's
-    cycles differ from the analytic schedule."""
+    """:class:`CosimMismatch` with the counts and the first differing code, if anything differed, if the RTL's
+    cycles differ from the analytic schedule, or if its event counters differ from the golden model's counts."""
     if not res.cycles_match:
         raise CosimMismatch(f"the RTL's cycles differ from the analytic schedule: {res.first_cycle_mismatch}")
+    bad = [k for k in res.golden_events if res.events.get(k) != res.golden_events[k]]
+    if bad:
+        raise CosimMismatch("the RTL's event counters differ from the golden model's counts: " + ", ".join(
+            f"{k} RTL {res.events.get(k)}, golden {res.golden_events[k]}" for k in bad))
     if res.mismatched_codes or res.mismatched_predictions:
         first = res.mismatches[0] if res.mismatches else "argmax only"
         raise CosimMismatch(f"RTL differs from the golden model in {res.mismatched_codes} of {res.compared_codes} "
