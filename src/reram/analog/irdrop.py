@@ -80,7 +80,8 @@ def _nodal_matrix(g: np.ndarray, r_w: float) -> tuple[sp.csc_matrix, np.ndarray,
 def transfer_matrix(g: np.ndarray, r_w: float) -> np.ndarray:
     """The exact transfer matrix ``T`` (R, C) in S of an array with conductances ``g`` (R, C) in S and wire
     resistance ``r_w`` per segment: column currents ``v @ T`` for row voltages ``v`` (see the module docstring).
-    One sparse LU factorization and R solves (a 256 x 256 array: about 10 s on one AVX2 core)."""
+    One sparse LU factorization and R solves (a 256 x 256 array: about 6-9 s on one AVX2 core: the engine uses
+    :func:`transfer_matrices`, 2-6x faster; this is its fallback and its check)."""
     g = np.asarray(g, dtype=np.float64)
     if r_w == 0:
         return g.copy()

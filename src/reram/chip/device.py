@@ -78,8 +78,8 @@ class DeviceParams:
     ir_drop: str = _f(unit="", section="array", choices=("off", "approx", "solve"), ideal="off",
                       description="IR drop in the engine: 'off', 'approx' (static first-order model) or 'solve' "
                       "(each programmed array's exact transfer matrix: data-dependent, equal to the nodal solve "
-                      "of every MVM by superposition; about 1 s per 128 x 128 array and 10 s per 256 x 256 array "
-                      "when a chip is programmed). Errors against the exact nodal solve, "
+                      "of every MVM by superposition; about 0.1 s per 128 x 128 array and 1-2 s per 256 x 256 "
+                      "array when a chip is programmed). Errors against the exact nodal solve, "
                       "reram.analog.irdrop.solve_exact: benchmarks/irdrop_error.py.")
     grid_sub_bits: int = _f(8, unit="bits", ge=4, le=12, config_default=8, arch=True,
                             description="Integer conductance grid: 2**bits steps per programmable level.")
