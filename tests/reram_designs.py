@@ -10,11 +10,12 @@ import torch
 
 
 def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0, n_samples: int = 6,
-                graph: bool = False):
-    """(cm, chip, x_codes, cfg): a random n_in-12-6-5 MLP, or a 1x8x8 conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net,
-    or (``graph``) a 1x8x8 ResNet-8 of widths 3/4/5 (identity and projection shortcuts, global average pooling;
-    ``pool`` "max" or "avg" also pools its stem 2x2, so a pooled map feeds a residual add), compiled on small arrays
-    (16 x 8 unless ``sets`` say otherwise) and programmed with 5 % variation."""
+                graph: bool = False, widths: tuple[int, int] = (12, 6)):
+    """(cm, chip, x_codes, cfg): a random n_in-12-6-5 MLP (hidden ``widths``), or a 1x8x8
+    conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net, or (``graph``) a 1x8x8 ResNet-8 of widths 3/4/5 (identity and
+    projection shortcuts, global average pooling; ``pool`` "max" or "avg" also pools its stem 2x2, so a pooled map
+    feeds a residual add), compiled on small arrays (16 x 8 unless ``sets`` say otherwise) and programmed with 5 %
+    variation."""
     from reram.chip.device import noise_free
     from reram.chip.program import program_chip
     from reram.config import load_config
@@ -39,8 +40,8 @@ def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0
                   {"op": "flatten"}, {"op": "linear", "out": 5}]
         spec = {"arch": "layers", "in_shape": [1, 8, 8], "classes": 5, "layers": layers}
     else:
-        layers = [{"op": "flatten"}, {"op": "linear", "out": 12}, {"op": "batchnorm"}, {"op": "relu"},
-                  {"op": "linear", "out": 6}, {"op": "batchnorm"}, {"op": "relu"}, {"op": "linear", "out": 5}]
+        layers = [{"op": "flatten"}, {"op": "linear", "out": widths[0]}, {"op": "batchnorm"}, {"op": "relu"},
+                  {"op": "linear", "out": widths[1]}, {"op": "batchnorm"}, {"op": "relu"}, {"op": "linear", "out": 5}]
         spec = {"arch": "layers", "in_shape": [1, 1, 40], "classes": 5, "layers": layers}
     model = build_model(spec).eval()
     n_in = int(np.prod(spec["in_shape"]))

@@ -101,6 +101,7 @@ def test_transfer_matrix_carries_sneak_paths_and_limits():
     assert T[3, 5] != 0 and abs(T[3, 5]) < 1e-3 * g.max()
     np.testing.assert_array_equal(transfer_matrix(g, 0.0), g)
     np.testing.assert_allclose(transfer_matrix(g, 1e-9), g, rtol=1e-6, atol=1e-12)
+    assert not transfer_matrices(np.zeros((1, 4, 3)), 2.0).any()  # no cell, no current
     stack = np.stack([g, g[::-1]])
     for mode in ("off", "approx", "solve"):
         eff = effective_conductances(stack, 2.0, mode)

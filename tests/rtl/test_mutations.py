@@ -10,8 +10,12 @@ import numpy as np
 import pytest
 
 from reram.errors import CosimError
+from reram.golden import golden_forward
 from reram.rtl import build as rtl_build
-from reram.rtl.cosim import raise_on_mismatch, run_cosim
+from reram.rtl.bridge import RtlSim
+from reram.rtl.cosim import EVENT_KEYS, raise_on_mismatch, run_cosim
+from reram.rtl.images import build_image
+from reram.rtl.params import rtl_params
 from reram_designs import tiny_design
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
@@ -47,6 +51,12 @@ MUTANTS = {
     "skip bank not switched on commit": (
         "reram_layer.v", "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, ~sk_wbank_reg};",
         "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, sk_wbank_reg};", "graph"),
+    "activation strobe not gated by the stall": (
+        "reram_layer_ctrl.v", "assign act_valid = (state_reg == S_ACT) && !stall;",
+        "assign act_valid = (state_reg == S_ACT);", "conv"),
+    "a layer starts without a free output bank": (
+        "reram_layer.v", "wire go = full_reg[rbank_reg] && skip_full && out_free;",
+        "wire go = full_reg[rbank_reg] && skip_full;", "slow-later"),
     "a fork waits for its first reader only": (
         "reram_top.v", "assign o_free[l] = &rd_free;", "assign o_free[l] = l_in_free[l+1];", "graph"),
 }
@@ -66,18 +76,40 @@ def _caught(cm, chip, x, rcfg) -> bool:
         try:
             res = run_cosim(cm, c, xs, y[: len(xs)], rcfg, progress=False, batch=4)
             raise_on_mismatch(res)
-        except CosimError:  # a mismatch, a cycle difference or a hang
+        except CosimError:  # a mismatch, a cycle difference, a counter difference or a hang
             return True
-    return False
+    return _caught_under_stalls(cm, chip, x, rcfg)
+
+
+def _caught_under_stalls(cm, chip, x, rcfg) -> bool:
+    """A batch with the controllers stalled at random cycles mid-inference and a slow host: codes and event counts
+    against the golden model."""
+    m = rtl_params(cm, rcfg)
+    lib, _ = rtl_build.build_library(m, progress=False)
+    g = golden_forward(cm, chip, x, collect_events=True)
+    sizes = [ly.out_size for ly in cm.layers[:-1]]
+    try:
+        with RtlSim(lib) as sim:
+            sim.write_block(*build_image(cm, chip, m))
+            sim.clear_counters()
+            logits, _, _, caps = sim.run_batch(np.ascontiguousarray(x, np.uint16), cm.layers[-1].out_features,
+                                               10**6, sizes, len(cm.layers), jitter_seed=3, stall_seed=11)
+            counts = sim.counters()
+    except CosimError:
+        return True
+    same = np.array_equal(logits, g.logits) and all(
+        np.array_equal(c, o) for c, o in zip(caps, g.layer_outputs[:-1], strict=True))
+    return not same or any(counts[k] != g.events.get(k, 0) for k in EVENT_KEYS)
 
 
 def test_every_injected_rtl_fault_is_caught(tmp_path, monkeypatch, capsys):
     # small random designs: 3 row tiles and 2 ADC rounds per read (dense), padding and max pooling (conv), a ResNet-8
-    # with a max-pooled stem (graph)
+    # with a max-pooled stem (graph), an MLP whose second layer is slower than its first (slow-later)
     designs = {"dense": tiny_design("rtl.adcs_per_array=2", n_samples=8),
                "conv": tiny_design("rtl.adcs_per_array=2", conv=True, n_samples=6),
                "graph": tiny_design("rtl.act_lanes=2", "rtl.adcs_per_array=1", graph=True, pool="max",
-                                    n_samples=6)}
+                                    n_samples=6),
+               "slow-later": tiny_design("rtl.act_lanes=2", widths=(4, 40), n_samples=8)}
     for cm, chip, x, cfg in designs.values():
         assert not _caught(cm, chip, x, cfg.rtl)  # the real RTL passes both checks
     monkeypatch.setattr(rtl_build, "cache_root", lambda: tmp_path / "cache")

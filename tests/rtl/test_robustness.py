@@ -101,3 +101,57 @@ def test_writes_while_busy_are_protocol_errors(design):
             sim.run_batch(np.ascontiguousarray(x[:1], np.uint16), 10, 10**6)
         sim.clear_counters()  # clears the sticky flag
         assert sim.status()["protocol_error"] == 0
+
+
+EVENTS = ("dac_row_activations", "array_reads", "adc_conversions", "shift_adds", "input_buffer_reads",
+          "output_buffer_writes", "residual_adds")
+STALL_DESIGNS = {
+    # name: tiny_design arguments: a pooled conv net (repeated activation strobes would corrupt the average), a
+    # ResNet-8 (forks and joins), an MLP whose second layer is slower than its first (back-pressure between layers)
+    "conv-avgpool": {"conv": True, "pool": "avg"},
+    "resnet8": {"graph": True, "pool": "max", "sets": ("rtl.act_lanes=2",)},
+    "later-layer-slower": {"widths": (4, 40), "sets": ("rtl.act_lanes=2",)},
+}
+
+
+def _stall_design(name: str):
+    kw = dict(STALL_DESIGNS[name])
+    cm, chip, x, cfg = tiny_design(*kw.pop("sets", ()), n_samples=8, **kw)
+    m = rtl_params(cm, cfg.rtl)
+    lib, _ = build_library(m, progress=False)
+    return cm, chip, x, m, lib
+
+
+@pytest.mark.parametrize("name", list(STALL_DESIGNS))
+def test_stalls_mid_inference_keep_codes_and_event_counts(name):
+    """The host freezes every controller at random cycles, mid-inference (in every state: about one cycle in eight
+    is stalled, over thousands of cycles), and reads the logits late: every layer's codes, the logits and the event
+    counters still equal the golden model's; only the cycles grow."""
+    cm, chip, x, m, lib = _stall_design(name)
+    g = golden_forward(cm, chip, x, collect_events=True)
+    with RtlSim(lib) as sim:
+        sim.write_block(*build_image(cm, chip, m))
+        sim.clear_counters()
+        logits, _, cycles, caps = sim.run_batch(np.ascontiguousarray(x, np.uint16), 5, 10**6, _sizes(cm),
+                                                len(cm.layers), jitter_seed=3, stall_seed=11)
+        counts = sim.counters()
+        assert sim.status()["protocol_error"] == 0
+    np.testing.assert_array_equal(logits, g.logits)
+    for li, c in enumerate(caps):
+        np.testing.assert_array_equal(c, g.layer_outputs[li], err_msg=cm.layers[li].name)
+    for k in EVENTS:
+        assert counts[k] == g.events.get(k, 0), k
+    assert cycles[-1] > m.schedule(len(x))[-1]  # the stalls cost cycles
+
+
+def test_a_later_slower_layer_back_pressures_the_first_exactly():
+    """The second layer is slower than the first: the first waits for a free output bank, and the analytic schedule
+    mirrors it cycle for cycle."""
+    from reram.rtl.cosim import run_cosim
+
+    cm, chip, x, m, _ = _stall_design("later-layer-slower")
+    assert m.layers[1].cycles > m.layers[0].cycles
+    rcfg = RtlConfig(act_lanes=2)
+    res = run_cosim(cm, chip, x, np.zeros(len(x), np.int64), rcfg, progress=False, batch=8)
+    assert res.mismatched_codes == 0 and res.cycles_match, res.first_cycle_mismatch
+    assert res.ii_cycles == m.layers[1].cycles + 1  # the slow layer sets the pace

@@ -17,7 +17,7 @@ cells, and the segment to the driver or sense amplifier, has resistance ``r_w``.
   factors, batched in torch over the arrays and the R unit drives; it starts from the ideal array, row wires at the
   driver voltage and column wires at virtual ground, and stops when no sense current changes by more than
   ``tol`` of the largest between two sweeps; where it does not within ``max_sweeps`` it falls back to
-  :func:`transfer_matrix`, a sparse LU factorization, exact but 2-10x slower). Read noise drawn per read
+  :func:`transfer_matrix`, a sparse LU factorization, exact but 2-6x slower). Read noise drawn per read
   multiplies the programmed cells, not ``T``: the engine applies it to ``T`` as it does to the conductances (a
   first-order approximation of noise under IR drop).
 * :func:`approx_factors` (``array.ir_drop = "approx"``) is the static first-order correction. With
@@ -150,6 +150,8 @@ def _gauss_seidel(g: torch.Tensor, r_w: float, tol: float, max_sweeps: int) -> n
     # the unit drives: one per row that has a cell (a row without any carries no current: its row of T is 0)
     rows = torch.nonzero((g != 0).any(dim=2).any(dim=0)).flatten()
     K = len(rows)
+    if K == 0:  # no cell at all: no current
+        return np.zeros((b, R, C))
     # unknowns for the K unit drives k: row-wire voltages U[j, a, i, k], column-wire voltages W[i, a, j, k]
     U = torch.zeros(C, b, R, K, dtype=torch.float64, device=g.device)
     W = torch.zeros(R, b, C, K, dtype=torch.float64, device=g.device)

@@ -16,7 +16,7 @@ from reram.errors import CosimError, ToolchainError
 from reram.ir.addrmap import ADDR_MASK, COUNTERS, CTRL_STATES, REG, STATE_BITS, STATUS, addr, bit
 
 STATE_NAMES = dict(enumerate(CTRL_STATES))
-ABI = 4  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
+ABI = 5  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
@@ -63,7 +63,7 @@ class RtlSim:
         L.rs_write_block.argtypes = [_P, _P, _P, ctypes.c_int64]
         L.rs_write_block.restype = ctypes.c_int64
         L.rs_run_batch.argtypes = [_P, _P, ctypes.c_int64, ctypes.c_int32, _P, _P, _P, ctypes.c_uint64, _P, _P,
-                                   ctypes.c_int64, _P, ctypes.c_uint64]
+                                   ctypes.c_int64, _P, ctypes.c_uint64, ctypes.c_uint64]
         L.rs_run_batch.restype = ctypes.c_int64
         L.rs_counters.argtypes = [_P, _P, ctypes.c_int32]
         L.rs_trace_open.argtypes = [_P, ctypes.c_char_p]
@@ -104,13 +104,16 @@ class RtlSim:
             raise CosimError("write_block: the bridge rejected the image")
 
     def run_batch(self, inputs: np.ndarray, n_out: int, max_cycles: int, capture_sizes: list[int] | None = None,
-                  n_layers: int = 0, jitter_seed: int = 0
+                  n_layers: int = 0, jitter_seed: int = 0, stall_seed: int = 0
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Stream ``inputs`` (N, in) uint16 codes through the pipeline. Returns the logits, the predictions, the
         cycle each sample's logits showed ready (from the first input beat, pipeline idle at the start) and, for
         ``capture_sizes`` (the hidden layers' output sizes), every hidden layer's output codes (-1 where the RTL
         never wrote). ``jitter_seed`` (non-zero): an irregular host that idles between input beats and reads the
-        logits late, so the pipeline stalls on full buffers (the cycles then differ from the schedule)."""
+        logits late, so the pipeline stalls on full buffers (the cycles then differ from the schedule).
+        ``stall_seed`` (non-zero): the host also freezes every layer controller (the DEBUG register's STALL bit) at
+        pseudo-random cycles, mid-inference, 1-6 cycles at a time: codes and event counts must not change, only the
+        cycles (the analytic schedule has no stalls)."""
         inputs = _check(inputs, np.uint16, "inputs", 2)
         n, n_in = inputs.shape
         logits = np.zeros((n, n_out), np.int64)
@@ -124,7 +127,7 @@ class RtlSim:
         done = self._lib.rs_run_batch(self._h, inputs.ctypes.data, n, n_in, logits.ctypes.data, preds.ctypes.data,
                                       cycles.ctypes.data, int(max_cycles), hang.ctypes.data,
                                       None if cap is None else cap.ctypes.data, stride, offs.ctypes.data,
-                                      int(jitter_seed))
+                                      int(jitter_seed), int(stall_seed))
         if done < 0:
             raise CosimError("run_batch: the bridge rejected its arguments (input width or capture layout)")
         if done < n:

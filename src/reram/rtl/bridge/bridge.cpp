@@ -163,11 +163,14 @@ int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int
 // output-buffer write of hidden layer l lands at capture_off[l] + address; the last write wins), or null.
 // jitter_seed != 0: a slow, irregular host -- pseudo-random idle cycles (0-2) before every input beat and a
 // pseudo-random delay (0-5 cycles) before it reads ready logits (back-pressure on the pipeline).
+// stall_seed != 0: the host also stalls every layer controller (the DEBUG register's STALL bit) at pseudo-random
+// cycles, mid-inference, for 1-6 cycles at a time (about one cycle in eight stalled); released before it returns.
 // Returns the number of samples finished; on a watchdog timeout it stops there and stores the cycle and the
 // layer controllers' states in hang[0], hang[1] (STATES: layers 0-7), hang[2] (STATES_HI: layers 8-15).
 int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int64_t* logits, int32_t* preds,
                      uint32_t* done_cycle, uint64_t max_cycles, uint32_t* hang, int64_t* capture,
-                     int64_t capture_stride, const int64_t* capture_off, uint64_t jitter_seed) {
+                     int64_t capture_stride, const int64_t* capture_off, uint64_t jitter_seed,
+                     uint64_t stall_seed) {
     if (!h || !inputs || !logits || !preds || !done_cycle || !hang || n < 0 || n_in != RERAM_IN_SIZE) return -1;
     if (capture && (!capture_off || capture_stride <= 0)) return -1;
     Sim* s = static_cast<Sim*>(h);
@@ -182,6 +185,13 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
         rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
         return (int32_t)((rng >> 33) % m);
     };
+    uint64_t srng = stall_seed;
+    auto stall_draw = [&](uint32_t m) -> int32_t {
+        srng = srng * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (int32_t)((srng >> 33) % m);
+    };
+    const uint32_t debug_addr = reram_addr(RERAM_R_REG, RERAM_A_DEBUG);
+    int32_t stall_left = 0;  // cycles of the current stall still to come (0: running)
     int32_t in_wait = jitter(3), out_wait = -1;
     for (int l = 0; l < RERAM_N_LAYERS; l++) lsample[l] = 0;
     for (uint64_t t = 0; next_out < n; t++) {
@@ -240,7 +250,24 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
             next_out++;
             top->out_ack = 1;
         }
+        if (stall_seed) {  // a register write in this cycle: STALL on or off (register writes are legal while busy)
+            bool write = false;
+            uint32_t value = 0;
+            if (stall_left > 0) {
+                if (--stall_left == 0) write = true;
+            } else if (stall_draw(16) == 0) {
+                stall_left = 1 + stall_draw(6);
+                write = true;
+                value = 1u << RERAM_B_DEBUG_STALL;
+            }
+            if (write) {
+                top->host_we = 1;
+                top->host_addr = debug_addr;
+                top->host_wdata = value;
+            }
+        }
         tick(s);
+        top->host_we = 0;
         top->out_ack = 0;
         top->in_valid = 0;
         if (send) {
@@ -251,6 +278,7 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
             }
         }
     }
+    if (stall_left > 0) write_word(s, debug_addr, 0u);
     return n;
 }
 
