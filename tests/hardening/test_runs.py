@@ -21,10 +21,15 @@ SMALL = ['data.dataset="mnist-5k"', "data.test_subset=500", "data.calib_size=500
          "calibration.finetune_iters=10", "calibration.ablation=false", "analog.sensitivity_chips=0"]
 
 
+def _default_sigint() -> None:
+    # a run started from a non-interactive shell's background job inherits SIGINT ignored: restore the default
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(*args: str, **kw) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(SRC))
     return subprocess.Popen([sys.executable, "-m", "reram", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint, **kw)
 
 
 def _signal_during_training(runs: Path, name: str, sets: list[str], sig: int, delay: float) -> subprocess.Popen:

@@ -1,6 +1,5 @@
-"""Whole runs of residual networks: ResNet-8 on a generated CIFAR-10 archive through the default stages (its RTL
-co-simulated), the RTL stages' reason for networks beyond the RTL's controllers, and a TOML layer graph with a skip
-connection."""
+"""Whole runs of residual networks: ResNet-8 on a generated CIFAR-10 archive through the default stages, the RTL
+stages' reason for networks beyond the RTL's controllers, and a TOML layer graph with a skip connection."""
 
 from __future__ import annotations
 
@@ -19,28 +18,25 @@ SMALL = ["train.epochs=1", "analog.chips=2", "calibration.ablation_chips=1", "ca
          "calibration.finetune_batch=16"]
 
 
-STAGES = ["data", "train", "compile", "analog", "calibrate", "cosim", "energy", "sensitivity", "report"]
+STAGES = ["data", "train", "compile", "analog", "calibrate", "energy", "sensitivity", "report"]
 
 
 def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
-    """Every default stage but synthesis (minutes of Yosys for this machine: `reram synth` runs it on a run folder;
-    the graph RTL's synthesis is checked on a small ResNet in tests/rtl/test_synth.py)."""
+    """Every default stage but the RTL's (for CI time: the full ResNet-8's Verilator build and its Yosys synthesis
+    take minutes; the graph RTL is co-simulated and synthesized on small ResNet-8s in tests/rtl, and the RTL stages
+    apply to this model, which tests below check)."""
     make_cifar(tmp_path / "cifar", per_batch=40, n_test=40)
     cfg = load_config(None, [*SMALL, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"',
-                             "calibration.ablation_samples=20", "rtl.samples=3"])
+                             "calibration.ablation_samples=20"])
     ctx = execute(cfg, tmp_path / "runs", name="r8", progress=False, data_dir=str(tmp_path / "cifar"), stages=STAGES)
     m = ctx.metrics
     assert m["meta"]["stages_completed"] == STAGES
     assert m["software"]["model"]["arch"] == "resnet8" and m["software"]["model"]["in_shape"] == [3, 32, 32]
     arch = m["calibration"]["architecture"]
     assert len(arch) == 10 and arch[0]["rows"] == 27  # 3 channels x 3 x 3
-    # the RTL of the layer graph: every node of every sample, the forks' and joins' cycles, the add counter
-    cos = m["cosim"]
-    assert cos["mismatched_codes"] == 0 and cos["compared_codes"] > 0 and len(cos["layers_compared"]) == 10
-    assert cos["cycles_match_analytic"] and cos["events_match_golden"] and cos["events"]["residual_adds"] > 0
     energy = m["energy"]
     assert energy["by_component_j"]["residual_add"] > 0
-    assert energy["cycles_source"] == "RTL co-simulation"
+    assert energy["cycles_source"] == "analytic cycle model (machine description)"  # forks and joins, exact
     assert 0 <= m["analog"]["test_accuracy_mean"] <= 1
     html = (ctx.run_dir / "report.html").read_text()
     assert 'id="network"' in html

@@ -109,7 +109,7 @@ STALL_DESIGNS = {
     # name: tiny_design arguments: a pooled conv net (repeated activation strobes would corrupt the average), a
     # ResNet-8 (forks and joins), an MLP whose second layer is slower than its first (back-pressure between layers)
     "conv-avgpool": {"conv": True, "pool": "avg"},
-    "resnet8": {"graph": True, "pool": "max", "sets": ("rtl.act_lanes=2",)},
+    "resnet8": {"graph": True, "pool": "max", "sets": ("rtl.act_lanes=2", "rtl.adcs_per_array=1")},
     "later-layer-slower": {"widths": (4, 40), "sets": ("rtl.act_lanes=2",)},
 }
 

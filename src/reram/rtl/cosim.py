@@ -105,14 +105,14 @@ def raise_on_mismatch(res: CosimResult) -> None:
     cycles differ from the analytic schedule, or if its event counters differ from the golden model's counts."""
     if not res.cycles_match:
         raise CosimMismatch(f"the RTL's cycles differ from the analytic schedule: {res.first_cycle_mismatch}")
+    if res.mismatched_codes or res.mismatched_predictions:  # before the counters: wrong codes change them too
+        first = res.mismatches[0] if res.mismatches else "argmax only"
+        raise CosimMismatch(f"RTL differs from the golden model in {res.mismatched_codes} of {res.compared_codes} "
+                            f"codes and {res.mismatched_predictions} of {res.samples} predictions; first: {first}")
     bad = [k for k in res.golden_events if res.events.get(k) != res.golden_events[k]]
     if bad:
         raise CosimMismatch("the RTL's event counters differ from the golden model's counts: " + ", ".join(
             f"{k} RTL {res.events.get(k)}, golden {res.golden_events[k]}" for k in bad))
-    if res.mismatched_codes or res.mismatched_predictions:
-        first = res.mismatches[0] if res.mismatches else "argmax only"
-        raise CosimMismatch(f"RTL differs from the golden model in {res.mismatched_codes} of {res.compared_codes} "
-                            f"codes and {res.mismatched_predictions} of {res.samples} predictions; first: {first}")
 
 
 def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, batch: int = 100) -> dict:
