@@ -241,9 +241,7 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
                    act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,
                    clock_hz=rcfg.clock_hz)
     layers = []
-    avg_k: list[int] = []  # each layer's average-pooling window (0: none); its readers' inputs are that much wider
     for layer in cm.layers:
-        prev_avg_k = avg_k[layer.src] if layer.src >= 0 else 0
         lay = layer.layout(a)
         T, U, cols = lay.row_tiles, lay.col_tiles, lay.tile_pairs()
         arrays = T * U
@@ -252,21 +250,20 @@ def machine(cm: CompiledModel, rcfg) -> Machine:
         rounds = -(-max(cols) // n_adc)
         # |column accumulator| <= T * 2^(ADC_BITS-1) * (sum of the slice weights 2^(b*k) < 2^xw) (+ sign)
         acc_w = a.adc_bits + 1 + _clog2(T + 1) + (a.dac_bits if a.input_slices > 1 else 0) + 1
-        in_bw = a.dac_bits + (_clog2(prev_avg_k) if prev_avg_k > 1 else 0)
+        in_bw = layers[layer.src].out_bw if layer.src >= 0 else a.dac_bits  # the word its source writes
         ly = LayerMachine(
             name=layer.name, kind=layer.kind, in_features=layer.in_features, out_features=layer.out_features,
             in_size=layer.in_size, out_size=layer.out_size, positions=layer.positions, row_tiles=T, col_tiles=U,
             cols=cols, groups=groups, rounds=rounds, act_steps=-(-layer.out_features // act_lanes), in_bw=in_bw,
             acc_w=acc_w, conv=layer.conv, pool=layer.pool, src=layer.src, add_src=layer.add_src,
             out_signed=layer.out_signed)
-        if layer.add_src is not None:
-            src = cm.layers[layer.add_src]
-            ly = replace(ly, skip_bits=2 * src.out_size * (a.dac_bits + int(src.out_signed)))
+        if layer.add_src is not None:  # two banks of the words its operand's source writes
+            ly = replace(ly, skip_bits=2 * layers[layer.add_src].out_size * layers[layer.add_src].out_bw)
         pool = layer.pool
-        avg_k.append(pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0)
+        avg_k = pool["kernel"][0] * pool["kernel"][1] if pool and pool["kind"] == "avg" else 0
         # the word its readers' buffers hold: the code (signed: one bit more), wide enough for an average's sum
         out_bw = 64 if len(layers) == len(cm.layers) - 1 else \
-            a.dac_bits + int(layer.out_signed) + (_clog2(avg_k[-1]) if avg_k[-1] > 1 else 0)
+            a.dac_bits + int(layer.out_signed) + (_clog2(avg_k) if avg_k > 1 else 0)
         layers.append(replace(ly, out_bw=out_bw))
     return replace(base, layers=tuple(replace(ly, cycles=layer_cycles(ly, base)) for ly in layers))
 
