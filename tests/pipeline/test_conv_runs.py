@@ -34,7 +34,14 @@ def test_lenet5_runs_every_stage(tmp_path):
     assert arch[0]["positions"] == 28 * 28 and arch[0]["rows"] == 25 and arch[0]["pool"] == "max"
     assert arch[1]["positions"] == 10 * 10 and arch[1]["rows"] == 6 * 25
     c = m["cosim"]  # every layer's codes of 20 samples, bit for bit, and the analytic schedule
-    assert c["mismatched_codes"] == 0 and c["compared_codes"] == 20 * (6 * 14 * 14 + 16 * 5 * 5 + 120 + 84 + 10)
+    per_input = 6 * 14 * 14 + 16 * 5 * 5 + 120 + 84 + 10
+    assert c["mismatched_codes"] == 0 and c["compared_codes"] == (20 + c["stress_samples"]) * per_input
+    # the stress inputs: every edge of the input map, ADCs driven to both ends, more than the 20 images reach
+    assert c["stress_kinds"]["borders"] == 5 and c["stress_kinds"]["adc_clamps"] >= 1
+    cov = c["coverage"]
+    assert cov["with_stress"]["conv0"]["edges"] == 1.0
+    assert sum(d["adc_high"] + d["adc_low"] for d in cov["with_stress"].values()) > sum(
+        d["adc_high"] + d["adc_low"] for d in cov["samples"].values())
     assert c["cycles_match_analytic"] is True and c["latency_cycles"] == c["analytic_latency_cycles"]
     assert c["hw_accuracy"] == c["golden_accuracy"]
     s = m["synth"]

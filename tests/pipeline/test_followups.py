@@ -32,7 +32,8 @@ def test_followups_do_not_rewrite_the_run(run_copy, capsys):
     fu = after["followups"]
     assert set(fu) == {"cosim samples=200", "energy preset=isaac-22nm-scaled"}
     assert fu["cosim samples=200"]["results"]["samples"] == 200
-    assert fu["cosim samples=200"]["options"] == {"samples": 200, "waves": None}
+    assert fu["cosim samples=200"]["options"] == {"samples": 200, "waves": None, "stress": None}
+    assert fu["cosim samples=200"]["results"]["stress_samples"] > 10  # by default (rtl.stress)
     assert fu["energy preset=isaac-22nm-scaled"]["results"]["preset"] == "isaac-22nm-scaled"
     log = (run_copy / "run.log").read_text()
     assert "follow-up 'cosim'" in log and "follow-up 'energy'" in log

@@ -108,8 +108,10 @@ def test_full_small_run_cosim(small_full_run):
     m = json.loads((small_full_run.run_dir / "metrics.json").read_text())
     c = m["cosim"]
     assert c["samples"] == c["samples_requested"] == 1000
-    assert c["compared_codes"] == 1000 * (256 + 128 + 10) and c["mismatched_codes"] == 0  # every layer
-    assert c["codes_per_layer"] == {"fc0": 256000, "fc1": 128000, "fc2": 10000}
+    n = 1000 + c["stress_samples"]  # the test images, then the stress inputs (rtl.stress)
+    assert c["stress_samples"] == sum(c["stress_kinds"].values()) > 10
+    assert c["compared_codes"] == n * (256 + 128 + 10) and c["mismatched_codes"] == 0  # every layer
+    assert c["codes_per_layer"] == {"fc0": 256 * n, "fc1": 128 * n, "fc2": 10 * n}
     assert c["latency_cycles"] == c["analytic_latency_cycles"] == 109
     assert c["ii_cycles"] == c["analytic_ii_cycles"] == 45 and c["cycles_match_analytic"] is True
     assert c["events_match_golden"] is True

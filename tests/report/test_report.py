@@ -45,6 +45,8 @@ def test_report_is_self_contained(small_full_run):
     assert f"{100 * m['software']['test_accuracy']:.2f} %" in html
     assert m["meta"]["versions"]["verilator"] in html
     assert "[calibration]" in html  # the resolved configuration is embedded
+    c = m["cosim"]  # the stress inputs and what the co-simulated inputs reached
+    assert f'id="cosim-stress">{c["stress_samples"]}<' in html and "input-map edges" in html
 
 
 def test_missing_stages_are_marked(small_run, tmp_path):

@@ -1,26 +1,22 @@
 """Mutation tests: a copy of the RTL with one injected fault at a time must fail co-simulation against the golden
-model. The kill rate over the faults is printed and must be 100 %."""
+model (the harness of tests/reram_mutation.py: random and stress inputs, tied logits, stalls). The kill rate over
+the faults is printed and must be 100 %; benchmarks/rtl_mutation.py measures the score over automatic mutants."""
 
 from __future__ import annotations
-
-import shutil
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from reram.errors import CosimError
-from reram.golden import golden_forward
 from reram.rtl import build as rtl_build
-from reram.rtl.bridge import RtlSim
-from reram.rtl.cosim import EVENT_KEYS, raise_on_mismatch, run_cosim
-from reram.rtl.images import build_image
-from reram.rtl.params import rtl_params
+from reram.rtl.cosim import raise_on_mismatch, run_cosim
+from reram.rtl.stress import stress_coverage, stress_inputs
 from reram_designs import tiny_design
+from reram_mutation import caught, harness_designs, mutated_hdl, replace_once
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 
-# name: (file, original text, faulty text, design: "dense" or "conv")
+# name: (file, original text, faulty text, design of reram_mutation.harness_designs)
 MUTANTS = {
     "adc rounding removed": (
         "reram_adc.v", "wire signed [PW-1:0] scaled = (product + rnd) >>> shift;",
@@ -28,8 +24,8 @@ MUTANTS = {
     "last row tile's partial sum dropped": (
         "reram_layer.v", "for (i = 0; i < T; i = i + 1) begin\n                        if (adc_valid",
         "for (i = 0; i < T - 1; i = i + 1) begin\n                        if (adc_valid", "dense"),
-    "activation clamp widened": (
-        "reram_act.v", "qc = (q < xmin) ?", "qc = (q < xmin - 64'sd1) ?", "dense"),
+    "activation clamp widened": (  # needs a requantized value of exactly -1: none in the dense design's inputs
+        "reram_act.v", "qc = (q < xmin) ?", "qc = (q < xmin - 64'sd1) ?", ("dense", "conv")),
     "argmax tie order flipped": (
         "reram_argmax.v", "$signed(in_value[k*64 +: 64]) > value_next", "$signed(in_value[k*64 +: 64]) >= value_next",
         "dense"),
@@ -47,7 +43,7 @@ MUTANTS = {
         "assign valid[r] = (iy < H) && (ix < W);", "conv"),
     "residual operand read at the pooled position": (
         "reram_layer.v", "o * (HO * WO) + {{(32-CW){1'b0}}, oy} * WO +", "o * (HO * WO) + {{(32-CW){1'b0}}, oy} * WP +",
-        "graph"),
+        "graph-gap"),  # equivalent where no add is pooled (WP = WO): the graph design's adds pool only 1 x 1 maps
     "skip bank not switched on commit": (
         "reram_layer.v", "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, ~sk_wbank_reg};",
         "{sk_full_reg[sk_wbank_reg], sk_wbank_reg} <= {1'b1, sk_wbank_reg};", "graph"),
@@ -58,73 +54,54 @@ MUTANTS = {
         "reram_layer.v", "wire go = full_reg[rbank_reg] && skip_full && out_free;",
         "wire go = full_reg[rbank_reg] && skip_full;", "slow-later"),
     "a fork waits for its first reader only": (
-        "reram_top.v", "assign o_free[l] = &rd_free;", "assign o_free[l] = l_in_free[l+1];", "graph"),
+        "reram_top.v", "assign o_free[l] = &rd_free;", "assign o_free[l] = l_in_free[l+1];", "graph-gap"),
 }
 
 
-def _tie_chip(chip, n: int):
-    """The same chip with every logit equal (last layer: multiplier 0, one bias): argmax must pick index 0."""
-    layers = list(chip.layers)
-    last = layers[-1]
-    layers[-1] = replace(last, req_mult=np.zeros(n, np.int64), req_bias=np.full(n, 12345, np.int64))
-    return replace(chip, layers=layers)
-
-
-def _caught(cm, chip, x, rcfg) -> bool:
-    y = np.zeros(len(x), np.int64)
-    for c, xs in ((chip, x), (_tie_chip(chip, cm.layers[-1].out_features), x[:4])):
-        try:
-            res = run_cosim(cm, c, xs, y[: len(xs)], rcfg, progress=False, batch=4)
-            raise_on_mismatch(res)
-        except CosimError:  # a mismatch, a cycle difference, a counter difference or a hang
-            return True
-    return _caught_under_stalls(cm, chip, x, rcfg)
-
-
-def _caught_under_stalls(cm, chip, x, rcfg) -> bool:
-    """A batch with the controllers stalled at random cycles mid-inference and a slow host: codes and event counts
-    against the golden model."""
-    m = rtl_params(cm, rcfg)
-    lib, _ = rtl_build.build_library(m, progress=False)
-    g = golden_forward(cm, chip, x, collect_events=True)
-    sizes = [ly.out_size for ly in cm.layers[:-1]]
-    try:
-        with RtlSim(lib) as sim:
-            sim.write_block(*build_image(cm, chip, m))
-            sim.clear_counters()
-            logits, _, _, caps = sim.run_batch(np.ascontiguousarray(x, np.uint16), cm.layers[-1].out_features,
-                                               10**6, sizes, len(cm.layers), jitter_seed=3, stall_seed=11)
-            counts = sim.counters()
-    except CosimError:
-        return True
-    same = np.array_equal(logits, g.logits) and all(
-        np.array_equal(c, o) for c, o in zip(caps, g.layer_outputs[:-1], strict=True))
-    return not same or any(counts[k] != g.events.get(k, 0) for k in EVENT_KEYS)
-
-
-def test_every_injected_rtl_fault_is_caught(tmp_path, monkeypatch, capsys):
-    # small random designs: 3 row tiles and 2 ADC rounds per read (dense), padding and max pooling (conv), a ResNet-8
-    # with a max-pooled stem (graph), an MLP whose second layer is slower than its first (slow-later)
-    designs = {"dense": tiny_design("rtl.adcs_per_array=2", n_samples=8),
-               "conv": tiny_design("rtl.adcs_per_array=2", conv=True, n_samples=6),
-               "graph": tiny_design("rtl.act_lanes=2", "rtl.adcs_per_array=1", graph=True, pool="max",
-                                    n_samples=6),
-               "slow-later": tiny_design("rtl.act_lanes=2", widths=(4, 40), n_samples=8)}
-    for cm, chip, x, cfg in designs.values():
-        assert not _caught(cm, chip, x, cfg.rtl)  # the real RTL passes both checks
-    monkeypatch.setattr(rtl_build, "cache_root", lambda: tmp_path / "cache")
+def test_every_injected_rtl_fault_is_caught(tmp_path, capsys):
+    designs = harness_designs()
+    names = {n: (d,) if isinstance(d, str) else d for n, (*_, d) in MUTANTS.items()}
+    for name in {d for ds in names.values() for d in ds}:
+        assert caught(*designs[name][:3], designs[name][3].rtl) is None, name  # the real RTL passes
     killed = []
-    for name, (fname, orig, bad, design) in MUTANTS.items():
-        src = tmp_path / name.replace(" ", "_")
-        shutil.copytree(rtl_build.hdl_dir(), src)
-        text = (src / fname).read_text()
-        assert text.count(orig) == 1, f"{name}: the fault site is not unique in {fname}"
-        (src / fname).write_text(text.replace(orig, bad))
-        monkeypatch.setattr(rtl_build, "hdl_dir", lambda src=src: src)
-        cm, chip, x, cfg = designs[design]
-        if _caught(cm, chip, x, cfg.rtl):
-            killed.append(name)
+    for name, (fname, orig, bad, _) in MUTANTS.items():
+        # each mutant on a fresh copy of the RTL (a copy of the last mutant's copy would accumulate faults)
+        text = replace_once((rtl_build.hdl_dir() / fname).read_text(), orig, bad, fname)
+        with mutated_hdl(tmp_path / name.replace(" ", "_"), {fname: text}):
+            if any(caught(*designs[d][:3], designs[d][3].rtl) for d in names[name]):
+                killed.append(name)
     rate = len(killed) / len(MUTANTS)
     with capsys.disabled():
         print(f"\nRTL mutation kill rate: {len(killed)}/{len(MUTANTS)} = {100 * rate:.0f} %")
     assert set(killed) == set(MUTANTS), f"survived: {sorted(set(MUTANTS) - set(killed))}"
+
+
+# faults that inputs like a dataset's hide (blank map borders, ADCs that rarely saturate), and stress inputs show
+STRESS_MUTANTS = {
+    "im2col reads past a map's right edge": (
+        "reram_addrgen.v", "(ix >= 0) && (ix < W);", "(ix >= 0) && (ix <= W);"),
+    "signed ADC clamps one code high": (
+        "reram_adc.v", "localparam signed [PW-1:0] HI_S = CODE_MAX_S;",
+        "localparam signed [PW-1:0] HI_S = CODE_MAX_S + 1;"),
+}
+
+
+def test_stress_inputs_catch_faults_that_dataset_like_samples_hide(tmp_path):
+    """Inputs with a blank border (as MNIST's) and moderate codes (ADCs that never saturate) pass an RTL whose
+    address generator reads past a map's right edge (into the next row's blank first column) or whose signed ADC
+    clamps one code high; the same inputs with the co-simulation's stress inputs fail both."""
+    cm, chip, _, cfg = tiny_design("rtl.adcs_per_array=2", conv=True)
+    C, H, W = cm.layers[0].conv["in_shape"]
+    maps = np.zeros((8, C, H, W), np.int64)
+    maps[:, :, 1:-1, 1:-1] = np.random.default_rng(0).integers(0, cm.arch.x_max // 4 + 1, (8, C, H - 2, W - 2))
+    x = maps.reshape(8, -1)
+    cov = stress_coverage(cm, chip, x)
+    assert not any(d["adc_high"] for d in cov.values()), cov  # the premise: no ADC saturates high
+    stress = stress_inputs(cm, chip)
+    y = np.zeros(len(x), np.int64)
+    for name, (fname, orig, bad) in STRESS_MUTANTS.items():
+        text = replace_once((rtl_build.hdl_dir() / fname).read_text(), orig, bad, fname)
+        with mutated_hdl(tmp_path / name.replace(" ", "_").replace("'", ""), {fname: text}):
+            raise_on_mismatch(run_cosim(cm, chip, x, y, cfg.rtl, progress=False, batch=8))  # hidden
+            with pytest.raises(CosimError):
+                raise_on_mismatch(run_cosim(cm, chip, x, y, cfg.rtl, progress=False, batch=8, stress=stress))

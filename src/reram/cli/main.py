@@ -219,12 +219,15 @@ def cosim(
     samples: Annotated[int | None, typer.Option("--samples", min=1, help="Test images to co-simulate.")] = None,
     waves: Annotated[Path | None, typer.Option("--waves", help="Waveform of the first samples (.fst or .vcd).")] = None,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
+    stress: Annotated[bool | None, typer.Option("--stress/--no-stress", help="Co-simulate stress inputs after the "
+                                                "test images (default: the run's rtl.stress, true).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Co-simulate the RTL of a run against the golden model (exit 1 on any mismatch).
 
-    Every layer's output codes of every sample are compared, and every sample's completion cycle with the
-    analytic schedule of the machine description.
+    Every layer's output codes of every sample are compared, every sample's completion cycle with the analytic
+    schedule of the machine description, and the event counters with the golden model's. Stress inputs (all-zero
+    and all-maximum codes, random codes, map edges, inputs that saturate ADCs) follow the test images.
 
     Results are recorded under followups["cosim ..."] in metrics.json; the run's own cosim figures stay.
     """
@@ -233,15 +236,18 @@ def cosim(
 
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
-    opts = {"samples": samples, "waves": str(waves) if waves else None}
+    opts = {"samples": samples, "waves": str(waves) if waves else None, "stress": stress}
     rec = run_followup(ctx, "cosim", "cosim", opts,
-                       lambda c: stage_cosim(c, samples=samples, waves=str(waves) if waves else None))
+                       lambda c: stage_cosim(c, samples=samples, waves=str(waves) if waves else None, stress=stress))
     c = rec["results"]
     t = Table(title=f"co-simulation: {run_dir} (recorded as followups['{_key(rec)}'])")
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_row("samples", f"{c['samples']}" + (f" (of {c['samples_requested']} requested; the test split holds "
                                               f"{c['samples']})" if c["samples_requested"] != c["samples"] else ""))
+    if c.get("stress_samples"):
+        t.add_row("stress inputs", f"{c['stress_samples']} (" + ", ".join(
+            f"{k} {v}" for k, v in c["stress_kinds"].items()) + ")")
     t.add_row("mismatching codes (every layer)", f"{c['mismatched_codes']} of {c['compared_codes']}")
     t.add_row("RTL accuracy (ideal integer crossbar)", f"{100 * c['hw_accuracy']:.2f} %")
     if "engine_accuracy" in c:

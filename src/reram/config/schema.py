@@ -238,6 +238,9 @@ class RtlConfig(Section):
     array_latency: int = Field(1, ge=1, le=64, description="Array read (settle + sample) latency in cycles.")
     clock_hz: float = Field(100e6, gt=0, le=10e9, description="Clock frequency for latency and throughput.")
     samples: int = Field(1000, ge=1, le=10000, description="Test images co-simulated by the cosim stage.")
+    stress: bool = Field(True, description="Co-simulate stress inputs after the test images, compared alike: all-zero "
+                         "and all-maximum codes, random codes, every edge of a convolutional input map, and inputs "
+                         "chosen to saturate ADCs at both ends (their count and what they reach are in metrics).")
     watchdog_factor: float = Field(4.0, ge=1.01, le=1000, description="Cycle budget: factor x analytic cycles.")
 
 

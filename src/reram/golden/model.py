@@ -89,8 +89,9 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
 
 
 def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int | None = None,
-                   collect_events: bool = False) -> GoldenResult:
-    """Run input pixel codes (N, pixels) through the integer datapath of a programmed chip (or the targets)."""
+                   collect_events: bool = False, saturation: list | None = None) -> GoldenResult:
+    """Run input pixel codes (N, pixels) through the integer datapath of a programmed chip (or the targets).
+    ``saturation`` collects each layer's ADC saturation per sample and column (:func:`reram.ir.integer.forward`)."""
     outs, accs = [], []
     events: dict[str, int] = {}
     per_layer: list[dict[str, int]] = []
@@ -105,6 +106,6 @@ def golden_forward(cm: CompiledModel, chip, x_codes: np.ndarray, stop_after: int
         accs.append(acc)
         outs.append(out)
 
-    integer.forward(cm, x_codes, chip, stop_after, each)
+    integer.forward(cm, x_codes, chip, stop_after, each, saturation)
     return GoldenResult(logits=outs[-1], layer_outputs=outs, accs=accs, events=events,
                         layer_events=per_layer if collect_events else [])

@@ -19,12 +19,14 @@ def target_conductances(cm: CompiledModel, layer: LayerIR) -> tuple[np.ndarray, 
     return tp.numpy().astype(np.int64), tn.numpy().astype(np.int64)
 
 
-def forward(cm: CompiledModel, x: np.ndarray, chip=None, stop_after: int | None = None, each=None) -> np.ndarray:
+def forward(cm: CompiledModel, x: np.ndarray, chip=None, stop_after: int | None = None, each=None,
+            saturation: list | None = None) -> np.ndarray:
     """The integer datapath over the layer graph: pixel codes (N, pixels) -> the output of ``stop_after`` (default:
-    the logits). ``each(i, acc, out, slices)`` sees every layer's results."""
+    the logits). ``each(i, acc, out, slices)`` sees every layer's results; ``saturation`` collects every layer's
+    ADC saturation (:func:`layer_forward`), in layer order."""
 
     def step(i, h, skip):
-        acc, out, slices = layer_forward(cm, i, h, chip, skip)
+        acc, out, slices = layer_forward(cm, i, h, chip, skip, saturation)
         if each is not None:
             each(i, acc, out, slices)
         return out
@@ -41,12 +43,14 @@ def pixel_codes(cm: CompiledModel, x01: np.ndarray) -> np.ndarray:
     return rules.input_codes(x, cm.layers[0].in_scale, cm.arch.x_max).astype(np.int64)
 
 
-def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
-                  skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None, skip: np.ndarray | None = None,
+                  saturation: list | None = None) -> tuple[np.ndarray, np.ndarray, list]:
     """One layer: flat input codes (N, in_size) int64 -> (acc (N * positions, out), output codes (N, out_size) or
     logits, the input slices of its MVM rows). Conv layers run one MVM per output position on im2col patches
     (:mod:`reram.ir.ops`). ``chip``: a programmed :class:`~reram.chip.Chip` (None: the target conductances).
-    ``skip``: the flat output codes of the layer's ``add_src`` (its residual add)."""
+    ``skip``: the flat output codes of the layer's ``add_src`` (its residual add). ``saturation``: a list to which
+    the layer's ADC saturation is appended, (below, above) bool (n_samples, out): a conversion of that sample and
+    column fell below the ADC's lowest code or above its highest (before the clamp)."""
     a = cm.arch
     layer = cm.layers[li]
     n_samples = x.shape[0]
@@ -67,9 +71,18 @@ def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None,
     slices = rules.input_slices(x, a)
     xf = [xs.astype(np.float64) for xs in slices]
     weights = rules.shift_add_weights(a)
+    below = above = None
+    if saturation is not None:
+        below, above = np.zeros(acc.shape, bool), np.zeros(acc.shape, bool)
     for b, t, rs, s in rules.mvm_blocks(layer, a):
         S = np.rint(xf[b][:, rs] @ dG[s, rs]).astype(np.int64)
         acc += rules.adc_convert(S, mults[t], layer.adc_shift, lo, hi) * np.int64(weights[b][s])
+        if below is not None:
+            v = rules.adc_convert(S, mults[t], layer.adc_shift, lo - 1, hi + 1)  # one code past each limit
+            below |= v < lo
+            above |= v > hi
+    if saturation is not None:
+        saturation.append(tuple(m.reshape(n_samples, -1, layer.out_features).any(1) for m in (below, above)))
     if li == len(cm.layers) - 1:
         out = acc * M + B
     else:

@@ -351,15 +351,18 @@ def stop_rtl_jobs(ctx: RunContext) -> None:
             build.result()
 
 
-def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None) -> None:
-    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model. Every layer's
-    codes of every sample are compared, and every sample's completion cycle with the analytic schedule; the counts
-    are recorded, then any difference fails the stage (exit status 1)."""
+def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None = None,
+                stress: bool | None = None) -> None:
+    """Co-simulate chip 0 (programmed and calibrated by the analog stage) against the golden model, on test images
+    and (``rtl.stress``, or ``stress``) stress inputs. Every layer's codes of every input are compared, every
+    completion cycle with the analytic schedule and the event counters with the golden model's; the counts are
+    recorded, then any difference fails the stage (exit status 1)."""
     from reram.chip.program import load_chip
     from reram.errors import ConfigError
     from reram.golden import pixel_codes
     from reram.ir.machine import ASSUMPTIONS
     from reram.rtl.cosim import RTL_MODEL_NOTE, raise_on_mismatch, run_cosim
+    from reram.rtl.stress import stress_inputs
 
     cfg = ctx.cfg
     cm = ctx.compiled
@@ -374,8 +377,9 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None =
     if n < requested:
         log.warning("co-simulating %d samples: %d were requested, the test split holds %d", n, requested, n)
     x = pixel_codes(cm, sp.test_x[:n])
+    use_stress = cfg.rtl.stress if stress is None else stress
     res = run_cosim(cm, chip, x, sp.test_y[:n], cfg.rtl, waves=Path(waves) if waves else None,
-                    progress=ctx.progress)
+                    progress=ctx.progress, stress=stress_inputs(cm, chip, seed=cfg.run.seed) if use_stress else None)
     m = res.to_metrics()
     m["samples_requested"] = requested
     m["clock_hz"] = cfg.rtl.clock_hz
@@ -392,8 +396,9 @@ def stage_cosim(ctx: RunContext, samples: int | None = None, waves: str | None =
     t["cosim_load_seconds"] = res.load_seconds
     built = early if early and not early.get("cached") else res.build  # the background build's, when it built
     t["rtl_build_seconds"] = 0.0 if built.get("cached") else built.get("build_seconds", 0.0)
-    log.info("co-simulation: %d samples, %d of %d codes (every layer) differ, latency %d cycles (analytic %d), "
-             "initiation interval %d (analytic %d), %.1f s", res.samples, res.mismatched_codes, res.compared_codes,
+    log.info("co-simulation: %d samples and %d stress inputs, %d of %d codes (every layer) differ, latency %d cycles "
+             "(analytic %d), initiation interval %d (analytic %d), %.1f s", res.samples, res.stress_samples,
+             res.mismatched_codes, res.compared_codes,
              res.latency_cycles, res.analytic_latency_cycles, res.ii_cycles, res.analytic_ii_cycles, res.sim_seconds)
     raise_on_mismatch(res)  # after the counts are in the metrics (the runner saves them before it fails)
 

@@ -16,7 +16,7 @@ from reram.errors import CosimError, ToolchainError
 from reram.ir.addrmap import ADDR_MASK, COUNTERS, CTRL_STATES, REG, STATE_BITS, STATUS, addr, bit
 
 STATE_NAMES = dict(enumerate(CTRL_STATES))
-ABI = 5  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
+ABI = 6  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
@@ -71,6 +71,8 @@ class RtlSim:
         L.rs_trace_close.argtypes = [_P]
         L.rs_plusarg.argtypes = [_P, ctypes.c_char_p]
         L.rs_plusarg.restype = ctypes.c_int
+        L.rs_coverage_write.argtypes = [_P, ctypes.c_char_p]
+        L.rs_coverage_write.restype = ctypes.c_int
         self._h = L.rs_create()
         for arg in plusargs:  # before the first evaluation: initial blocks read them
             L.rs_plusarg(self._h, arg.encode())
@@ -159,6 +161,12 @@ class RtlSim:
 
     def trace_close(self) -> None:
         self._lib.rs_trace_close(self._h)
+
+    def coverage_write(self, path: Path) -> None:
+        """Write the line and toggle coverage gathered so far to a Verilator coverage file (a build with
+        ``coverage=True``)."""
+        if self._lib.rs_coverage_write(self._h, str(path).encode()) != 0:
+            raise CosimError("this RTL build has no coverage support; build it with build_library(coverage=True)")
 
     def close(self) -> None:
         if getattr(self, "_h", None):

@@ -100,7 +100,7 @@ def cache_root() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl"
 
 
-def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
+def build_key(params: Machine, tc: Toolchain, trace: str | None, coverage: bool = False) -> str:
     h = hashlib.sha256()
     for name in HDL_FILES:
         h.update(name.encode())
@@ -112,6 +112,8 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None) -> str:
     h.update(header_cpp().encode())
     h.update(params_cpp(params).encode())
     h.update(f"verilator={tc.version};cxx={tc.cxx};trace={trace};abi={ABI}".encode())
+    if coverage:
+        h.update(b"coverage=line,toggle")
     return h.hexdigest()[:20]
 
 
@@ -184,18 +186,19 @@ def unity_sources(cpp: list[str], folder: Path, groups: int) -> list[str]:
 
 
 def build_library(params: Machine, trace: str | None = None, progress: bool = True,
-                  force: bool = False, background: bool = False) -> tuple[Path, dict]:
+                  force: bool = False, background: bool = False, coverage: bool = False) -> tuple[Path, dict]:
     """Return the path of a shared library for ``params`` (building it if needed) and its manifest.
 
     ``trace``: None, "vcd" or "fst" (waveform support compiled in; FST needs the lz4 headers). ``background``: a
-    build that overlaps a run's other stages, which :func:`stop_background_builds` stops.
+    build that overlaps a run's other stages, which :func:`stop_background_builds` stops. ``coverage``: Verilator's
+    line and toggle coverage compiled in (:meth:`RtlSim.coverage_write` writes it).
     """
     if trace not in (None, "vcd", "fst"):
         raise ToolchainError(f"unknown waveform format {trace!r}: use a .vcd or .fst file")
     tc = find_toolchain()
     if trace == "fst" and not any(Path(d, "lz4.h").exists() for d in ("/usr/include", "/usr/local/include")):
         raise ToolchainError("FST waveforms need the lz4 headers: apt-get install liblz4-dev (or write a .vcd file)")
-    key = build_key(params, tc, trace)
+    key = build_key(params, tc, trace, coverage)
     folder = cache_root() / key
     lib = folder / f"libreram_{key}.so"
     manifest_path = folder / "manifest.json"
@@ -229,6 +232,8 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
                 "-Wno-fatal", "-Wno-lint", "-Wno-style"]
         if trace:
             vcmd.append("--trace-fst" if trace == "fst" else "--trace")
+        if coverage:
+            vcmd += ["--coverage-line", "--coverage-toggle"]
         vcmd += [str(hdl_dir() / f) for f in HDL_FILES]
         _run(vcmd, work, "verilator", background)
         t_v = time.perf_counter() - t0
@@ -236,10 +241,12 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
         support = [tc.include / "verilated.cpp", tc.include / "verilated_threads.cpp"]
         if trace:
             support.append(tc.include / ("verilated_fst_c.cpp" if trace == "fst" else "verilated_vcd_c.cpp"))
+        if coverage:
+            support.append(tc.include / "verilated_cov.cpp")
         flags = ["-O1", "-fPIC", "-std=gnu++20", "-w", "-I" + str(work), "-I" + str(work / "obj"),
                  "-I" + str(tc.include), "-I" + str(tc.include / "vltstd"), f"-DVM_TRACE={int(bool(trace))}",
                  f"-DVM_TRACE_FST={int(trace == 'fst')}", f"-DVM_TRACE_VCD={int(trace == 'vcd')}",
-                 f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}"]
+                 f"-DRERAM_TRACE_VCD={int(trace == 'vcd')}", f"-DVM_COVERAGE={int(coverage)}"]
         jobs = max(1, os.cpu_count() or 1)
         units = [*unity_sources(cpp, work / "obj", jobs), *(str(p) for p in support), str(bridge_source())]
         objs = [str(work / "obj" / f"u{i}.o") for i in range(len(units))]
@@ -260,7 +267,7 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
     seconds = time.perf_counter() - t0
     gen_bytes = sum(p.stat().st_size for p in (work / "obj").glob("*.cpp")) + \
         sum(p.stat().st_size for p in (work / "obj").glob("*.h"))
-    manifest = {"key": key, "verilator": tc.version, "trace": trace, "build_seconds": seconds,
+    manifest = {"key": key, "verilator": tc.version, "trace": trace, "coverage": coverage, "build_seconds": seconds,
                 "verilate_seconds": t_v, "generated_cpp_bytes": gen_bytes, "params": params.to_dict()}
     manifest["sha256"] = _sha256(work / lib.name)
     atomic_write_json(work / "manifest.json", manifest)

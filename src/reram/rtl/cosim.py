@@ -20,6 +20,8 @@ from .bridge import RtlSim
 from .build import build_library
 from .images import build_image, write_preload
 from .params import rtl_params, rtl_supported
+from .stress import StressSet
+from .stress import coverage as input_coverage
 
 log = logging.getLogger("reram")
 
@@ -55,6 +57,9 @@ class CosimResult:
     mismatched_predictions: int = 0
     first_cycle_mismatch: str = ""
     conductance_load: str = "preload"  # how the arrays' codes got there: "preload" (files) or "host_bus"
+    stress_samples: int = 0  # stress inputs co-simulated after the samples (:mod:`reram.rtl.stress`), compared alike
+    stress_kinds: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, dict] = field(default_factory=dict)  # "samples" / "with_stress": :func:`stress.coverage`
 
     @property
     def mismatched_codes(self) -> int:
@@ -80,6 +85,7 @@ class CosimResult:
             "latency_s": self.latency_s, "throughput_per_s": self.throughput_per_s, "events": self.events,
             "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
             "layers_compared": self.layers_compared, "conductance_load": self.conductance_load,
+            "stress_samples": self.stress_samples, "stress_kinds": self.stress_kinds, "coverage": self.coverage,
             "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
         }
 
@@ -129,22 +135,29 @@ def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, batch: int = 10
 
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
               waves: Path | None = None, progress: bool = True, batch: int = 100,
-              image: tuple[np.ndarray, np.ndarray] | None = None, preload: bool = True) -> CosimResult:
+              image: tuple[np.ndarray, np.ndarray] | None = None, preload: bool = True,
+              stress: StressSet | None = None, coverage_file: Path | None = None) -> CosimResult:
     """Stream ``x_codes`` (N, in) through the RTL in batches and compare every layer's output codes of every sample
     with the golden model, and every sample's completion cycle with the analytic schedule
     (:func:`raise_on_mismatch` turns a difference into :class:`CosimMismatch`). ``image`` replaces the memory image
     built from ``cm`` and ``chip`` (e.g. one read by ``load_image``). ``preload``: the arrays' conductance codes
     are preloaded from files (:func:`write_preload`, the same memory contents) and only the other words go through
-    the host bus; ``False`` writes every word through the host bus, one clock cycle each."""
+    the host bus; ``False`` writes every word through the host bus, one clock cycle each. ``stress``: inputs
+    co-simulated after the samples and compared alike (codes, cycles, counters), left out of the accuracies.
+    ``coverage_file``: build with Verilator's line and toggle coverage and write what this run reached there."""
     from reram.progress import progress_bar
 
+    n_data = len(x_codes)
+    if stress is not None and len(stress):
+        x_codes = np.concatenate([np.asarray(x_codes, np.int64), stress.codes])
     plan = cosim_plan(cm, rcfg, len(x_codes), batch)
     m = rtl_params(cm, rcfg)
     fmt = None if waves is None else ("vcd" if Path(waves).suffix.lower() == ".vcd" else "fst")
-    lib, manifest = build_library(m, trace=fmt, progress=progress)
+    lib, manifest = build_library(m, trace=fmt, progress=progress, coverage=coverage_file is not None)
     x_codes = np.ascontiguousarray(x_codes, dtype=np.uint16)
     n = len(x_codes)
-    golden = golden_forward(cm, chip, x_codes.astype(np.int64), collect_events=True)
+    sat: list = []
+    golden = golden_forward(cm, chip, x_codes.astype(np.int64), collect_events=True, saturation=sat)
     n_layers = len(cm.layers)
     sizes = [ly.out_size for ly in cm.layers[:-1]]
     logits = np.zeros((n, cm.layers[-1].out_features), np.int64)
@@ -196,6 +209,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
                     waves = None
         sim_s = time.perf_counter() - t0
         events = sim.counters()
+        if coverage_file is not None:
+            sim.coverage_write(coverage_file)
     compared = mismatched = 0
     per_layer: dict[str, int] = {}
     for li in range(n_layers - 1):
@@ -208,16 +223,20 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     mismatched += compare_codes(cm.layers[-1].name, logits, golden.logits, first)
     if ii == 0:
         ii = m.ii_cycles if n < 2 else ii
+    cover = {"samples": input_coverage(cm, x_codes, sat, golden.layer_outputs, n_data)}
+    if n > n_data:
+        cover["with_stress"] = input_coverage(cm, x_codes, sat, golden.layer_outputs)
     return CosimResult(
-        samples=n, compared_codes=compared, matched_codes=compared - mismatched, mismatches=first,
+        samples=n_data, compared_codes=compared, matched_codes=compared - mismatched, mismatches=first,
         mismatched_predictions=int((preds != golden.predictions).sum()),
-        hw_accuracy=float((preds == labels[:n]).mean()),
-        golden_accuracy=float((golden.predictions == labels[:n]).mean()),
+        hw_accuracy=float((preds[:n_data] == labels[:n_data]).mean()),
+        golden_accuracy=float((golden.predictions[:n_data] == labels[:n_data]).mean()),
         latency_cycles=latency, ii_cycles=ii, analytic_latency_cycles=m.latency_cycles,
         analytic_ii_cycles=m.ii_cycles, cycles_match=not cycle_note, first_cycle_mismatch=cycle_note,
         clock_hz=rcfg.clock_hz,
         events={k: events[k] for k in (*EVENT_KEYS, "busy_cycles")},
         golden_events={k: golden.events.get(k, 0) for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
         load_seconds=load_s, layers_compared=[ly.name for ly in cm.layers], codes_per_layer=per_layer,
-        conductance_load="preload" if preload else "host_bus",
+        conductance_load="preload" if preload else "host_bus", stress_samples=n - n_data,
+        stress_kinds=dict(stress.kinds) if stress is not None else {}, coverage=cover,
     )

@@ -6,6 +6,9 @@
 #include "verilated.h"
 #include "reram_addrmap.h"
 #include "reram_params.h"
+#if VM_COVERAGE
+#include "verilated_cov.h"
+#endif
 #if VM_TRACE
 #if RERAM_TRACE_VCD
 #include "verilated_vcd_c.h"
@@ -280,6 +283,21 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
     }
     if (stall_left > 0) write_word(s, debug_addr, 0u);
     return n;
+}
+
+// Write the line and toggle coverage gathered so far (a build with coverage, build_library(coverage=True)) to a
+// Verilator coverage file (verilator_coverage reads it); -1 in a build without coverage.
+int rs_coverage_write(void* h, const char* path) {
+#if VM_COVERAGE
+    Sim* s = static_cast<Sim*>(h);
+    if (!s || !path) return -1;
+    s->ctx->coveragep()->write(path);
+    return 0;
+#else
+    (void)h;
+    (void)path;
+    return -1;
+#endif
 }
 
 void rs_counters(void* h, uint64_t* out, int32_t n) {
