@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -106,6 +107,20 @@ def test_run_folder_commands(small_full_run, capsys, tmp_path):
     for k, v in base["by_component_j"].items():
         assert e["by_component_j"][k] == pytest.approx(2 * v if k == "adc" else v), k
     assert e["preset_origin"] == str(mine)
+    # the command line wins over the run's configuration, and the follow-up records what it replaced
+    cfg = Path(d) / "config.toml"
+    text = cfg.read_text()
+    assert text.count('preset = "isaac-32nm"') == 1
+    cfg.write_text(text.replace('preset = "isaac-32nm"', f'preset = "isaac-32nm"\npreset_file = "{mine}"'))
+    assert main(["energy", d, "--quiet", "--preset", "isaac-22nm-scaled", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["preset"] == "isaac-22nm-scaled"
+    fu = json.loads((Path(d) / "metrics.json").read_text())["followups"]
+    assert fu["energy preset=isaac-22nm-scaled"]["replaced"] == {"energy.preset_file": str(mine)}
+    cfg.write_text(text.replace('preset = "isaac-32nm"', 'preset = "isaac-22nm-scaled"'))
+    assert main(["energy", d, "--quiet", "--preset-file", str(mine), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["preset_origin"] == str(mine)
+    fu = json.loads((Path(d) / "metrics.json").read_text())["followups"]
+    assert fu[f"energy preset_file={mine}"]["replaced"] == {"energy.preset": "isaac-22nm-scaled"}
     mine.write_text(shown.stdout.replace("value = 3.90625e-13", "value = -1"))
     r = run_cli("energy", d, "--quiet", "--preset-file", str(mine))
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]

@@ -36,6 +36,26 @@ def test_isaac_table1_rollup_and_per_action_accounting_within_one_percent():
     assert validate(get_preset("isaac-22nm-scaled"))["per_action"]["max_abs_error_pct"] > 10
 
 
+def test_isaac_validation_counts_the_runs_actions_and_catches_a_unit_mismatch():
+    """The validation counts one shift-and-add per ADC code, as a run does (the golden model's shift_adds equal its
+    conversions); a preset whose figure is per 1.2 GHz cycle (ISAAC's 0.2 mW / 4 units / 1.2 GHz) fails it on that
+    component, though the totals alone would pass (within 1 %)."""
+    from reram.energy.isaac import tile_events_per_s
+
+    ev = tile_events_per_s()
+    assert ev["shift_adds"] == ev["adc_conversions"]
+    p = get_preset("isaac-32nm")
+    assert p.value("shift_add_energy_j") == pytest.approx(0.2e-3 / (8 * 1.28e9))
+    per_cycle = replace(p, figures=p.figures | {"shift_add_energy_j": replace(
+        p["shift_add_energy_j"], value=0.2e-3 / 4 / 1.2e9)})
+    v = validate(per_cycle)
+    assert v["per_action"]["max_abs_error_pct"] < 1.0  # the totals miss it
+    assert not v["passed"] and v["per_action"]["worst_component"] == "shift_add"
+    assert v["per_action"]["components"]["shift_add"]["error_pct"] > 100
+    good = validate(p)
+    assert good["passed"] and good["per_action"]["max_abs_component_error_pct"] < 1.0
+
+
 def test_isaac_per_action_derivations():
     p = get_preset("isaac-32nm")
     assert p.value("dac_energy_j") == pytest.approx(4e-3 / 1024 * 100e-9)
@@ -143,18 +163,52 @@ def test_preset_file_in_config_is_checked_when_loaded(tmp_path):
         load_config(None, ['energy.preset="neurosim-22nm"'])
 
 
-def test_static_power_is_leakage_times_area_times_latency(compiled_default, mnist_small):
+def test_static_power_is_leakage_times_what_leaks_times_latency(compiled_default, mnist_small):
+    """The buffers' leakage per byte held (PUMA's eDRAM figure in the ISAAC presets) plus the preset's leakage per
+    mm2, times the latency; a preset with neither labels the system boundary "dynamic only"."""
+    from reram.energy.model import static_power
+    from reram.ir.machine import machine
+
     _, dev, cm = compiled_default
     chip = program_chip(cm, dev, seed=0)
     x = pixel_codes(cm, mnist_small["test_x"][:20])
     p = get_preset("isaac-32nm")
-    leaky = replace(p, figures=p.figures | {"leakage_w_per_mm2": replace(p["leakage_w_per_mm2"], value=0.05)})
-    a, b = energy_report(cm, chip, x, p, RtlConfig()), energy_report(cm, chip, x, leaky, RtlConfig())
-    assert a["by_component_j"]["static"] == 0
-    assert b["by_component_j"]["static"] == pytest.approx(0.05 * b["area_mm2"]["total"] * b["latency_s"])
-    sys_a = {r["boundary"]: r for r in a["boundaries"]}["system"]["energy_per_inference_j"]
-    sys_b = {r["boundary"]: r for r in b["boundaries"]}["system"]["energy_per_inference_j"]
-    assert sys_b - sys_a == pytest.approx(b["by_component_j"]["static"])
+    fig = p.figures
+    leaky = replace(p, figures=fig | {"leakage_w_per_mm2": replace(fig["leakage_w_per_mm2"], value=0.05)})
+    dry = replace(p, figures=fig | {"feature_buffer_leakage_w_per_byte": replace(
+        fig["feature_buffer_leakage_w_per_byte"], value=0.0)})
+    a, b, c = (energy_report(cm, chip, x, q, RtlConfig()) for q in (p, leaky, dry))
+    m = machine(cm, RtlConfig())
+    held = (m.buffer_bits - 2 * 10 * 64) / 8  # the double-buffered feature maps, not the logit banks
+    assert a["static_power_w"] == pytest.approx(held * 0.46e-3 / 65536)  # PUMA: 0.46 mW per 64 KB of eDRAM
+    assert a["by_component_j"]["static"] == pytest.approx(a["static_power_w"] * a["latency_s"])
+    assert b["by_component_j"]["static"] == pytest.approx(
+        (0.05 * b["area_mm2"]["total"] + a["static_power_w"]) * b["latency_s"])
+    sys_a = {r["boundary"]: r for r in a["boundaries"]}["system"]
+    sys_b = {r["boundary"]: r for r in b["boundaries"]}["system"]
+    assert sys_b["energy_per_inference_j"] - sys_a["energy_per_inference_j"] == pytest.approx(
+        b["by_component_j"]["static"] - a["by_component_j"]["static"])
+    assert sys_a["static"] == "included" and "feature_buffer leakage" in a["static_power"]["label"]
+    sys_c = {r["boundary"]: r for r in c["boundaries"]}["system"]
+    assert c["by_component_j"]["static"] == 0 and sys_c["static"] == "dynamic only"
+    assert c["static_power"]["dynamic_only"] and static_power(m, dry, c["area_mm2"])["w"] == 0
+
+
+def test_feature_buffer_band_from_independent_figures(compiled_default, mnist_small):
+    """The buffer's per-byte energy is derived from ISAAC's eDRAM at its port rate and lies within 2 % of PUMA's
+    figure; the band runs to Accelergy's; the result carries the share and TOPS/W at both ends."""
+    _, dev, cm = compiled_default
+    chip = program_chip(cm, dev, seed=0)
+    x = pixel_codes(cm, mnist_small["test_x"][:20])
+    p = get_preset("isaac-32nm")
+    assert p.value("feature_buffer_energy_j") == pytest.approx((20.7e-3 - 0.46e-3) / (32 * 1.2e9))
+    assert p.value("feature_buffer_energy_j") == pytest.approx(17.2e-12 / 32, rel=0.02)  # PUMA, 256-bit access
+    assert p.value("feature_buffer_energy_high_j") == pytest.approx(20.45e-12 / 32)  # Accelergy, 256-bit access
+    r = energy_report(cm, chip, x, p, RtlConfig())
+    fb = r["feature_buffer_band"]
+    assert fb["low"]["share_of_system"] <= fb["nominal"]["share_of_system"] < fb["high"]["share_of_system"] < 0.35
+    assert fb["high"]["system_tops_per_w"] < fb["nominal"]["system_tops_per_w"] <= fb["low"]["system_tops_per_w"]
+    assert "PUMA" in p["feature_buffer_energy_j"].source and "Accelergy" in fb["high"]["source"]
 
 
 def test_adc_area_follows_the_bit_count(build):
@@ -293,3 +347,18 @@ def test_baselines_are_sourced_and_only_ratioed_with_power():
     assert coral.tops_per_w == pytest.approx(2.0)
     nano = next(b for b in BASELINES if "10 W" in b.name)
     assert nano.tops_per_w == pytest.approx(0.0472)
+
+
+def test_preset_files_written_before_the_buffer_band_still_read():
+    """A preset file without the band and leakage figures (written by an older reram) reads with no band and no
+    buffer leakage, said in their sources."""
+    from reram.chip.energy_preset import builtin_text
+
+    text = "\n".join(ln for ln in builtin_text("isaac-32nm").splitlines()
+                     if not ln.startswith(("feature_buffer_energy_low_j", "feature_buffer_energy_high_j",
+                                           "feature_buffer_leakage_w_per_byte")))
+    p = parse_preset(text, "old.toml")
+    assert p.value("feature_buffer_energy_low_j") == p.value("feature_buffer_energy_high_j") == p.value(
+        "feature_buffer_energy_j")
+    assert p.value("feature_buffer_leakage_w_per_byte") == 0.0
+    assert "not in this preset file" in p["feature_buffer_leakage_w_per_byte"].source

@@ -38,7 +38,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "sample_hold_area_mm2": ("mm2 per unit", "sample-and-hold area, one per column pair"),
     "integrator_energy_j": ("J per unit step per column", "charge integrator of integrating inputs"),
     "integrator_area_mm2": ("mm2 per column", "charge integrator area (integrating inputs), one per column pair"),
-    "shift_add_energy_j": ("J per operation", "shift-and-add of one ADC code"),
+    "shift_add_energy_j": ("J per ADC code", "shift-and-add of one ADC code (one per conversion, as a run counts)"),
     "shift_add_area_mm2": ("mm2 per unit", "shift-and-add area, one per ADC lane"),
     "input_buffer_energy_j": ("J per byte read", "input register feeding the DACs"),
     "input_buffer_area_mm2": ("mm2 per byte", "input register area"),
@@ -46,6 +46,11 @@ FIGURES: dict[str, tuple[str, str]] = {
     "output_buffer_area_mm2": ("mm2 per byte", "output register area (the logit banks)"),
     "feature_buffer_energy_j": ("J per byte accessed", "feature-map buffer (eDRAM/SRAM) between layers"),
     "feature_buffer_area_mm2": ("mm2 per byte", "feature-map buffer area (the double-buffered maps)"),
+    "feature_buffer_energy_low_j": ("J per byte accessed", "feature-map buffer: the low end of the published figures "
+                                    "(the band shown with the result)"),
+    "feature_buffer_energy_high_j": ("J per byte accessed", "feature-map buffer: the high end of the published figures "
+                                     "(the band shown with the result)"),
+    "feature_buffer_leakage_w_per_byte": ("W per byte", "feature-map buffer static power, per byte held"),
     "bus_energy_j": ("J per byte moved", "buffer-to-macro bus (used by --validate isaac)"),
     "bus_area_mm2": ("mm2 per tile", "buffer-to-macro bus area (used by --validate isaac)"),
     "control_energy_j": ("J per controller cycle", "controller, activation and pooling logic of one layer"),
@@ -59,6 +64,12 @@ FIGURES: dict[str, tuple[str, str]] = {
     "write_pulse_s": ("s per pulse", "programming pulse width with its verify read (one-time cost per chip)"),
 }
 TOP_KEYS = ("name", "description", "figures", "adc")
+# figures a preset file may leave out (files written before they existed): their value when missing
+OPTIONAL: dict[str, tuple[str, float | None]] = {
+    "feature_buffer_energy_low_j": ("feature_buffer_energy_j", None),
+    "feature_buffer_energy_high_j": ("feature_buffer_energy_j", None),
+    "feature_buffer_leakage_w_per_byte": ("", 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,12 @@ def parse_preset(text: str, origin: str) -> EnergyPreset:
     figures = {}
     for key, (unit, _) in FIGURES.items():
         where = f"{origin}: figures.{key} [{unit}]"
+        if key not in figs and key in OPTIONAL:
+            like, default = OPTIONAL[key]
+            v = default if default is not None else figures[like].value
+            figures[key] = Figure(v, unit, f"not in this preset file: {'no band' if like else 'not counted'} "
+                                  f"(as {like or 'zero'})")
+            continue
         if key not in figs:
             raise ConfigError(f"{where} is missing; add {key} = {{ value = ..., source = \"...\" }}")
         entry = figs[key]

@@ -27,4 +27,10 @@ ISAAC = ("Shafiee et al., 'ISAAC: A Convolutional Neural Network Accelerator wit
 MURMANN = "Murmann, 'ADC Performance Survey 1997-2025'"
 ACCELERGY_ISAAC = "Accelergy's ISAAC ADC model (32 nm), scaled after Saberi et al. 2011"
 NEUROSIM = "NeuroSim V1.4 defaults (22 nm): 10 ns read pulse, 128x128 subarray, 8 columns per ADC"
-CITATIONS = {"ISAAC": ISAAC, "Murmann": MURMANN, "Accelergy": ACCELERGY_ISAAC, "NeuroSim": NEUROSIM}
+ACCELERGY_LIBRARY = ("Accelergy's component library for ISAAC (hwcomponents-library, isaac.py: IsaacEDRAM, "
+                     "IsaacShiftAdd, 32 nm)")
+PUMA = ("Ankit et al., 'PUMA: A Programmable Ultra-efficient Memristor-based Accelerator for Machine Learning "
+        "Inference', ASPLOS 2019; its simulator's constants (puma-simulator include/constants.py, 32 nm: "
+        "edram_pow_dyn_dict, edram_pow_leak_dict)")
+CITATIONS = {"ISAAC": ISAAC, "Murmann": MURMANN, "Accelergy": ACCELERGY_ISAAC, "NeuroSim": NEUROSIM,
+             "Accelergy library": ACCELERGY_LIBRARY, "PUMA": PUMA}

@@ -340,6 +340,7 @@ def energy(
 
     'reram energy presets' lists the built-in presets with their sources; '--show NAME' prints one as a TOML file.
     """
+    from reram.config import load_config
     from reram.errors import ConfigError
 
     if str(run_dir) == "presets" and not (run_dir / "config.toml").exists():
@@ -353,11 +354,21 @@ def energy(
         raise ConfigError("--preset and --preset-file both choose the preset; give one")
     ctx = _open_run(run_dir, quiet)
     ctx.data_dir = data_dir
-    if preset:
-        _override(ctx, f"energy.preset={json.dumps(preset)}", option="--preset")
+    # the command line wins over the run's configuration: --preset over its preset_file, --preset-file over its
+    # preset; what it replaced is recorded with the follow-up
+    replaced: dict[str, str] = {}
+    run_energy = ctx.cfg.energy
+    if preset or preset_file:
+        if run_energy.preset_file and (preset or str(preset_file) != run_energy.preset_file):
+            replaced["energy.preset_file"] = run_energy.preset_file
+        if preset_file and run_energy.preset_file is None and run_energy.preset != "isaac-32nm":
+            replaced["energy.preset"] = run_energy.preset
+        base = ctx.cfg.model_dump(mode="json")
+        base["energy"]["preset_file"] = None
+        ctx.cfg = load_config(None, [f"energy.preset={json.dumps(preset or 'isaac-32nm')}"], base=base,
+                              option="--preset")
     if preset_file:
-        _override(ctx, 'energy.preset="isaac-32nm"', f"energy.preset_file={json.dumps(str(preset_file))}",
-                  option="--preset-file")
+        _override(ctx, f"energy.preset_file={json.dumps(str(preset_file))}", option="--preset-file")
     if validate:
         _energy_validate(ctx, json_out)
         return
@@ -365,7 +376,7 @@ def energy(
     from reram.pipeline.stages import stage_energy
 
     rec = run_followup(ctx, "energy", "energy", {"preset": preset, "preset_file": preset_file and str(preset_file)},
-                       stage_energy)
+                       stage_energy, replaced=replaced)
     e = rec["results"]
     if json_out:
         sys.stdout.write(json.dumps(e, indent=2, default=str) + "\n")
@@ -376,8 +387,18 @@ def energy(
     t.add_column("nJ / inference", justify="right")
     t.add_column("TOPS/W (ADC band)", justify="right")
     for b in e["boundaries"]:
-        t.add_row(b["boundary"], f"{1e9 * b['energy_per_inference_j']:.3g}", tops_band(b))
+        t.add_row(b["boundary"] + (" (dynamic only)" if b.get("static") == "dynamic only" else ""),
+                  f"{1e9 * b['energy_per_inference_j']:.3g}", tops_band(b))
     console.print(t)
+    if "static_power" in e:
+        console.print(f"static power {e['static_power_w']:.3g} W: {e['static_power']['label']}")
+    fb = e.get("feature_buffer_band")
+    if fb:
+        console.print(f"feature-map buffer {1e12 * fb['nominal']['j_per_byte']:.3g} pJ/B, "
+                      f"{100 * fb['nominal']['share_of_system']:.0f} % of the system energy; over the published "
+                      f"{1e12 * fb['low']['j_per_byte']:.3g}-{1e12 * fb['high']['j_per_byte']:.3g} pJ/B: "
+                      f"{100 * fb['low']['share_of_system']:.0f}-{100 * fb['high']['share_of_system']:.0f} %, "
+                      f"system {fb['high']['system_tops_per_w']:.3g}-{fb['low']['system_tops_per_w']:.3g} TOPS/W")
     console.print(f"latency {1e6 * e['latency_s']:.3g} µs, {e['throughput_per_s']:.4g} inferences/s "
                   f"({e['cycles_source']}, assumed {e['clock_hz'] / 1e6:.4g} MHz clock), "
                   f"area {e['area_mm2']['total']:.3g} mm²")
@@ -408,12 +429,18 @@ def _energy_presets(show: str | None, json_out: bool) -> None:
 
 
 def _energy_validate(ctx, json_out: bool) -> None:
+    """ISAAC's published tile and chip against the preset's per-action accounting; exit 1 when a total or a
+    component misses by 1 % or more."""
     from reram.energy import resolve_preset
     from reram.energy.isaac import PUBLISHED, validate
+    from reram.errors import CheckFailed
 
     v = validate(resolve_preset(ctx.cfg.energy))
     if json_out:
         sys.stdout.write(json.dumps(v, indent=2) + "\n")
+        if not v["passed"]:
+            raise CheckFailed(f"ISAAC validation failed: {v['per_action']['worst_component']} misses Table 1 by "
+                              f"{v['per_action']['max_abs_component_error_pct']:.1f} %")
         return
     t = Table(title=f"ISAAC (ISCA 2016) validation, preset {v['preset']}: published vs Table 1 roll-up vs reram's "
                     "per-action x count accounting")
@@ -427,7 +454,13 @@ def _energy_validate(ctx, json_out: bool) -> None:
                   f"{b['error_pct'][k]:+.2f} %")
     console.print(t)
     console.print(f"max |error|: Table 1 roll-up {v['table1_rollup']['max_abs_error_pct']:.2f} %, per-action "
-                  f"{v['per_action']['max_abs_error_pct']:.2f} %")
+                  f"{v['per_action']['max_abs_error_pct']:.2f} %; per component (per-action vs Table 1) "
+                  f"{v['per_action']['max_abs_component_error_pct']:.2f} % ({v['per_action']['worst_component']})")
+    if not v["passed"]:
+        raise CheckFailed(f"the preset's per-action accounting of ISAAC misses Table 1 by more than "
+                          f"{v['tolerance_pct']:g} %: {v['per_action']['worst_component']} "
+                          f"{v['per_action']['components'][v['per_action']['worst_component']]['error_pct']:+.1f} % "
+                          "(a figure whose unit is not the action counted?)")
 
 
 @app.command()

@@ -4,7 +4,8 @@ Accounting boundaries (printed beside every TOPS/W figure):
 * ``array``  : cell reads (V^2 G t) and row drivers / DACs;
 * ``macro``  : array + ADCs + sample-and-hold + integrators (integrating inputs) + shift-and-add;
 * ``system`` : macro + input/output registers, feature-map buffers, controllers (activation and pooling logic), and
-  static power (leakage x latency).
+  static power (leakage x latency): the feature-map buffers' leakage per byte held and the preset's leakage per mm2
+  where the preset gives them; where it gives neither, the system boundary is labelled "dynamic only".
 Ops convention: 2 ops per MAC, MACs = the network's logical multiply-accumulates (sum of in x out).
 
 Input modes (``dac.mode``): a multi-level DAC drives each row once with its code (one b-bit driver pulse, one
@@ -52,7 +53,8 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     e_dac = preset.dac_energy(a.dac_bits if a.dac_mode == "multilevel" else 1)
     e_adc = preset.adc_energy(a.adc_bits).value
     area = area_breakdown(m, preset, a)
-    static_w = preset.value("leakage_w_per_mm2") * area["total"]
+    static = static_power(m, preset, area)
+    static_w = static["w"]
     per_layer = []
     for li, (layer, ev) in enumerate(zip(cm.layers, g.layer_events, strict=True)):
         e = {
@@ -91,8 +93,18 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
             "tops_per_w": OPS_PER_MAC * macs / e / 1e12,
             "tops_per_w_range": [OPS_PER_MAC * macs / e_hi / 1e12, OPS_PER_MAC * macs / e_lo / 1e12],
             "ops_convention": f"{OPS_PER_MAC} ops per MAC", "energy_per_mac_j": e / macs,
+            "static": ("included" if static_w > 0 else "dynamic only") if "static" in comps else "not in boundary",
         })
     system = boundaries[-1]["energy_per_inference_j"]
+    fb = by_component["feature_buffer"]
+    fb_band = {}
+    for end, key in (("low", "feature_buffer_energy_low_j"), ("nominal", "feature_buffer_energy_j"),
+                     ("high", "feature_buffer_energy_high_j")):
+        e_fb = fb * preset.value(key) / preset.value("feature_buffer_energy_j") if fb else 0.0
+        e_sys = system - fb + e_fb
+        fb_band[end] = {"j_per_byte": preset.value(key), "source": preset[key].source,
+                        "energy_j": e_fb, "share_of_system": e_fb / e_sys,
+                        "system_tops_per_w": OPS_PER_MAC * macs / e_sys / 1e12}
     return {
         "preset": preset.name, "preset_origin": preset.origin, "node": preset.node,
         "preset_description": preset.description, "input_mode": input_mode(a),
@@ -106,6 +118,7 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
         "description)",
         "clock_hz": rcfg.clock_hz, "latency_s": latency, "assumptions": ASSUMPTIONS,
         "throughput_per_s": rcfg.clock_hz / ii_cycles, "edp_js": system * latency, "static_power_w": static_w,
+        "static_power": static, "feature_buffer_band": fb_band,
         "area_mm2": area,
         "machine": {"arrays": m.total_arrays, "adcs": m.total_adcs, "act_lanes_per_layer": m.act_lanes,
                     "buffer_bits": m.buffer_bits, "controllers": m.n_layers, "array_read_cycles": m.array_lat},
@@ -142,6 +155,22 @@ def programming_cost(cm: CompiledModel, chip, preset: EnergyPreset, arrays: int,
             "inferences_of_equal_energy": energy / e_inference if e_inference else None,
             "assumptions": "pulse energy and time from the preset (write_pulse_energy_j, write_pulse_s); "
                            "arrays program in parallel, cells one at a time"}
+
+
+def static_power(m, preset: EnergyPreset, area: dict[str, float]) -> dict:
+    """Static power of the machine ``m``: the feature-map buffers' leakage per byte held (their double-buffered
+    maps) and the preset's leakage per mm2 of everything, each where the preset gives it (its source is listed);
+    ``dynamic_only`` when it gives neither."""
+    logit_bits = 2 * m.layers[-1].out_features * 64
+    held = (m.buffer_bits - logit_bits) / 8
+    parts = {"feature_buffer": held * preset.value("feature_buffer_leakage_w_per_byte"),
+             "area": area["total"] * preset.value("leakage_w_per_mm2")}
+    sources = {"feature_buffer": preset["feature_buffer_leakage_w_per_byte"].source,
+               "area": preset["leakage_w_per_mm2"].source}
+    w = sum(parts.values())
+    return {"w": w, "parts_w": parts, "sources": sources, "dynamic_only": w == 0,
+            "label": "dynamic only (the preset gives no static power figure)" if w == 0 else
+            "dynamic + static (" + ", ".join(k for k, v in parts.items() if v) + " leakage)"}
 
 
 def input_mode(a) -> dict:

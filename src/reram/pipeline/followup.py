@@ -28,14 +28,17 @@ def followup_key(command: str, options: dict[str, Any]) -> str:
 
 
 def run_followup(ctx: RunContext, command: str, section: str, options: dict[str, Any],
-                 fn: Callable[[RunContext], None]) -> dict[str, Any]:
+                 fn: Callable[[RunContext], None], replaced: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run ``fn`` (a stage) on ``ctx`` and file what it wrote to ``metrics[section]`` as a follow-up record.
-    The run's own sections and timing are left as they were. Returns the record."""
+    The run's own sections and timing are left as they were. ``replaced``: the run's configuration values that the
+    command line replaced (key -> the run's value), recorded with the follow-up. Returns the record."""
     key = followup_key(command, options)
     saved = {s: copy.deepcopy(ctx.metrics.get(s, {})) for s in (section, "timing")}
     handler = attach_log(ctx.run_dir)
     try:
         log.info("follow-up '%s': start (options %s)", command, options)
+        for k, v in (replaced or {}).items():
+            log.info("follow-up '%s': the command line replaces the run's %s = %r", command, k, v)
         error: CheckFailed | None = None
         try:
             fn(ctx)
@@ -45,7 +48,7 @@ def run_followup(ctx: RunContext, command: str, section: str, options: dict[str,
         timing = {k: v for k, v in ctx.metrics.get("timing", {}).items() if saved["timing"].get(k) != v}
         record = {"command": command, "options": options, "at": datetime.now().isoformat(timespec="seconds"),
                   "section": section, "results": results, "timing": timing,
-                  "error": None if error is None else str(error)}
+                  "error": None if error is None else str(error), "replaced": dict(replaced or {})}
         for s, v in saved.items():
             ctx.metrics[s] = v
         ctx.metrics.setdefault("followups", {})[key] = record
