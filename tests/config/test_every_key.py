@@ -53,6 +53,7 @@ VALUES: dict[str, object] = {
     "analog.sensitivity_samples": 20,
     "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
     "rtl.act_lanes": 3, "rtl.array_group": 2, "rtl.input_codes_per_cycle": 16, "rtl.watchdog_factor": 8.0,
+    "rtl.stress": False,
     "energy.preset": "isaac-22nm-scaled", "energy.samples": 10, "energy.sensitivity": True,
     "energy.preset_file": "<preset>",
     "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2, "run.workers": 2,

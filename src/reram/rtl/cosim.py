@@ -123,14 +123,15 @@ def raise_on_mismatch(res: CosimResult) -> None:
 
 def cosim_plan(cm: CompiledModel, rcfg: RtlConfig, samples: int, batch: int = 100) -> dict:
     """What a co-simulation of ``samples`` inputs will do, before any build: the machine (every RTL limit checked),
-    the analytic latency and initiation interval, the watchdog budget per batch and the layers compared."""
+    the analytic latency and initiation interval, the watchdog budget per batch, the layers compared and whether
+    stress inputs follow the samples (``rtl.stress``)."""
     m = rtl_params(cm, rcfg)
     rtl_supported(m)
     n_batch = min(batch, samples)
     expected = m.schedule(n_batch)
     return {"machine": m.to_dict(), "latency_cycles": m.latency_cycles, "ii_cycles": m.ii_cycles,
             "budget": int(expected[-1] * rcfg.watchdog_factor) + 16, "samples": samples, "batch": n_batch,
-            "layers_compared": [ly.name for ly in cm.layers], "clock_hz": rcfg.clock_hz}
+            "layers_compared": [ly.name for ly in cm.layers], "clock_hz": rcfg.clock_hz, "stress": rcfg.stress}
 
 
 def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.ndarray, rcfg: RtlConfig,
