@@ -160,6 +160,15 @@ class LayerOp:
     def in_size(self, layer: LayerIR) -> int:
         return layer.in_features
 
+    def in_maps(self, layer: LayerIR) -> tuple[int, ...]:
+        """Input shape per sample: (C, H, W) for feature maps, (in_features,) for a flat input."""
+        return (layer.in_features,)
+
+    def tiled_input(self, layer: LayerIR, row: np.ndarray) -> np.ndarray:
+        """A flat input (in_size,) that puts ``row`` (one value per MVM row) under as many of the layer's windows as
+        it can: the row itself for one MVM per sample."""
+        return np.asarray(row)
+
     def out_maps(self, layer: LayerIR) -> tuple[int, ...]:
         return (layer.out_features,)
 
@@ -315,6 +324,18 @@ class Conv2d(LayerOp):
     def in_size(self, layer):
         c, h, w = layer.conv["in_shape"]
         return c * h * w
+
+    def in_maps(self, layer):
+        return tuple(layer.conv["in_shape"])
+
+    def tiled_input(self, layer, row):
+        """The patch (C, kh, kw order) repeated over the map with the kernel's period, aligned with the first window
+        (the padding included): the windows whose top-left lies on that period each see the whole patch."""
+        c = layer.conv
+        (C, H, W), (kh, kw), (ph, pw) = c["in_shape"], c["kernel"], c["padding"]
+        ys, xs = (np.arange(H) + ph) % kh, (np.arange(W) + pw) % kw
+        idx = (np.arange(C)[:, None, None] * kh + ys[None, :, None]) * kw + xs[None, None, :]
+        return np.asarray(row)[idx.ravel()]
 
     def out_maps(self, layer):
         h, w = layer.conv["out_hw"]

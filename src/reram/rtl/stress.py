@@ -27,6 +27,7 @@ import numpy as np
 
 from reram.golden import golden_forward
 from reram.ir.core import CompiledModel
+from reram.ir.ops import OPS
 
 EDGES = ("top", "bottom", "left", "right")
 
@@ -58,18 +59,18 @@ def _edge_masks(c: int, h: int, w: int) -> dict[str, np.ndarray]:
 
 def _sign_patterns(cm: CompiledModel) -> np.ndarray:
     """(2 * out, in_size) bool: per first-layer output column, the inputs under its positive weights, then those
-    under its negative ones."""
+    under its negative ones (tiled over the map for a convolution, :meth:`LayerOp.tiled_input`)."""
     layer = cm.layers[0]
+    op = OPS[layer.kind]
     w = np.asarray(layer.weight, np.float64)  # (out, in_features)
-    pos, neg = w > 0, w < 0
-    if layer.kind == "conv2d":
-        c = layer.conv
-        (C, H, W), (kh, kw), (ph, pw) = c["in_shape"], c["kernel"], c["padding"]
-        ys = (np.arange(H) + ph) % kh
-        xs = (np.arange(W) + pw) % kw
-        idx = (np.arange(C)[:, None, None] * kh + ys[None, :, None]) * kw + xs[None, None, :]  # patch order C, kh, kw
-        pos, neg = (m[:, idx.ravel()] for m in (pos, neg))
-    return np.concatenate([pos, neg])
+    rows = np.concatenate([w > 0, w < 0])
+    return np.stack([op.tiled_input(layer, r) for r in rows])
+
+
+def _spatial(layer) -> tuple[int, int, int] | None:
+    """The layer's input maps (C, H, W), or None for a flat input."""
+    maps = OPS[layer.kind].in_maps(layer)
+    return (int(maps[0]), int(maps[1]), int(maps[2])) if len(maps) == 3 else None
 
 
 def _saturation(cm: CompiledModel, chip, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -95,9 +96,9 @@ def stress_inputs(cm: CompiledModel, chip, seed: int = 0, budget: int = 256, n_r
     add("zeros", np.zeros((1, n_in)))
     add("max", np.full((1, n_in), x_max))
     add("random", rng.integers(0, x_max + 1, (n_random, n_in)))
-    if layer0.kind == "conv2d":
-        C, H, W = layer0.conv["in_shape"]
-        masks = _edge_masks(C, H, W)
+    shape = _spatial(layer0)
+    if shape is not None:
+        masks = _edge_masks(*shape)
         frame = np.any(list(masks.values()), axis=0)
         edges = [m * x_max for m in masks.values()] + [frame * rng.integers(1, x_max + 1, frame.shape)]
         add("borders", np.stack(edges))
@@ -138,10 +139,10 @@ def coverage(cm: CompiledModel, x: np.ndarray, saturation: list, layer_outputs: 
     for li, layer in enumerate(cm.layers):
         below, above = saturation[li]
         d = {"adc_low": float(below[:n].any(0).mean()), "adc_high": float(above[:n].any(0).mean())}
-        if layer.kind == "conv2d":
-            C, H, W = layer.conv["in_shape"]
+        shape = _spatial(layer)
+        if shape is not None:
             src = x if layer.src == -1 else layer_outputs[layer.src]
-            nz = (np.asarray(src[:n]).reshape(n, C, H, W) != 0).any(0)
-            d["edges"] = float(np.mean([(nz & m).any((1, 2)) for m in _edge_masks(C, H, W).values()]))
+            nz = (np.asarray(src[:n]).reshape(n, *shape) != 0).any(0)
+            d["edges"] = float(np.mean([(nz & m).any((1, 2)) for m in _edge_masks(*shape).values()]))
         out[layer.name] = d
     return out
