@@ -166,14 +166,11 @@ def sample(muts: list[Mutant], n: int, seed: int) -> list[Mutant]:
     return sorted(chosen, key=lambda m: (m.file, m.line, m.col))
 
 
-_DESIGNS: dict = {}
+def _child(designs: dict, m: Mutant | None, queue) -> None:
+    queue.put(_run(designs, m))
 
 
-def _init(designs: dict) -> None:
-    _DESIGNS.update(designs)
-
-
-def _run(m: Mutant | None) -> dict:
+def _run(designs: dict, m: Mutant | None) -> dict:
     """In a fresh process: the harness on the mutant (None: on the original RTL)."""
     import logging
 
@@ -185,7 +182,7 @@ def _run(m: Mutant | None) -> dict:
     t0 = time.perf_counter()
     texts = {} if m is None else {m.file: m.apply((rtl_build.hdl_dir() / m.file).read_text())}
     with tempfile.TemporaryDirectory(prefix="reram-mut-") as tmp, mutated_hdl(Path(tmp) / "hdl", texts):
-        for name, (cm, chip, x, cfg) in _DESIGNS.items():
+        for name, (cm, chip, x, cfg) in designs.items():
             try:
                 why = caught(cm, chip, x, cfg.rtl)
             except ToolchainError as e:
@@ -195,11 +192,33 @@ def _run(m: Mutant | None) -> dict:
     return {"result": "survived", "seconds": time.perf_counter() - t0}
 
 
+def run_isolated(ctx, designs: dict, m: Mutant | None, timeout: float) -> dict:
+    """:func:`_run` in a fresh process (a mutant's library is never loaded beside another's), killed after
+    ``timeout`` seconds: a simulation that never returns (e.g. an evaluation that does not settle) is a failure the
+    suite shows too, by never finishing."""
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(designs, m, queue))
+    t0 = time.perf_counter()
+    proc.start()
+    try:
+        return queue.get(timeout=timeout)
+    except Exception:  # queue.Empty: still running, or it died without a result
+        alive = proc.is_alive()
+        return {"result": "killed", "design": "-", "how": f"no result after {timeout:.0f} s (the simulation hung)"
+                if alive else f"the simulator process died (exit {proc.exitcode})",
+                "seconds": time.perf_counter() - t0}
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mutants", type=int, default=48, help="mutants to sample (default 48)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--list", action="store_true", help="list the sampled mutants and exit")
+    ap.add_argument("--timeout", type=float, default=480, help="seconds per mutant before it counts as a hang")
     args = ap.parse_args()
     muts = sample(all_sites(), args.mutants, args.seed)
     if args.list:
@@ -211,14 +230,14 @@ def main() -> int:
     designs = dict(harness_designs())
     ctx = mp.get_context("spawn")
     results: dict[str, dict] = {}
-    with ctx.Pool(1, initializer=_init, initargs=(designs,), maxtasksperchild=1) as pool:
-        base = pool.apply(_run, (None,))
-        if base["result"] != "survived":
-            print(json.dumps({"error": "the original RTL fails the harness", **base}))
-            return 1
-        for k, (m, r) in enumerate(zip(muts, pool.imap(_run, muts), strict=True)):
-            results[m.id] = {**asdict(m), **r}
-            print(f"[{k + 1}/{len(muts)}] {r['result']:9s} {m.id}", file=sys.stderr, flush=True)
+    base = run_isolated(ctx, designs, None, args.timeout)
+    if base["result"] != "survived":
+        print(json.dumps({"error": "the original RTL fails the harness", **base}))
+        return 1
+    for k, m in enumerate(muts):
+        r = run_isolated(ctx, designs, m, args.timeout)
+        results[m.id] = {**asdict(m), **r}
+        print(f"[{k + 1}/{len(muts)}] {r['result']:9s} {m.id} ({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
     counted = [i for i, r in results.items() if r["result"] != "stillborn"]
     killed = [i for i in counted if results[i]["result"] == "killed"]
     survived = [i for i in counted if results[i]["result"] == "survived" and i not in EQUIVALENT]
