@@ -66,8 +66,9 @@ def tie_chip(chip, n: int):
 def caught(cm, chip, x, rcfg, stress: bool = True, coverage_dir: Path | None = None) -> str | None:
     """How the RTL now in ``rtl_build.hdl_dir()`` fails on this design, or None if nothing differs: "codes"
     (codes, cycles or counters of the inputs and stress inputs), "tie" (argmax order), "stalls" (codes or counters
-    under stalls) or "hang" (a watchdog or protocol error in any of them). ``coverage_dir``: builds with coverage,
-    each check writing what it reached there (codes.dat, tie.dat, stalls.dat)."""
+    under stalls), "hang" (a watchdog or protocol error in any of them) or "protocol" (the protocol checker does
+    not flag a write during an inference). ``coverage_dir``: builds with coverage,
+    each check writing what it reached there (codes.dat, tie.dat, stalls.dat, protocol.dat)."""
     y = np.zeros(len(x), np.int64)
     st = stress_inputs(cm, chip) if stress else None
     for what, c, xs, s in (("codes", chip, x, st), ("tie", tie_chip(chip, cm.layers[-1].out_features), x[:4], None)):
@@ -80,7 +81,34 @@ def caught(cm, chip, x, rcfg, stress: bool = True, coverage_dir: Path | None = N
             raise_on_mismatch(res)
         except CosimError:
             return what
-    return "stalls" if caught_under_stalls(cm, chip, x, rcfg, coverage_dir) else None
+    if caught_under_stalls(cm, chip, x, rcfg, coverage_dir):
+        return "stalls"
+    return "protocol" if caught_protocol(cm, chip, x, rcfg, coverage_dir) else None
+
+
+def caught_protocol(cm, chip, x, rcfg, coverage_dir: Path | None = None) -> bool:
+    """The protocol checker: a host write to a memory while an inference runs sets the sticky error flag, which
+    clearing the counters clears (as tests/rtl/test_robustness.py checks)."""
+    from reram.ir.addrmap import addr
+
+    m = rtl_params(cm, rcfg)
+    lib, _ = rtl_build.build_library(m, progress=False, coverage=coverage_dir is not None)
+    with RtlSim(lib) as sim:
+        sim.write_block(*build_image(cm, chip, m))
+        try:
+            sim.run_batch(np.ascontiguousarray(x[:2], np.uint16), cm.layers[-1].out_features,
+                          max(1, m.latency_cycles // 2))
+            return True  # two inferences finished in half the latency of one
+        except CosimError:
+            pass
+        clean = sim.status()["protocol_error"] == 0
+        sim.write(addr("RMULT", 0), 0)  # a constant written during the inference
+        flagged = sim.status()["protocol_error"] == 1
+        sim.clear_counters()
+        cleared = sim.status()["protocol_error"] == 0
+        if coverage_dir is not None:
+            sim.coverage_write(coverage_dir / "protocol.dat")
+    return not (clean and flagged and cleared)
 
 
 def caught_under_stalls(cm, chip, x, rcfg, coverage_dir: Path | None = None) -> bool:
@@ -104,6 +132,23 @@ def caught_under_stalls(cm, chip, x, rcfg, coverage_dir: Path | None = None) -> 
     same = np.array_equal(logits, g.logits) and all(
         np.array_equal(c, o) for c, o in zip(caps, g.layer_outputs[:-1], strict=True))
     return not same or any(counts[k] != g.events.get(k, 0) for k in EVENT_KEYS)
+
+
+def lint_warnings(cm, rcfg) -> str:
+    """``verilator --lint-only -Wall`` of the RTL now in ``rtl_build.hdl_dir()`` with this design's parameters, as
+    tests/rtl/test_icarus_and_lint.py runs it: its first warning or error, or "" when clean."""
+    import subprocess
+    import tempfile
+
+    tc = rtl_build.find_toolchain()
+    with tempfile.TemporaryDirectory(prefix="reram-lint-") as tmp:
+        rtl_build.write_headers(Path(tmp), rtl_params(cm, rcfg))
+        srcs = [str(rtl_build.hdl_dir() / f) for f in rtl_build.HDL_FILES]
+        res = subprocess.run([str(tc.verilator), "--lint-only", "-Wall", "-I" + tmp, "-I" + str(rtl_build.hdl_dir()),
+                              "--top-module", "reram_top", *srcs], capture_output=True, text=True, check=False)
+    if res.returncode == 0 and "%Warning" not in res.stderr:
+        return ""
+    return next((ln for ln in res.stderr.splitlines() if ln.startswith(("%Warning", "%Error"))), "lint failed")
 
 
 def replace_once(text: str, orig: str, bad: str, what: str = "") -> str:
