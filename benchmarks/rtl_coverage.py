@@ -1,10 +1,11 @@
 """Line and toggle coverage of the RTL under the fast RTL suite, measured with Verilator's --coverage.
 
 The suite is the fault-finding harness of tests/reram_mutation.py, the one tests/rtl/test_mutations.py and
-benchmarks/rtl_mutation.py use: six small designs that between them reach every RTL feature (dense and conv layers,
-max and average pooling, a ResNet-8 with forks, joins and projections, back-pressure from a slower later layer,
-bit-serial and integrating DACs, weight slices, unipolar ADCs, array groups, latencies), each co-simulated on
-random inputs and the co-simulation's stress inputs, with tied logits, and under random controller stalls. Each
+benchmarks/rtl_mutation.py use: seven small designs that between them reach every RTL feature (dense and conv
+layers, max and average pooling, ResNet-8s with forks, joins, projections and a pooled residual add, back-pressure
+from a slower later layer, bit-serial and integrating DACs, weight slices, unipolar ADCs, array groups, latencies),
+each co-simulated on random inputs and the co-simulation's stress inputs, with tied logits, under random controller
+stalls, and with a write during an inference for the protocol checker to flag. Each
 design is built with ``--coverage-line --coverage-toggle``; the coverage files of every run are merged (a point
 counts as covered when any run reached it in any instance).
 

@@ -1,7 +1,8 @@
 """The RTL's fault-finding harness: small designs that between them reach every RTL feature, each co-simulated
 against the golden model on random inputs and the co-simulation's stress inputs, with every code, completion cycle
-and event counter compared; a batch whose logits all tie (argmax order); and a batch under random controller
-stalls mid-inference with a slow, irregular host. An RTL passes when nothing differs.
+and event counter compared; a batch whose logits all tie (argmax order); a batch under random controller stalls
+mid-inference with a slow, irregular host; and a write during an inference, which the protocol checker must flag.
+An RTL passes when nothing differs (benchmarks/rtl_mutation.py adds the suite's verilator -Wall lint).
 
 Used by tests/rtl/test_mutations.py (hand-written faults), benchmarks/rtl_mutation.py (automatic mutants) and
 benchmarks/rtl_coverage.py (the coverage this harness reaches)."""
