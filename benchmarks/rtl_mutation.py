@@ -56,6 +56,13 @@ EQUIVALENT: dict[str, str] = {
     "reram_top.v:143:35 invert '1'b0' -> '!(1'b0)'": (
         "sk_commit of a layer without a residual add: reram_layer reads it only inside its skip buffer (ADD != 0), "
         "which such a layer does not have"),
+    "reram_top.v:311:26 relational '<' -> '<='": (
+        "the reset loop clears count_reg[NCNT] too, an address past the array: a write to a nonexistent array "
+        "element has no effect in Verilog (IEEE 1364-2005)"),
+    "reram_top.v:338:66 shift '>>' -> '>>>'": (
+        "the operand is an unsigned 32-bit wire: >>> on an unsigned expression fills with zeros, as >> does"),
+    "reram_top.v:339:36 shift '>>' -> '>>>'": (
+        "the operand (waddr32) is unsigned: >>> fills with zeros, as >> does"),
 }
 
 
