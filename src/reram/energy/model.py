@@ -157,12 +157,16 @@ def programming_cost(cm: CompiledModel, chip, preset: EnergyPreset, arrays: int,
                            "arrays program in parallel, cells one at a time"}
 
 
+def _logit_bits(m) -> int:
+    """The double-buffered logit banks' bits (64-bit words): the part of ``m.buffer_bits`` that is not feature maps."""
+    return 2 * m.layers[-1].out_features * 64
+
+
 def static_power(m, preset: EnergyPreset, area: dict[str, float]) -> dict:
     """Static power of the machine ``m``: the feature-map buffers' leakage per byte held (their double-buffered
     maps) and the preset's leakage per mm2 of everything, each where the preset gives it (its source is listed);
     ``dynamic_only`` when it gives neither."""
-    logit_bits = 2 * m.layers[-1].out_features * 64
-    held = (m.buffer_bits - logit_bits) / 8
+    held = (m.buffer_bits - _logit_bits(m)) / 8
     parts = {"feature_buffer": held * preset.value("feature_buffer_leakage_w_per_byte"),
              "area": area["total"] * preset.value("leakage_w_per_mm2")}
     sources = {"feature_buffer": preset["feature_buffer_leakage_w_per_byte"].source,
@@ -186,7 +190,7 @@ def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:
     sample-and-holds, integrators (integrating inputs), shift-adders, the double-buffered feature maps and logits,
     and one controller per layer."""
     arrays = m.total_arrays
-    logit_bits = 2 * m.layers[-1].out_features * 64
+    logit_bits = _logit_bits(m)
     dac_bits = m.xw if m.slice_bits == m.xw else 1
     integrating = arch is not None and arch.dac_mode == "integrating"
     out = {

@@ -95,9 +95,13 @@ def find_toolchain() -> Toolchain:
     return Toolchain(verilator=exe, include=include, version=version, cxx=cxx)
 
 
-def cache_root() -> Path:
+def _default_cache_root() -> Path:
     env = os.environ.get("RERAM_RTL_CACHE")
     return Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl"
+
+
+def cache_root() -> Path:
+    return _default_cache_root()
 
 
 def build_key(params: Machine, tc: Toolchain, trace: str | None, coverage: bool = False) -> str:
@@ -120,8 +124,7 @@ def build_key(params: Machine, tc: Toolchain, trace: str | None, coverage: bool 
 def support_root() -> Path:
     """Where Verilator's runtime objects are kept: beside the builds (``RERAM_RTL_CACHE``, else the user cache), and
     not moved with a test's or a mutant's own build cache (they do not depend on the RTL)."""
-    env = os.environ.get("RERAM_RTL_CACHE")
-    return (Path(env) if env else Path(platformdirs.user_cache_dir("reram")) / "rtl") / "runtime"
+    return _default_cache_root() / "runtime"
 
 
 _SUPPORT_LOCK = threading.Lock()
