@@ -90,6 +90,6 @@ def test_verilator_lint_wall_clean(tmp_path, toolchain, sets, kind):
     for f in HDL_FILES:
         if f in ("reram_top.v", "reram_layer.v"):
             continue
-        r = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path), "--top-module",
-                            f[:-2], str(hdl_dir() / f)], capture_output=True, text=True)
+        r = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path), "-y",
+                            str(hdl_dir()), "--top-module", f[:-2], str(hdl_dir() / f)], capture_output=True, text=True)
         assert r.returncode == 0 and "%Warning" not in r.stderr, (f, r.stderr[-2000:])

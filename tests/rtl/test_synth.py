@@ -34,13 +34,15 @@ def test_synthesis_statistics_and_no_latches(yosys, design):
     r = rtl_synth.synthesize(rtl_params(cm, cfg.rtl))
     assert r["latches"] == 0 and r["combinational_loops"] == 0
     mods = r["per_module"]
-    for name in ("reram_top", "reram_layer", "reram_layer_ctrl", "reram_adc", "reram_act", "reram_colacc",
-                 "reram_addrgen", "reram_pool", "reram_dac", "reram_argmax"):
+    for name in ("reram_top", "reram_layer", "reram_layer_ctrl", "reram_act", "reram_colacc",
+                 "reram_addrgen", "reram_pool", "reram_row_reg", "reram_argmax"):
         assert mods[name]["instances"] >= 1, name
     assert mods["reram_layer"]["instances"] == n and mods["reram_layer_ctrl"]["instances"] == n
-    assert mods["reram_adc"]["cells"] > 0 and mods["reram_addrgen"]["cells"] > 0  # real logic, not optimized away
+    assert mods["reram_colacc"]["cells"] > 0 and mods["reram_addrgen"]["cells"] > 0  # real logic, not optimized away
     assert r["cells"] == sum(v["cells"] for v in mods.values())
-    assert set(r["black_boxes"]) == {"reram_xbar_macro", "reram_fbuf"}
+    # the analog macro (crossbar, DACs, sample-and-holds, converters) is one black box: none of it is synthesized
+    assert set(r["black_boxes"]) == {"reram_analog_macro", "reram_fbuf"}
+    assert not {"reram_adc", "reram_xbar_macro", "reram_analog_macro", "reram_fbuf"} & set(mods)
     assert r["area_mm2"] == pytest.approx(r["gate_equivalents"] * 0.5e-6)
 
 
@@ -89,7 +91,7 @@ def test_synthesis_is_cached_by_content(yosys, tmp_path, monkeypatch):
     assert len(calls) == 2
     src = tmp_path / "hdl"
     shutil.copytree(rtl_build.hdl_dir(), src)
-    (src / "reram_adc.v").write_text((src / "reram_adc.v").read_text() + "\n// a comment\n")
+    (src / "reram_act.v").write_text((src / "reram_act.v").read_text() + "\n// a comment\n")
     monkeypatch.setattr(rtl_synth, "hdl_dir", lambda: src)
     rtl_synth.synthesize(m)
     assert len(calls) == 3
@@ -107,7 +109,7 @@ def test_synth_command_records_and_prints(yosys, tmp_path):
     assert r.returncode == 0, r.stderr
     r = subprocess.run([*base, "synth", str(tmp_path / "s"), "--quiet"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "reram_adc" in r.stdout and "total" in r.stdout and "0 latches" in r.stdout
+    assert "reram_colacc" in r.stdout and "total" in r.stdout and "0 latches" in r.stdout
     m = json.loads((tmp_path / "s" / "metrics.json").read_text())
     rec = m["followups"]["synth"]
     assert rec["results"]["cells"] > 0 and rec["results"]["latches"] == 0 and rec["error"] is None

@@ -33,11 +33,15 @@ from .params import header_cpp as params_cpp
 
 log = logging.getLogger("reram")
 
-HDL_FILES = ("reram_adc.v", "reram_act.v", "reram_argmax.v", "reram_dac.v", "reram_pool.v", "reram_colacc.v",
-             "reram_addrgen.v", "reram_layer_ctrl.v", "reram_fbuf.v", "reram_xbar_macro.v", "reram_layer.v",
-             "reram_top.v")
-# behavioural models of analog / memory macros: simulated, never synthesized
-BEHAVIOURAL = ("reram_xbar_macro.v", "reram_fbuf.v")
+HDL_FILES = ("reram_adc.v", "reram_act.v", "reram_argmax.v", "reram_row_reg.v", "reram_pool.v", "reram_colacc.v",
+             "reram_addrgen.v", "reram_layer_ctrl.v", "reram_fbuf.v", "reram_xbar_macro.v", "reram_analog_macro.v",
+             "reram_layer.v", "reram_top.v")
+# behavioural models of the analog macro (crossbar, row drivers, sample-and-holds, converters) and of the
+# feature-buffer memories: simulated, never synthesized
+BEHAVIOURAL = ("reram_analog_macro.v", "reram_xbar_macro.v", "reram_adc.v", "reram_fbuf.v")
+# what synthesis reads as black boxes (the modules the synthesized periphery instantiates; the analog macro's own
+# submodules are not read at all)
+BLACK_BOXES = ("reram_analog_macro.v", "reram_fbuf.v")
 
 
 def hdl_dir() -> Path:

@@ -1,8 +1,10 @@
 """Synthesis of the digital periphery with Yosys: cells per module, latches, combinational loops, and an area
 estimate from a cited gate-equivalent area.
 
-The behavioural macros (``BEHAVIOURAL`` in :mod:`reram.rtl.build`: the analog crossbar and the feature-buffer
-register files) are read as black boxes; everything else of ``reram_top`` is synthesized to Yosys' generic gate
+The behavioural macros (``BLACK_BOXES`` in :mod:`reram.rtl.build`: the analog macro -- crossbar, row drivers,
+sample-and-holds and converters -- and the feature-buffer register files) are read as black boxes, whose area and
+energy come from the energy preset; the synthesized periphery starts at the converters' output codes. Everything
+else of ``reram_top`` is synthesized to Yosys' generic gate
 library (``synth``, hierarchy kept, so every module is counted once per parameterization and multiplied by its
 instances).
 
@@ -28,7 +30,7 @@ from reram.fsutil import atomic_write_json
 from reram.ir.addrmap import header_cpp, header_v
 from reram.ir.machine import Machine
 
-from .build import BEHAVIOURAL, HDL_FILES, cache_root, hdl_dir, write_headers
+from .build import BEHAVIOURAL, BLACK_BOXES, HDL_FILES, cache_root, hdl_dir, write_headers
 from .params import header, rules_header
 from .params import header_cpp as params_cpp
 
@@ -122,7 +124,7 @@ def synth_key(m: Machine, yosys_version: str) -> str:
         h.update(name.encode())
         h.update((hdl_dir() / name).read_bytes())
     for text in (header(m), header_v(), rules_header(), header_cpp(), params_cpp(m), SCRIPT, yosys_version,
-                 "synth-cache=2"):
+                 "synth-cache=3"):
         h.update(text.encode())
     return h.hexdigest()[:20]
 
@@ -206,7 +208,7 @@ def _start_yosys(m: Machine, cmd: list[str], work: Path) -> subprocess.Popen:
     for f in hdl_dir().glob("*.vh"):
         shutil.copyfile(f, work / f.name)
     src = [f for f in HDL_FILES if f not in BEHAVIOURAL]
-    (work / "synth.ys").write_text(SCRIPT.format(src=" ".join(src), lib=" ".join(BEHAVIOURAL)))
+    (work / "synth.ys").write_text(SCRIPT.format(src=" ".join(src), lib=" ".join(BLACK_BOXES)))
     try:
         # everything Yosys says is in yosys.log; its stderr (warnings under -q: a few kB with 0.70) is not read, so
         # a pipe there could fill and stall it
@@ -255,7 +257,7 @@ def _read_results(work: Path, returncode: int, version: str, seconds: float) -> 
     return {
         "cells": total_cells, "latches": latches, "combinational_loops": loops, "per_module": per_module,
         "gate_equivalents": total_ge, "area_mm2": total_ge * NAND2_UM2["value"] * 1e-6,
-        "gate_area": NAND2_UM2, "black_boxes": [f.removesuffix(".v") for f in BEHAVIOURAL],
+        "gate_area": NAND2_UM2, "black_boxes": [f.removesuffix(".v") for f in BLACK_BOXES],
         "yosys": version, "yosys_seconds": seconds,
         "flow": "synth -top reram_top (Yosys generic cells, hierarchy kept)",
     }

@@ -1,5 +1,6 @@
 // reram_layer: one layer of the spatial accelerator. Every row tile x column tile of the layer is its own array
-// (weights stay where they were programmed), with its own DACs, crossbar macro and N_ADC ADC lanes; the arrays of
+// (weights stay where they were programmed), with its own row input register and analog macro (crossbar, DACs,
+// sample-and-holds, N_ADC converters: reram_analog_macro, a black box to synthesis); the arrays of
 // a group read at once (all of them by default). Per output position the im2col address generators gather the
 // position's row vector from the double-buffered input feature map (no unrolled matrix is stored); the ADC codes
 // of the row tiles are added digitally into column accumulators; ACT_LANES activation lanes apply bias, ReLU and
@@ -7,7 +8,7 @@
 // A layer with a residual add (ADD) also holds its operand, another layer's output codes, in a double-buffered skip
 // buffer; the activation lanes read it at the output's position and channel, and add it before the rounding.
 // The input (and skip) bank is released and the output bank committed when the inference is done (FIN), so the
-// layers form a pipeline. Synthesizable except the crossbar and buffer macros (marked behavioural in their files).
+// layers form a pipeline. Synthesizable except the analog and buffer macros (marked behavioural in their files).
 `default_nettype none
 
 module reram_layer #(
@@ -254,7 +255,7 @@ module reram_layer #(
         end
     endgenerate
 
-    // ---------------------------------------------------------------- arrays, DACs, ADC lanes
+    // ---------------------------------------------------------------- row registers and analog macros
     wire [NARR*N_ADC-1:0]       adc_valid;
     wire [NARR*N_ADC*CODEW-1:0] adc_code;
     wire [NARR-1:0]             started;
@@ -280,7 +281,7 @@ module reram_layer #(
                 wire in_group = {{(32-GRW){1'b0}}, group} == GRP;
                 assign started[A] = xbar_start && in_group;
                 wire [ROWS*XW-1:0] drive;
-                reram_dac #(.ROWS(ROWS), .XW(XW), .SLICE_BITS(SLICE_BITS), .CNTW(CNTW)) u_dac (
+                reram_row_reg #(.ROWS(ROWS), .XW(XW), .SLICE_BITS(SLICE_BITS), .CNTW(CNTW)) u_rows (
                     .clk(clk), .rst(rst), .latch(latch), .codes_in(tile_codes), .used_rows(USED[CNTW-1:0]),
                     .bit_sel(bit_idx), .drive(drive), .active_rows(active_rows[A*CNTW +: CNTW])
                 );
@@ -288,40 +289,28 @@ module reram_layer #(
                 wire [31:0] woff = hw32 - ABASE;
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire        whit = host_we && woff < COLS * ROWS;
-                wire [N_ADC*SUMW-1:0] lane_sums;
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire xbar_valid;
-                /* verilator lint_on UNUSEDSIGNAL */
                 localparam GAW = $clog2(ROWS * PAIRS);
                 localparam [31:0] COLS32 = COLS;
                 localparam [7:0] NCOLS8 = COLS32[7:0];
-                reram_xbar_macro #(.ROWS(ROWS), .PAIRS(PAIRS), .XW(XW), .GW(GW), .SW(SUMW), .GDEPTH(ROWS * PAIRS),
-                                   .GAW(GAW), .LAT(ARRAY_LAT), .N_ADC(N_ADC), .RW(KRW), .PRELOAD_ID(ABASE)) u_xbar (
-                    .clk(clk), .rst(rst), .wr_pos(whit && host_region == R_GPOS),
-                    .wr_neg(whit && host_region == R_GNEG), .wr_addr(woff[GAW-1:0]), .wr_data(host_wdata[GW-1:0]),
-                    .start(started[A]), .base({GAW{1'b0}}), .ncols(NCOLS8), .drive(drive), .valid(xbar_valid),
-                    .round(round_idx), .lane_sums(lane_sums)
-                );
-                for (k = 0; k < N_ADC; k = k + 1) begin : g_adc
-                    // ADC k converts column r * N_ADC + k of the array in round r (the macro's column mux)
+                for (k = 0; k < N_ADC; k = k + 1) begin : g_lane
+                    // converter k converts column r * N_ADC + k of the array in round r (the macro's column mux)
                     /* verilator lint_off UNUSEDSIGNAL */
                     wire [31:0] col = {{(32-KRW){1'b0}}, round_idx} * N_ADC + k;
                     /* verilator lint_on UNUSEDSIGNAL */
-                    wire col_used = col < COLS;
-                    wire [SUMW-1:0] value = lane_sums[k*SUMW +: SUMW];
-                    assign lane_on[A*N_ADC + k] = adc_issue && in_group && col_used;
-                    /* verilator lint_off UNUSEDSIGNAL */
-                    wire unused_tag;
-                    /* verilator lint_on UNUSEDSIGNAL */
-                    reram_adc #(.SW(SUMW), .ADC_BITS(ADC_BITS), .CODE_MIN_S(ADC_CODE_MIN_S),
-                                .CODE_MAX_S(ADC_CODE_MAX_S), .CODE_MIN_U(ADC_CODE_MIN_U),
-                                .CODE_MAX_U(ADC_CODE_MAX_U), .LAT(ADC_LAT), .TAGW(1)) u_adc (
-                        .clk(clk), .rst(rst), .in_valid(lane_on[A*N_ADC + k]), .in_value(value),
-                        .mult(adc_mult_mem[t]), .shift(adc_shift_reg), .is_signed(adc_signed_reg), .in_tag(1'b0),
-                        .out_valid(adc_valid[A*N_ADC + k]), .out_code(adc_code[(A*N_ADC + k)*CODEW +: CODEW]),
-                        .out_tag(unused_tag)
-                    );
+                    assign lane_on[A*N_ADC + k] = adc_issue && in_group && col < COLS;
                 end
+                reram_analog_macro #(.ROWS(ROWS), .PAIRS(PAIRS), .XW(XW), .GW(GW), .SW(SUMW), .GAW(GAW),
+                                     .ARRAY_LAT(ARRAY_LAT), .N_ADC(N_ADC), .RW(KRW), .ADC_BITS(ADC_BITS),
+                                     .CODE_MIN_S(ADC_CODE_MIN_S), .CODE_MAX_S(ADC_CODE_MAX_S),
+                                     .CODE_MIN_U(ADC_CODE_MIN_U), .CODE_MAX_U(ADC_CODE_MAX_U), .ADC_LAT(ADC_LAT),
+                                     .MW(ADC_MULT_W), .SHW(ADC_SHIFT_W), .PRELOAD_ID(ABASE)) u_macro (
+                    .clk(clk), .rst(rst), .wr_pos(whit && host_region == R_GPOS),
+                    .wr_neg(whit && host_region == R_GNEG), .wr_addr(woff[GAW-1:0]), .wr_data(host_wdata[GW-1:0]),
+                    .start(started[A]), .ncols(NCOLS8), .drive(drive), .round(round_idx),
+                    .convert(lane_on[A*N_ADC +: N_ADC]), .mult(adc_mult_mem[t]), .shift(adc_shift_reg),
+                    .is_signed(adc_signed_reg), .code_valid(adc_valid[A*N_ADC +: N_ADC]),
+                    .codes(adc_code[A*N_ADC*CODEW +: N_ADC*CODEW])
+                );
             end
         end
     endgenerate

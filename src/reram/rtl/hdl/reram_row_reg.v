@@ -1,11 +1,12 @@
-// reram_dac: input latch and row drivers (DACs) of one array. Latches the row tile's input codes from the
-// input buffer, then drives each row with its whole code (multi-level DAC, SLICE_BITS = XW) or with one
-// SLICE_BITS-bit slice of it per array read (bit-serial: 1 bit; integrating inputs: the slice's unit pulses,
-// which the behavioural macro sums). Rows beyond the tile's used rows are driven with zero.
-// Also counts the rows driven with a non-zero level (row activations, an energy event). Synthesizable.
+// reram_row_reg: the row input register of one array (digital). Latches the row tile's input codes from the
+// input buffer, then presents each row's drive level to the analog macro's row drivers (DACs): the whole code
+// (multi-level DAC, SLICE_BITS = XW) or one SLICE_BITS-bit slice of it per array read (bit-serial: 1 bit;
+// integrating inputs: the slice whose unit pulses the macro sums). Rows beyond the tile's used rows drive zero.
+// Also counts the rows driven with a non-zero level (row activations, an energy event). The DACs themselves are
+// analog, inside reram_analog_macro. Synthesizable.
 `default_nettype none
 
-module reram_dac #(
+module reram_row_reg #(
     parameter ROWS = 128,     // rows per array
     parameter XW = 8,         // input code width (DAC bits)
     parameter SLICE_BITS = 8, // input bits per array read (XW: multi-level; divides XW)
