@@ -43,6 +43,25 @@ def test_layout_interleaves_pairs():
     np.testing.assert_array_equal(tiles[1][1][:, 1::2], gn[:, 4:])
 
 
+def test_differential_rows_put_a_weights_cells_on_adjacent_rows():
+    """array.differential = "rows": G+ of input i in physical row 2i, G- in row 2i + 1 of the same column, every
+    column an output; the arrays read back to the same cells."""
+    from reram.ir.layout import ArrayLayout
+
+    rng = np.random.default_rng(0)
+    gp, gn = rng.random((2, 5, 7)), -rng.random((2, 5, 7))  # 2 weight slices, 5 inputs, 7 outputs
+    lay = ArrayLayout(rows=4, pairs=6, slices=2, in_features=5, out_features=7, differential="rows")
+    arrays = lay.to_arrays(gp, gn)
+    assert arrays.shape == (2, 3, 8, 6)  # 2 row tiles x 3 column tiles of 8 physical rows x 6 columns
+    # input 1, output 2, slice 1: logical column 5 -> column tile 0, column 5; physical rows 2 and 3
+    assert arrays[0, 0, 2, 5] == gp[1, 1, 2] and arrays[0, 0, 3, 5] == gn[1, 1, 2]
+    # the last row tile holds 1 input, next to the sense amplifiers: physical rows 6 and 7
+    assert arrays[1, 0, 6, 0] == gp[0, 4, 0] and arrays[1, 0, 7, 0] == gn[0, 4, 0]
+    back = lay.from_arrays(arrays)
+    np.testing.assert_array_equal(back[0], gp)
+    np.testing.assert_array_equal(back[1], gn)
+
+
 BADCROSSBAR = ("badcrossbar is not installed: pip install --no-deps badcrossbar==1.1.0 pathvalidate sigfig (its "
                "plotting dependency pycairo is not needed)")
 

@@ -30,7 +30,7 @@ def test_config_sections_hold_no_other_device_keys():
     keys = {(s.section, s.key or n) for n, _, s in device_fields()}
     assert {("device", k) for k in type(ReramConfig().device).model_fields} - keys == {("device", "preset")}
     array_keys = {("array", k) for k in type(ReramConfig().array).model_fields}
-    assert array_keys - keys == {("array", "rows"), ("array", "cols")}
+    assert array_keys - keys == {("array", "rows"), ("array", "cols"), ("array", "differential")}
     assert {("program", k) for k in type(ReramConfig().program).model_fields} <= keys
 
 

@@ -33,7 +33,7 @@ def test_energy_presets_list_and_show(tmp_path):
     from reram.chip.energy_preset import parse_preset
     from reram.energy import get_preset
 
-    for name in ("isaac-32nm", "isaac-22nm-scaled"):
+    for name in ("isaac-32nm", "isaac-22nm-scaled", "neurram-130nm"):
         r = run_cli("energy", "presets", "--show", name)
         assert r.returncode == 0
         assert parse_preset(r.stdout, "shown") == get_preset(name)

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 STAGES = ["data", "train", "compile", "analog", "calibrate", "sensitivity", "energy"]
 # a small network on 64 x 64 arrays: each key's run takes about 2 s (the default MLP on 128 x 128 arrays, 7 s)
 BASE = ["data.train_subset=400", "data.test_subset=120", "data.calib_size=100",
-        "train.epochs=1", "train.batch_size=64", "model.hidden=[32]", "array.rows=64", "array.cols=64", "calibration.finetune_iters=4", "calibration.finetune_batch=32",
+        "train.epochs=1", "train.batch_size=64", "model.hidden=[32]", "array.rows=64", "array.cols=64",
+        "calibration.finetune_iters=4", "calibration.finetune_batch=32",
         "calibration.ablation_chips=1", "analog.chips=1", "analog.sensitivity_chips=0", "energy.sensitivity=false",
         "energy.samples=20",
         "rtl.samples=20", f"run.stages={json.dumps(STAGES)}", "run.workers=1"]
@@ -44,7 +45,8 @@ VALUES: dict[str, object] = {
     "device.read_noise_mode": "cell", "device.stuck_low": 0.01, "device.stuck_high": 0.01, "device.drift_nu": 0.05,
     "device.drift_nu_std": 0.01, "device.drift_t0": 10.0, "device.drift_time": 100.0,
     "device.drift_compensation": True, "device.grid_sub_bits": 6,
-    "array.rows": 32, "array.cols": 32, "array.wire_resistance": 5.0, "array.ir_drop": "off",
+    "array.rows": 32, "array.cols": 32, "array.differential": "rows", "array.wire_resistance": 5.0,
+    "array.ir_drop": "off",
     "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3, "dac.phases": 2,
     "adc.bits": 6, "adc.percentile": 99.0,
     "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",

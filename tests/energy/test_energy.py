@@ -93,7 +93,9 @@ def test_adc_nominal_inside_its_band_and_area_follows_bits(adc):
     for bits in range(1, 15):
         lo, hi = adc.band(bits)
         assert lo <= adc.energy(bits).value <= hi, bits
-    assert adc.area(4) < adc.area(8) < adc.area(10)
+    if adc.area_fixed_fraction < 1:  # else one converter for every bit count (NeuRRAM's neuron)
+        assert adc.area(4) < adc.area(8) < adc.area(10)
+    assert adc.area(4) <= adc.area(8) <= adc.area(10)
     assert adc.area(8) == pytest.approx(adc.area_ref_mm2)
 
 

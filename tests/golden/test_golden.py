@@ -31,6 +31,7 @@ def engine_logits_int(cm, model, codes):
         ("device.slices=2", "device.cell_bits=2"),
         ("array.rows=64", "array.cols=32", "adc.bits=6"),
         ("dac.bits=6", "adc.bits=10"),
+        ("array.differential=rows", "array.rows=64", "array.cols=32", "dac.mode=integrating"),
     ],
 )
 def test_engine_matches_golden_exactly_in_float64(build, mnist_small, sets):

@@ -38,6 +38,9 @@ CONV_CASES = {
     "conv-avgpool-bitserial-slices": (("dac.mode=bit_serial", "dac.bits=4", "device.slices=2", "device.cell_bits=2",
                                        "rtl.adc_latency=2", "rtl.array_latency=2"), "avg"),
     "conv-integrating": (("dac.mode=integrating", "dac.bits=4"), "max"),
+    # NeuRRAM's mapping: a weight's two cells on two rows, every column an output
+    "conv-differential-rows": (("array.differential=rows", "dac.mode=integrating", "dac.bits=4",
+                                "rtl.adcs_per_array=3"), "avg"),
     "conv-groups-lanes": (("rtl.array_group=1", "rtl.act_lanes=2", "rtl.adcs_per_array=1",
                            "rtl.input_codes_per_cycle=5"), "max"),
 }

@@ -119,7 +119,7 @@ class AnalogLayer(nn.Module):
         self.is_last = is_last
         self.dtype = dtype
         self.T = ir.row_tiles(arch)
-        self.pad = self.T * arch.rows - ir.in_features
+        self.pad = self.T * arch.tile_rows - ir.in_features
         self.trainable = trainable
         w = torch.tensor(ir.weight, dtype=dtype)
         if trainable:
@@ -183,7 +183,7 @@ class AnalogLayer(nn.Module):
         if self.pad:
             g = torch.cat([g, torch.full((g.shape[0], self.pad, g.shape[2]), float(self.arch.gmin_code),
                                          dtype=g.dtype)], dim=1)
-        return g.reshape(g.shape[0], self.T, self.arch.rows, g.shape[2])
+        return g.reshape(g.shape[0], self.T, self.arch.tile_rows, g.shape[2])
 
     def _set_g(self, gp: torch.Tensor, gn: torch.Tensor) -> None:
         gp_t, gn_t = self._tile(gp), self._tile(gn)

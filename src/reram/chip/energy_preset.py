@@ -35,6 +35,15 @@ FIGURES: dict[str, tuple[str, str]] = {
                             "a run's cell energy is V^2 G t from its programmed conductances)"),
     "array_area_mm2": ("mm2 per 128x128 array", "crossbar array area, scaled by rows x cols"),
     "sample_hold_energy_j": ("J per sample", "sample-and-hold, one per conversion"),
+    "sample_hold_bit_energy_j": ("J per sample", "sample of a column per input bit read (integrating inputs: every "
+                                 "bit of a phase; NeuRRAM samples once per input bit), as well as or instead of the "
+                                 "sample per conversion"),
+    "wordline_cap_fixed_f": ("F per wordline", "wordline capacitance outside its cells (its driver and wire); a "
+                             "wordline switches once per input bit read (integrating inputs: once per bit of a phase)"),
+    "wordline_cap_per_cell_f": ("F per cell", "wordline capacitance of each cell on it (access-transistor gate and "
+                                "coupling), times the array's columns"),
+    "wordline_v_low": ("V", "wordline low level; a switching draws C (v_high - v_low) v_high from the supply"),
+    "wordline_v_high": ("V", "wordline high level (the supply the switching charge comes from)"),
     "sample_hold_area_mm2": ("mm2 per unit", "sample-and-hold area, one per column pair"),
     "integrator_energy_j": ("J per unit step per column", "charge integrator of integrating inputs"),
     "integrator_area_mm2": ("mm2 per column", "charge integrator area (integrating inputs), one per column pair"),
@@ -69,6 +78,11 @@ OPTIONAL: dict[str, tuple[str, float | None]] = {
     "feature_buffer_energy_low_j": ("feature_buffer_energy_j", None),
     "feature_buffer_energy_high_j": ("feature_buffer_energy_j", None),
     "feature_buffer_leakage_w_per_byte": ("", 0.0),
+    "sample_hold_bit_energy_j": ("", 0.0),
+    "wordline_cap_fixed_f": ("", 0.0),
+    "wordline_cap_per_cell_f": ("", 0.0),
+    "wordline_v_low": ("", 0.0),
+    "wordline_v_high": ("", 0.0),
 }
 
 
@@ -98,6 +112,13 @@ class EnergyPreset:
     def dac_energy(self, bits_per_pulse: int) -> float:
         """Energy of one row pulse of a driver of ``bits_per_pulse`` bits (1 for pulse inputs)."""
         return self.value("dac_energy_j") * bits_per_pulse
+
+    def wordline_energy(self, cells: int) -> float:
+        """Energy of one wordline switching (up and down) on a wordline of ``cells`` cells: C (v_high - v_low)
+        v_high, drawn from the supply at v_high."""
+        c = self.value("wordline_cap_fixed_f") + cells * self.value("wordline_cap_per_cell_f")
+        v_hi, v_lo = self.value("wordline_v_high"), self.value("wordline_v_low")
+        return c * max(v_hi - v_lo, 0.0) * v_hi
 
     def dac_area(self, bits: int) -> float:
         return self.value("dac_area_mm2") * bits
@@ -178,7 +199,7 @@ def check_number(v: object, where: str) -> float:
     return float(v)
 
 
-BUILTIN = ("isaac-32nm", "isaac-22nm-scaled")
+BUILTIN = ("isaac-32nm", "isaac-22nm-scaled", "neurram-130nm")
 RENAMED = {"neurosim-22nm": "isaac-22nm-scaled"}
 
 

@@ -32,5 +32,11 @@ ACCELERGY_LIBRARY = ("Accelergy's component library for ISAAC (hwcomponents-libr
 PUMA = ("Ankit et al., 'PUMA: A Programmable Ultra-efficient Memristor-based Accelerator for Machine Learning "
         "Inference', ASPLOS 2019; its simulator's constants (puma-simulator include/constants.py, 32 nm: "
         "edram_pow_dyn_dict, edram_pow_leak_dict)")
+NEURRAM = ("Wan et al., 'A compute-in-memory chip based on resistive random-access memory', Nature 608, 504-512 "
+           "(2022)")
+CIMLOOP = "CiMLoop's NeuRRAM macro model (mit-emze/cimloop, workspace/models/arch/1_macro/wan_nature_2022"
+ACCELERGY_NEURRAM = ("Accelergy's component library (hwcomponents-library, neurram.py, 130 nm, 1.8 V; its figures "
+                     "for Wan et al. 2022)")
 CITATIONS = {"ISAAC": ISAAC, "Murmann": MURMANN, "Accelergy": ACCELERGY_ISAAC, "NeuroSim": NEUROSIM,
-             "Accelergy library": ACCELERGY_LIBRARY, "PUMA": PUMA}
+             "Accelergy library": ACCELERGY_LIBRARY, "PUMA": PUMA, "NeuRRAM": NEURRAM, "CiMLoop": CIMLOOP,
+             "Accelergy NeuRRAM": ACCELERGY_NEURRAM}

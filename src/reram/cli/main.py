@@ -285,7 +285,7 @@ def synth_table(r: dict, title: str) -> Table:
     t.add_row("total", "", f"{r['cells']:,}", "", f"{r['area_mm2']:.4g}")
     t.caption = (f"{r['latches']} latches, {r['combinational_loops']} combinational loops; black boxes: "
                  f"{', '.join(r['black_boxes'])}; {r['gate_area']['value']} {r['gate_area']['unit']}; "
-                 f"{r['yosys']}")
+                 f"{r['yosys']}" + (f"\nsynthesized: {r['boundary']}" if r.get("boundary") else ""))
     return t
 
 
@@ -324,14 +324,17 @@ def energy(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by 'reram run', or 'presets' to list the "
                                             "built-in presets.")],
     preset: Annotated[str | None, typer.Option("--preset", help="Built-in energy preset (isaac-32nm, "
-                                                "isaac-22nm-scaled).")] = None,
+                                                "isaac-22nm-scaled, neurram-130nm).")] = None,
     preset_file: Annotated[Path | None, typer.Option("--preset-file", help="Your own preset, a TOML file "
                                                       "(start from 'reram energy presets --show isaac-32nm').")] = None,
     show: Annotated[str | None, typer.Option("--show", help="With 'presets': print this built-in preset as a TOML "
                                               "file to copy and edit.")] = None,
     validate: Annotated[str | None, typer.Option("--validate", help="'isaac': ISAAC's Table 1 roll-up and reram's "
                                                   "per-action accounting of the ISAAC tile and chip, against the "
-                                                  "published totals (the run's preset).")] = None,
+                                                  "published totals; 'neurram': a NeuRRAM core's MVM counted and "
+                                                  "charged as a run does, against its measured TOPS/W (Nature "
+                                                  "2022) at six precisions. Both use the run's preset, or "
+                                                  "--preset.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
     quiet: QuietOpt = False,
@@ -348,8 +351,9 @@ def energy(
         return
     if show is not None:
         raise ConfigError("--show goes with 'reram energy presets --show NAME'")
-    if validate is not None and validate != "isaac":
-        raise ConfigError(f"--validate {validate!r}: the one published design to validate against is 'isaac'")
+    if validate is not None and validate not in ("isaac", "neurram"):
+        raise ConfigError(f"--validate {validate!r}: the published designs to validate against are 'isaac' and "
+                          "'neurram'")
     if preset and preset_file:
         raise ConfigError("--preset and --preset-file both choose the preset; give one")
     ctx = _open_run(run_dir, quiet)
@@ -369,6 +373,9 @@ def energy(
                               option="--preset")
     if preset_file:
         _override(ctx, f"energy.preset_file={json.dumps(str(preset_file))}", option="--preset-file")
+    if validate == "neurram":
+        _energy_validate_neurram(ctx, json_out)
+        return
     if validate:
         _energy_validate(ctx, json_out)
         return
@@ -415,7 +422,7 @@ def _energy_presets(show: str | None, json_out: bool) -> None:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     t = Table(title="built-in energy presets ('reram energy presets --show NAME' prints one as TOML)")
-    t.add_column("name")
+    t.add_column("name", no_wrap=True)
     t.add_column("node")
     t.add_column("ADC model")
     t.add_column("what it is")
@@ -461,6 +468,38 @@ def _energy_validate(ctx, json_out: bool) -> None:
                           f"{v['tolerance_pct']:g} %: {v['per_action']['worst_component']} "
                           f"{v['per_action']['components'][v['per_action']['worst_component']]['error_pct']:+.1f} % "
                           "(a figure whose unit is not the action counted?)")
+
+
+def _energy_validate_neurram(ctx, json_out: bool) -> None:
+    """A NeuRRAM core's MVM counted and charged as a run does, against its published TOPS/W; exit 1 when the
+    operating point (4-bit inputs, 6-bit outputs) misses by more than 30 %."""
+    from reram.energy import resolve_preset
+    from reram.energy.neurram import validate
+    from reram.errors import CheckFailed
+
+    v = validate(resolve_preset(ctx.cfg.energy))
+    op = v["operating_point"]
+    fail = (f"the preset's accounting of a NeuRRAM core misses its {op[0]}-bit / {op[1]}-bit operating point by "
+            f"{v['operating_point_error_pct']:+.1f} % (more than {v['tolerance_pct']:g} %)")
+    if json_out:
+        sys.stdout.write(json.dumps(v, indent=2) + "\n")
+        if not v["passed"]:
+            raise CheckFailed(fail)
+        return
+    t = Table(title=f"NeuRRAM (Nature 2022) core, preset {v['preset']}: published vs reram's per-action x count "
+                    "accounting")
+    comps = list(v["points"][0]["energy_by_component_j"])
+    for c in ("in / out bits", "phases", "published TOPS/W", "reram TOPS/W", "error", *[f"{c} fJ/op" for c in comps]):
+        t.add_column(c, justify="left" if c == "in / out bits" else "right")
+    for r in v["points"]:
+        ops = 2 * 128 * 256
+        t.add_row(f"{r['in_bits']} / {r['out_bits']}", str(r["phases"]), f"{r['published_tops_per_w']:.4g}",
+                  f"{r['tops_per_w']:.4g}", f"{r['error_pct']:+.1f} %",
+                  *[f"{1e15 * r['energy_by_component_j'][c] / ops:.3g}" for c in comps])
+    t.caption = f"{v['core']}; published: {v['source']}; left out: {v['left_out']}"
+    console.print(t)
+    if not v["passed"]:
+        raise CheckFailed(fail)
 
 
 @app.command()

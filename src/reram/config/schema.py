@@ -131,12 +131,17 @@ class _ArrayBase(Section):
 
     rows: int = Field(128, ge=2, le=4096, description="Rows (inputs) per array.")
     cols: int = Field(128, ge=2, le=4096, description="Columns per array; a signed weight uses a pair of columns.")
+    differential: Literal["columns", "rows"] = Field(
+        "columns", description="Where a signed weight's two cells sit: 'columns' (G+ and G- in adjacent columns, "
+        "their currents subtracted before the ADC: rows inputs x cols/2 outputs per array) or 'rows' (adjacent "
+        "rows driven with opposite polarities, NeuRRAM's mapping: rows/2 inputs x cols outputs, every column an "
+        "output with its own converter).")
 
-    @field_validator("cols")
+    @field_validator("cols", "rows")
     @classmethod
     def _even(cls, v: int) -> int:
         if v % 2:
-            raise ValueError("cols must be even: each signed weight takes a differential pair of columns")
+            raise ValueError("must be even: each signed weight takes a differential pair of columns or rows")
         return v
 
 
@@ -255,7 +260,7 @@ class EnergyConfig(Section):
                              "model); use that name")
         return v
 
-    preset: Literal["isaac-32nm", "isaac-22nm-scaled"] = Field(
+    preset: Literal["isaac-32nm", "isaac-22nm-scaled", "neurram-130nm"] = Field(
         "isaac-32nm", description="Built-in per-action energy/area preset, each figure with its source ('reram energy "
         "presets' lists them; 'isaac-22nm-scaled' was called 'neurosim-22nm')."
     )

@@ -1,8 +1,10 @@
 """Energy, area and latency of a compiled model on a programmed chip: event counts x per-action energies.
 
 Accounting boundaries (printed beside every TOPS/W figure):
-* ``array``  : cell reads (V^2 G t) and row drivers / DACs;
-* ``macro``  : array + ADCs + sample-and-hold + integrators (integrating inputs) + shift-and-add;
+* ``array``  : cell reads (V^2 G t), row drivers / DACs (per pulse of each physical row) and wordline switching
+  (per input bit read, where the preset gives a wordline capacitance);
+* ``macro``  : array + ADCs + samples (per conversion, and per input bit where the preset charges it) + integrators
+  (integrating inputs) + shift-and-add;
 * ``system`` : macro + input/output registers, feature-map buffers, controllers (activation and pooling logic), and
   static power (leakage x latency): the feature-map buffers' leakage per byte held and the preset's leakage per mm2
   where the preset gives them; where it gives neither, the system boundary is labelled "dynamic only".
@@ -25,11 +27,11 @@ from reram.ir.core import CompiledModel
 from .baselines import BASELINES
 from .components.cell import cell_read_energy
 
-COMPONENTS = ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add", "input_buffer", "output_buffer",
-              "feature_buffer", "residual_add", "control", "static")
+COMPONENTS = ("cell", "driver", "wordline", "adc", "sample_hold", "integrator", "shift_add", "input_buffer",
+              "output_buffer", "feature_buffer", "residual_add", "control", "static")
 BOUNDARIES = {
-    "array": ("cell", "driver"),
-    "macro": ("cell", "driver", "adc", "sample_hold", "integrator", "shift_add"),
+    "array": ("cell", "driver", "wordline"),
+    "macro": ("cell", "driver", "wordline", "adc", "sample_hold", "integrator", "shift_add"),
     "system": COMPONENTS,
 }
 OPS_PER_MAC = 2
@@ -50,20 +52,14 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     cyc_layers = [ly.cycles for ly in m.layers]  # each layer's controller is busy this long per inference
     lat_cycles, ii_cycles = rtl_cycles if rtl_cycles is not None else (m.latency_cycles, m.ii_cycles)
     latency = lat_cycles / rcfg.clock_hz
-    e_dac = preset.dac_energy(a.dac_bits if a.dac_mode == "multilevel" else 1)
     e_adc = preset.adc_energy(a.adc_bits).value
     area = area_breakdown(m, preset, a)
     static = static_power(m, preset, area)
     static_w = static["w"]
     per_layer = []
     for li, (layer, ev) in enumerate(zip(cm.layers, g.layer_events, strict=True)):
-        e = {
-            "cell": cells[li] / n,
-            "driver": ev["dac_pulses"] * e_dac / n,
-            "adc": ev["adc_conversions"] * e_adc / n,
-            "sample_hold": ev["adc_conversions"] * preset.value("sample_hold_energy_j") / n,
-            "integrator": ev["integrator_steps"] * preset.value("integrator_energy_j") / n,
-            "shift_add": ev["shift_adds"] * preset.value("shift_add_energy_j") / n,
+        e = macro_energy(ev, preset, a, n, cells[li])
+        e |= {
             "input_buffer": ev["input_buffer_reads"] * -(-a.dac_bits // 8) * preset.value("input_buffer_energy_j") / n,
             "output_buffer": ev["output_buffer_writes"] * preset.value("output_buffer_energy_j") / n,
             "feature_buffer": ev["feature_buffer_bytes"] * preset.value("feature_buffer_energy_j") / n,
@@ -132,6 +128,25 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
     }
 
 
+def macro_energy(ev: dict[str, float], preset: EnergyPreset, a, n: int, cell_j: float) -> dict[str, float]:
+    """The analog macro's energy per inference from the event counts ``ev`` of ``n`` inferences (the golden model's
+    :func:`reram.golden.model.count_events`) and the cells' energy ``cell_j`` over them: row drivers per pulse,
+    wordline switching per input bit (C (v_high - v_low) v_high over the array's columns), ADC conversions,
+    samples per conversion and per input bit, integrator steps, shift-and-adds. The run and the published-macro
+    checks (:mod:`reram.energy.neurram`) both charge through here."""
+    e_dac = preset.dac_energy(a.dac_bits if a.dac_mode == "multilevel" else 1)
+    return {
+        "cell": cell_j / n,
+        "driver": ev["dac_pulses"] * e_dac / n,
+        "wordline": ev.get("wordline_pulses", 0) * preset.wordline_energy(a.cols) / n,
+        "adc": ev["adc_conversions"] * preset.adc_energy(a.adc_bits).value / n,
+        "sample_hold": (ev["adc_conversions"] * preset.value("sample_hold_energy_j")
+                        + ev.get("bit_samples", 0) * preset.value("sample_hold_bit_energy_j")) / n,
+        "integrator": ev["integrator_steps"] * preset.value("integrator_energy_j") / n,
+        "shift_add": ev["shift_adds"] * preset.value("shift_add_energy_j") / n,
+    }
+
+
 def programming_cost(cm: CompiledModel, chip, preset: EnergyPreset, arrays: int, e_inference: float) -> dict:
     """The one-time cost of programming the chip (program-and-verify, :func:`reram.chip.program.program_verified`):
     every write costs ``pulses_per_write`` pulses at the preset's pulse energy and time; every verify read reads a
@@ -195,7 +210,7 @@ def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:
     integrating = arch is not None and arch.dac_mode == "integrating"
     out = {
         "arrays": arrays * preset.value("array_area_mm2") * (m.rows * 2 * m.pairs) / (128 * 128),
-        "dacs": arrays * m.rows * preset.dac_area(dac_bits),
+        "dacs": arrays * m.rows * (arch.rows_per_input if arch is not None else 1) * preset.dac_area(dac_bits),
         "adcs": m.total_adcs * preset.adc.area(m.adc_bits),
         "sample_hold": arrays * m.pairs * preset.value("sample_hold_area_mm2"),
         "integrators": arrays * m.pairs * preset.value("integrator_area_mm2") * integrating,

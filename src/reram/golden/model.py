@@ -61,13 +61,21 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
     def add(key: str, v: int) -> None:
         ev[key] = ev.get(key, 0) + v
 
-    # every column tile's array has its own row drivers
+    # every column tile's array has its own row drivers. An activation is an input driven at a non-zero level (the
+    # RTL's count); its pulses drive two physical rows (opposite polarities) with differential rows.
+    rpi = a.rows_per_input
     add("dac_row_activations", active * U)
-    # unit pulses of integrating inputs (bit b of a slice lasts 2^b steps); one pulse per activation otherwise
-    add("dac_pulses", (pulses if integrating else active) * U)
+    # physical row pulses: the unit pulses of integrating inputs (bit b of a slice lasts 2^b steps), one pulse per
+    # activation otherwise
+    add("dac_pulses", (pulses if integrating else active) * U * rpi)
     add("array_reads", N * n_slices * T * U)
+    # input bits per array read: every bit of an integrating phase has its own wordline pulse and column sample
+    bits_per_read = a.slice_bits if integrating else 1
+    # every used row's wordline switches once per input bit read, in every column tile's array
+    add("wordline_pulses", N * n_slices * bits_per_read * layer.in_features * rpi * U)
     conv = N * n_slices * T * layer.out_features * a.slices
     add("adc_conversions", conv)
+    add("bit_samples", conv * bits_per_read)
     add("shift_adds", conv)
     add("integrator_steps", conv * a.integration_steps)
     add("input_buffer_reads", N * layer.in_features)

@@ -74,6 +74,7 @@ class ArchParams:
     dac_phases: int = 1  # integrating inputs: input phases, each integrated then converted once
     adc_bits: int = 8
     v_read: float = 0.2
+    differential: str = "columns"  # a weight's two cells in adjacent "columns" or adjacent "rows"
 
     @property
     def levels(self) -> int:
@@ -85,8 +86,20 @@ class ArchParams:
         return self.levels**self.slices - 1
 
     @property
+    def tile_rows(self) -> int:
+        """Inputs per array: every row, or half of them when a weight's two cells sit on two rows."""
+        return self.rows // 2 if self.differential == "rows" else self.rows
+
+    @property
     def pairs_per_array(self) -> int:
-        return self.cols // 2
+        """Signed weight columns (outputs x weight slices) per array: column pairs, or every column when a
+        weight's two cells sit on two rows."""
+        return self.cols if self.differential == "rows" else self.cols // 2
+
+    @property
+    def rows_per_input(self) -> int:
+        """Physical rows (drivers, wordlines) per input: 2 when a weight's two cells sit on two rows."""
+        return 2 if self.differential == "rows" else 1
 
     @property
     def g_lsb(self) -> float:

@@ -30,16 +30,17 @@ if TYPE_CHECKING:
 class ArrayLayout:
     """The arrays of one layer: ``row_tiles x col_tiles`` arrays of ``rows x 2 pairs`` cells."""
 
-    rows: int
-    pairs: int
+    rows: int  # inputs per array (the physical rows, or half of them with differential rows)
+    pairs: int  # signed weight columns per array
     slices: int
     in_features: int
     out_features: int
+    differential: str = "columns"  # "columns": G+ / G- in adjacent columns; "rows": in adjacent rows
 
     @classmethod
     def of(cls, layer: LayerIR, arch: ArchParams) -> ArrayLayout:
-        return cls(rows=arch.rows, pairs=arch.cols // 2, slices=arch.slices, in_features=layer.in_features,
-                   out_features=layer.out_features)
+        return cls(rows=arch.tile_rows, pairs=arch.pairs_per_array, slices=arch.slices,
+                   in_features=layer.in_features, out_features=layer.out_features, differential=arch.differential)
 
     @property
     def logical_columns(self) -> int:
@@ -85,7 +86,8 @@ class ArrayLayout:
 
     def to_arrays(self, gp: np.ndarray, gn: np.ndarray) -> np.ndarray:
         """Cells (S, in, out) of both polarities -> the physical arrays (row tiles, col tiles, rows, 2 pairs), empty
-        cells 0."""
+        cells 0; with differential rows (row tiles, col tiles, 2 rows, pairs): G+ of input ``i`` in physical row
+        ``2 i``, its G- in row ``2 i + 1`` of the same column."""
         S, _, out = gp.shape
         T, U, R, P = self.row_tiles, self.col_tiles, self.rows, self.pairs
         phys = np.zeros((T * R, U * P, 2), dtype=np.float64)
@@ -93,12 +95,17 @@ class ArrayLayout:
         cols = self.column(np.arange(out)[None, :], np.arange(S)[:, None])  # (S, out)
         for k, g in enumerate((gp, gn)):
             phys[rows[None, :, None], cols[:, None, :], k] = g
+        if self.differential == "rows":
+            return phys.reshape(T, R, U, P, 2).transpose(0, 2, 1, 4, 3).reshape(T, U, 2 * R, P)
         return phys.reshape(T, R, U, 2 * P).transpose(0, 2, 1, 3)
 
     def from_arrays(self, arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The inverse of :meth:`to_arrays`: per-cell values of the arrays -> (S, in, out) of G+ and G-."""
         T, U, R, P = self.row_tiles, self.col_tiles, self.rows, self.pairs
-        phys = arrays.transpose(0, 2, 1, 3).reshape(T * R, U * P, 2)
+        if self.differential == "rows":
+            phys = arrays.reshape(T, U, R, 2, P).transpose(0, 2, 1, 4, 3).reshape(T * R, U * P, 2)
+        else:
+            phys = arrays.transpose(0, 2, 1, 3).reshape(T * R, U * P, 2)
         rows = self.physical_rows()
         cols = self.column(np.arange(self.out_features)[None, :], np.arange(self.slices)[:, None])
         sel = phys[rows[None, :, None], cols[:, None, :]]  # (S, in, out, 2)

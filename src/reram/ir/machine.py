@@ -227,15 +227,15 @@ def layer_cycles(ly: LayerMachine, m: Machine) -> int:
 def machine(cm: CompiledModel, rcfg) -> Machine:
     """The machine of a compiled model under the ``[rtl]`` configuration (``rcfg``)."""
     a = cm.arch
-    pairs = a.cols // 2
+    pairs = a.pairs_per_array
     n_adc = min(rcfg.adcs_per_array, pairs)
     gw = max(1, math.ceil(math.log2(a.gmax_code + 1)))
     xs = a.slice_input_max
-    sw = 2 + math.ceil(math.log2(a.rows * max(xs, 1) * (a.gmax_code + 1) + 1))
+    sw = 2 + math.ceil(math.log2(a.tile_rows * max(xs, 1) * (a.gmax_code + 1) + 1))
     act_lanes = rcfg.act_lanes
     # integrating inputs: the read of one input slice lasts its unit pulses, one clock cycle each (an assumption)
     array_lat = rcfg.array_latency + a.integration_steps
-    base = Machine(rows=a.rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=array_lat,
+    base = Machine(rows=a.tile_rows, pairs=pairs, n_adc=n_adc, adc_lat=rcfg.adc_latency, array_lat=array_lat,
                    xw=a.dac_bits, slice_bits=a.slice_bits, n_insl=a.input_slices,
                    adc_bits=a.adc_bits, cell_bits=a.cell_bits, slices=a.slices, gw=gw, sw=sw, mw=ADC_MULT_W,
                    act_lanes=act_lanes, array_group=rcfg.array_group, in_codes=rcfg.input_codes_per_cycle,

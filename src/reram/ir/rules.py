@@ -159,8 +159,9 @@ def grid_codes(g: Any, arch: ArchParams) -> np.ndarray:
 
 # --------------------------------------------------------------------------- tiles and slices
 def row_tiles(layer: LayerIR, arch: ArchParams) -> list[slice]:
-    """The input rows of each row tile of a layer: tile ``t`` reads rows ``t R .. min((t + 1) R, in)``."""
-    R = arch.rows
+    """The input rows of each row tile of a layer: tile ``t`` reads rows ``t R .. min((t + 1) R, in)``, ``R`` the
+    inputs per array."""
+    R = arch.tile_rows
     return [slice(t * R, min((t + 1) * R, layer.in_features)) for t in range(layer.row_tiles(arch))]
 
 

@@ -74,7 +74,8 @@ def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
     """The IR's architecture parameters: the device's (the fields of the device field list marked ``arch``) and the
     array, DAC and ADC sections'."""
     return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, dac_bits=cfg.dac.bits, dac_mode=cfg.dac.mode,
-                      dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read, **arch_values(dev))
+                      dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read,
+                      differential=cfg.array.differential, **arch_values(dev))
 
 
 def device_for(spec: FlowSpec, dev: DeviceParams) -> DeviceParams:

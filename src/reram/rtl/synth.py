@@ -180,7 +180,7 @@ class SynthJob:
             if self.entry is not None:
                 with contextlib.suppress(OSError):  # a read-only cache folder: the result is still returned
                     atomic_write_json(self.entry, self._result)
-        return self._result | {"seconds": time.perf_counter() - self.t0}
+        return self._result | {"seconds": time.perf_counter() - self.t0, "boundary": BOUNDARY, "area_kind": AREA_KIND}
 
     def cancel(self) -> None:
         """Stop a Yosys process still running (the run ended or failed first)."""
@@ -263,6 +263,15 @@ def _read_results(work: Path, returncode: int, version: str, seconds: float) -> 
     }
 
 
+BOUNDARY = ("the digital periphery, from the converters' output codes to the logits: row input registers, address "
+            "generators, column accumulators, activation, pooling and argmax lanes, controllers and the top level; "
+            "the analog macro (crossbar, row drivers, sample-and-holds, integrators, converters: reram_analog_macro) "
+            "and the feature-buffer memories (reram_fbuf) are black boxes whose area and energy come from the energy "
+            "preset")
+
+AREA_KIND = ("gate-equivalent estimate (generic Yosys cells x gate-equivalent weights x the area of one NAND2), not "
+             "a library-mapped area")
+
 # which synthesized modules make up each part the energy model has an area for
 AREA_PARTS = {
     "control": ("reram_layer_ctrl", "reram_top", "reram_addrgen"),
@@ -272,13 +281,16 @@ AREA_PARTS = {
 
 def compare_area(res: dict, model_area: dict[str, float], preset: str) -> list[dict]:
     """The synthesized area of the parts the energy model also sizes (control, shift-and-add) beside the model's
-    figures; the feature buffers are black boxes here (their area is the model's only)."""
+    figures; the analog macro and the feature buffers are black boxes here (their area is the preset's only)."""
     rows = []
     for part, mods in AREA_PARTS.items():
         syn = sum(res["per_module"].get(m, {}).get("area_mm2", 0.0) for m in mods)
         model = model_area.get(part, 0.0)
         rows.append({"part": part, "modules": list(mods), "synth_mm2": syn, "energy_model_mm2": model,
                      "preset": preset, "ratio": syn / model if model else None})
+    analog = sum(model_area.get(k, 0.0) for k in ("arrays", "dacs", "adcs", "sample_hold", "integrators"))
+    rows.append({"part": "analog macro", "modules": ["reram_analog_macro (black box)"], "synth_mm2": None,
+                 "energy_model_mm2": analog, "preset": preset, "ratio": None})
     rows.append({"part": "buffers", "modules": ["reram_fbuf (black box)"], "synth_mm2": None,
                  "energy_model_mm2": model_area.get("buffers", 0.0), "preset": preset, "ratio": None})
     return rows
