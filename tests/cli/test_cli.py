@@ -91,6 +91,13 @@ def test_run_folder_commands(small_full_run, capsys, tmp_path):
     assert v["table1_rollup"]["max_abs_error_pct"] < 1 and v["per_action"]["max_abs_error_pct"] < 1
     assert main(["energy", d, "--quiet", "--validate", "isaac"]) == 0
     assert "per-action" in capsys.readouterr().out
+    # NeuRRAM: its preset within 30 % at the operating point; ISAAC's preset misses it (exit 1)
+    assert main(["energy", d, "--quiet", "--preset", "neurram-130nm", "--validate", "neurram", "--json"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert v["passed"] and abs(v["operating_point_error_pct"]) < 30
+    assert main(["energy", d, "--quiet", "--validate", "neurram"]) == 1
+    assert "NeuRRAM" in capsys.readouterr().out
+    assert main(["energy", d, "--quiet", "--validate", "puma"]) == 2
     # a user's preset file (on a copy of the run: follow-ups are recorded in it): the ADC doubled moves exactly the
     # ADC energy
     import shutil
