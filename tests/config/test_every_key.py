@@ -47,7 +47,8 @@ VALUES: dict[str, object] = {
     "device.drift_compensation": True, "device.grid_sub_bits": 6,
     "array.rows": 32, "array.cols": 32, "array.differential": "rows", "array.wire_resistance": 5.0,
     "array.ir_drop": "off",
-    "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3, "dac.phases": 2,
+    "dac.bits": 6, "dac.mode": "bit_serial", "dac.v_read": 0.3, "dac.phases": 2, "dac.phase_bits": [5, 3],
+    "adc.phase_bits": [6],
     "adc.bits": 6, "adc.percentile": 99.0,
     "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",
     "calibration.finetune_iters": 2, "calibration.finetune_lr": 1e-2, "calibration.finetune_batch": 16,
@@ -159,7 +160,7 @@ def test_every_key_changes_an_output_or_is_refused(fingerprint, mnist_dir, tmp_p
     assert inert == [], f"keys that changed nothing and were not refused: {inert}"
     # the refusals this configuration must give: inert keys, and settings this machine cannot run
     assert set(refused) >= {"device.program_sigma", "device.drift_nu", "device.drift_time", "data.dataset",
-                            "dac.phases", "train.hwa_noise_scale"}
+                            "dac.phases", "dac.phase_bits", "adc.phase_bits", "train.hwa_noise_scale"}
     for key in ("device.program_sigma", "device.drift_nu", "device.drift_time", "device.drift_t0"):
         assert "has no effect" in refused[key]
 

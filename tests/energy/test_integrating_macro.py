@@ -59,3 +59,53 @@ def test_differential_rows_in_a_run(build, mnist_small):
     # the same input pulses on twice the physical rows (per column tile: one here for rows, more for columns)
     assert er["dac_pulses"] / first_r.col_tiles(cr.arch) == 2 * ec["dac_pulses"] / first_c.col_tiles(cc.arch)
     assert er["wordline_pulses"] > 0 and rr["by_component_j"]["wordline"] > 0
+
+
+def test_uneven_phases_and_their_adc_resolution(build, mnist_small):
+    """dac.phase_bits = [3, 2] (MSB first) with adc.phase_bits = [8, 6]: the slices rebuild every code, each phase
+    integrates its own unit steps and converts at its own resolution, and the RTL stages say why they do not
+    apply."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from reram.ir import rules
+    from reram.pipeline.stages import rtl_not_applicable
+
+    sets = ("dac.mode=integrating", "dac.bits=5", "dac.phase_bits=[3, 2]", "adc.phase_bits=[8, 6]")
+    _, dev, cm = build(*sets)
+    a = cm.arch
+    assert a.slice_widths == (2, 3) and a.slice_offsets == (0, 2) and a.slice_steps == (3, 7)
+    assert a.slice_adc_bits == (6, 8) and not a.uniform_slices
+    x = np.arange(-31, 32, dtype=np.int64)[None, :]
+    parts = rules.input_slices(x, a)
+    np.testing.assert_array_equal(sum(p << off for p, off in zip(parts, a.slice_offsets, strict=True)), x)
+    assert (np.abs(parts[0]) <= 3).all() and (np.abs(parts[1]) <= 7).all()  # sign-magnitude slices
+    # the 6-bit LSB phase converts 4x coarser and is shift-added 4x heavier
+    assert rules.shift_add_weights(a)[0][0] == 4 and rules.shift_add_weights(a)[1][0] == 2**2
+    chip = program_chip(cm, noise_free(dev), seed=0)
+    xs = pixel_codes(cm, mnist_small["test_x"][:10])
+    p = get_preset("neurram-130nm")
+    r = energy_report(cm, chip, xs, p, RtlConfig())
+    ev = r["by_layer"][0]["events_per_inference"]
+    per_slice = ev["adc_conversions"] / 2
+    assert ev["integrator_steps"] == per_slice * (7 + 3) and ev["bit_samples"] == per_slice * 5
+    assert r["by_layer"][0]["energy_j"]["adc"] == pytest.approx(per_slice * (p.adc_energy(8).value
+                                                                             + p.adc_energy(6).value))
+    assert r["input_mode"]["phase_bits"] == [3, 2] and r["input_mode"]["adc_phase_bits"] == [8, 6]
+    assert "uneven dac.phase_bits" in rtl_not_applicable(SimpleNamespace(compiled=cm))
+
+
+@pytest.mark.parametrize("sets, message", [
+    (("dac.mode=integrating", "dac.bits=5", "dac.phase_bits=[3, 3]"), "summing to dac.bits"),
+    (("dac.mode=integrating", "dac.phases=3", "dac.phase_bits=[3, 5]"), "give one of them"),
+    (("dac.mode=integrating", "dac.phase_bits=[4, 4]", "adc.phase_bits=[8]"), "one resolution per input phase"),
+    (("dac.mode=integrating", "dac.phase_bits=[4, 4]", "adc.phase_bits=[8, 9]"), "from 2 to adc.bits"),
+    (("dac.phase_bits=[4, 4]",), "has no effect"),
+])
+def test_phase_settings_are_checked(sets, message):
+    from reram.config import load_config
+    from reram.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        load_config(None, list(sets))

@@ -327,13 +327,16 @@ class AnalogLayer(nn.Module):
             v = read_noise_cell(xs, self.Gp[s, t, :nr], self.Gn[s, t, :nr], self.dev.read_noise, noise_gen,
                                 x_noise=xs.sqrt() if integrating else None)
             v.mul_(self._lsb_mult[t])
+            scale, lo, hi = self._slice_adc(b)
+            if scale != 1.0:
+                v.mul_(scale)
             if self.collect:
-                self._record(v)
-            acc.add_(rules.adc_convert_lsb_(v, self.adc_lo, self.adc_hi), alpha=weights[b][s])
+                self._record(v, lo, hi)
+            acc.add_(rules.adc_convert_lsb_(v, lo, hi), alpha=weights[b][s])
         return acc
 
     def _slice_weights(self) -> list[list[float]]:
-        """The shift-add weight of input slice b and weight slice s: 2^(b * slice_bits) * levels^s."""
+        """The shift-add weight of input slice b and weight slice s (:func:`reram.ir.rules.shift_add_weights`)."""
         if self._sweights is None:
             self._sweights = [[float(w) for w in row] for row in rules.shift_add_weights(self.arch)]
         return self._sweights
@@ -405,9 +408,12 @@ class AnalogLayer(nn.Module):
         ((rows, out) or (N, out, Ho, Wo))."""
         if var is not None:
             add_output_noise(v, var, noise_gen)
+        scale, lo, hi = self._slice_adc(b)
+        if scale != 1.0:  # a phase converted with fewer ADC bits: the same full scale, a coarser step
+            v.mul_(scale)
         if self.collect:
-            self._record(v)
-        v = rules.adc_convert_lsb_(v, self.adc_lo, self.adc_hi)
+            self._record(v, lo, hi)
+        v = rules.adc_convert_lsb_(v, lo, hi)
         summed = v.select(tile_dim, 0) if v.shape[tile_dim] == 1 else v.sum(tile_dim)  # slices along dim 1
         weights = self._slice_weights()[b]
         if len(weights) == 1 and acc is None:  # one weight slice, the first input slice
@@ -438,10 +444,17 @@ class AnalogLayer(nn.Module):
         w = torch.tensor([float(self.arch.levels**s) for s in range(dG.shape[0])], dtype=dG.dtype)
         return (dG * w[:, None, None, None].to(dG.device)).sum(0)
 
-    def _record(self, v: torch.Tensor) -> None:
+    def _slice_adc(self, b: int) -> tuple[float, int, int]:
+        """Input slice ``b``'s ADC: the factor to its step (``2^-drop``) and its code range."""
+        if self.arch.uniform_slices:
+            return 1.0, self.adc_lo, self.adc_hi
+        lo, hi = rules.slice_adc_limits(self.arch, b, self.adc_lo < 0)
+        return 2.0 ** -rules.slice_adc_drop(self.arch, b), lo, hi
+
+    def _record(self, v: torch.Tensor, lo: int, hi: int) -> None:
         st = self.stats
         st.conversions += v.numel()
-        st.clipped += int(((v < self.adc_lo - 0.5) | (v > self.adc_hi + 0.5)).sum())
+        st.clipped += int(((v < lo - 0.5) | (v > hi + 0.5)).sum())
         if st.sample_size < self.sample_limit:
             flat = v.detach().flatten()
             step = max(1, flat.numel() // 4000)

@@ -497,7 +497,7 @@ def _energy_validate_neurram(ctx, json_out: bool) -> None:
         t.add_row(f"{r['in_bits']} / {r['out_bits']}", str(r["phases"]), f"{r['published_tops_per_w']:.4g}",
                   f"{r['tops_per_w']:.4g}", f"{r['error_pct']:+.1f} %",
                   ", ".join(f"{k.replace('_', ' ')} {1e15 * e / ops:.3g}" for k, e in parts))
-    t.caption = f"{v['core']}; published: {v['source']}; left out: {v['left_out']}"
+    t.caption = f"{v['core']}; inputs {v['inputs']}; published: {v['source']}"
     console.print(t)
     if not v["passed"]:
         raise CheckFailed(fail)

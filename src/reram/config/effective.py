@@ -79,8 +79,9 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     for k in ("program.tolerance", "program.pulses_per_write"):
         rules.append((k, cfg.program.verify_cycles == 0, "program.verify_cycles = 0 (no program-and-verify)"))
     rules.append(("train.hwa_noise_scale", not cfg.train.hwa, "train.hwa = false (no hardware-aware training)"))
-    rules.append(("dac.phases", cfg.dac.mode != "integrating",
-                  f"dac.mode = '{cfg.dac.mode}'; input phases are for dac.mode = \"integrating\""))
+    for k in ("dac.phases", "dac.phase_bits", "adc.phase_bits"):
+        rules.append((k, cfg.dac.mode != "integrating",
+                      f"dac.mode = '{cfg.dac.mode}'; input phases are for dac.mode = \"integrating\""))
     rules.append(("energy.preset", cfg.energy.preset_file is not None,
                   "energy.preset_file replaces the built-in preset"))
     seen: set[str] = set()
@@ -105,6 +106,11 @@ def check_effective(cfg: ReramConfig, origin: str = "configuration") -> None:
             check_layers(cfg.model.layers)
         except ConfigError as e:
             raise ConfigError(f"{origin}: {e}") from None
+    n_phases = len(cfg.dac.phase_bits) if cfg.dac.phase_bits else cfg.dac.phases
+    apb = cfg.adc.phase_bits
+    if apb is not None and (len(apb) != n_phases or not all(2 <= b <= cfg.adc.bits for b in apb)):
+        raise ConfigError(f"{origin}: adc.phase_bits = {apb} needs one resolution per input phase ({n_phases}), each "
+                          f"from 2 to adc.bits = {cfg.adc.bits}")
     bad = inert_keys(cfg)
     if bad:
         key, why = bad[0]

@@ -174,12 +174,25 @@ class DacConfig(Section):
     phases: int = Field(1, ge=1, le=4, description="Integrating inputs: input phases (e.g. 2 splits an 8-bit input "
                         "into two 4-bit phases of 15 unit steps each, converted and shift-added separately). Must "
                         "divide dac.bits; only with dac.mode = 'integrating'.")
+    phase_bits: list[int] | None = Field(
+        None, description="Integrating inputs: the bits of each phase, most significant phase first (e.g. [3, 2]: a "
+        "5-bit input as a 3-bit MSB phase and a 2-bit LSB phase, NeuRRAM's two-phase MVM); they sum to dac.bits. "
+        "Any split, where dac.phases splits evenly. Only with dac.mode = 'integrating'.")
     v_read: float = Field(0.2, gt=0, le=2, description="Read voltage at full input code, in V.")
 
     @model_validator(mode="after")
     def _phases(self) -> DacConfig:
-        if self.bits % self.phases:
-            raise ValueError(f"dac.phases = {self.phases} must divide dac.bits = {self.bits}")
+        if self.phase_bits is not None:
+            pb = self.phase_bits
+            if not 1 <= len(pb) <= 4 or min(pb) < 1 or sum(pb) != self.bits:
+                raise ValueError(f"dac.phase_bits = {pb} must be 1 to 4 phases of at least 1 bit summing to dac.bits "
+                                 f"= {self.bits}")
+            if self.phases not in (1, len(pb)):
+                raise ValueError(f"dac.phases = {self.phases} but dac.phase_bits = {pb} has {len(pb)} phases; give "
+                                 "one of them")
+        elif self.bits % self.phases:
+            raise ValueError(f"dac.phases = {self.phases} must divide dac.bits = {self.bits} (or give dac.phase_bits "
+                             "for an uneven split)")
         return self
 
 
@@ -187,6 +200,10 @@ class AdcConfig(Section):
     """Column ADCs."""
 
     bits: int = Field(8, ge=2, le=16, description="ADC resolution in bits (signed codes).")
+    phase_bits: list[int] | None = Field(
+        None, description="Integrating inputs: the ADC resolution of each input phase, most significant phase first, "
+        "each at most adc.bits (a phase converted with fewer bits keeps the full scale at a coarser step). One per "
+        "phase of dac.phases / dac.phase_bits.")
     percentile: float = Field(
         99.99, gt=50, le=100, description="Percentile of calibration pre-ADC |values| mapped to full scale."
     )

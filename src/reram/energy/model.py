@@ -76,14 +76,13 @@ def energy_report(cm: CompiledModel, chip, x_codes: np.ndarray, preset: EnergyPr
                           "positions": layer.positions})
     by_component = {c: sum(pl["energy_j"][c] for pl in per_layer) for c in COMPONENTS}
     macs = sum(pl["macs"] for pl in per_layer)
-    conversions = sum(ev["adc_conversions"] for ev in g.layer_events) / n
     lo_adc, hi_adc = preset.adc.band(a.adc_bits)
     boundaries = []
     for name, comps in BOUNDARIES.items():
         e = sum(by_component[c] for c in comps)
         has_adc = "adc" in comps
-        e_lo = e - has_adc * (by_component["adc"] - conversions * lo_adc)
-        e_hi = e - has_adc * (by_component["adc"] - conversions * hi_adc)
+        e_lo = e - has_adc * by_component["adc"] * (1 - preset.adc.band_low)
+        e_hi = e - has_adc * by_component["adc"] * (1 - preset.adc.band_high)
         boundaries.append({
             "boundary": name, "components": list(comps), "energy_per_inference_j": e,
             "tops_per_w": OPS_PER_MAC * macs / e / 1e12,
@@ -139,7 +138,8 @@ def macro_energy(ev: dict[str, float], preset: EnergyPreset, a, n: int, cell_j: 
         "cell": cell_j / n,
         "driver": ev["dac_pulses"] * e_dac / n,
         "wordline": ev.get("wordline_pulses", 0) * preset.wordline_energy(a.cols) / n,
-        "adc": ev["adc_conversions"] * preset.adc_energy(a.adc_bits).value / n,
+        # each input slice's conversions at its ADC resolution (every slice converts as often)
+        "adc": ev["adc_conversions"] / a.input_slices * sum(preset.adc_energy(b).value for b in a.slice_adc_bits) / n,
         "sample_hold": (ev["adc_conversions"] * preset.value("sample_hold_energy_j")
                         + ev.get("bit_samples", 0) * preset.value("sample_hold_bit_energy_j")) / n,
         "integrator": ev["integrator_steps"] * preset.value("integrator_energy_j") / n,
@@ -196,7 +196,10 @@ def input_mode(a) -> dict:
     """The input mode in words and numbers: slices per input, bits per slice, unit pulses per slice."""
     return {"mode": a.dac_mode, "dac_bits": a.dac_bits, "phases": a.input_slices, "bits_per_phase": a.slice_bits,
             "unit_steps_per_phase": a.integration_steps,
-            "conversions_per_output": a.input_slices * a.slices}
+            "conversions_per_output": a.input_slices * a.slices,
+            # most significant phase first, as configured (dac.phase_bits, adc.phase_bits)
+            "phase_bits": list(reversed(a.slice_widths)), "adc_phase_bits": list(reversed(a.slice_adc_bits)),
+            "unit_steps_by_phase": list(reversed(a.slice_steps))}
 
 
 def area_breakdown(m, preset: EnergyPreset, arch=None) -> dict[str, float]:

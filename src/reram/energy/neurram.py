@@ -9,8 +9,9 @@ and comparison per output bit; outputs carry 2 bits more than inputs.
 
 :func:`validate` counts one MVM's actions with the run's own counting (:func:`reram.golden.model.count_events`,
 on a one-layer model of that core) and charges them through the run's :func:`reram.energy.model.macro_energy`, so
-the check and a run cannot count differently. Inputs: uniformly random magnitudes (the sign costs nothing extra:
-a negative input is the same pulses at the opposite polarity; reram's input codes stand for the magnitudes).
+the check and a run cannot count differently. Inputs: signed, sign-magnitude (:func:`reram.ir.rules.input_slices`),
+uniformly random (a negative input drives its magnitude's pulses at the opposite polarity and costs the same).
+Phases: 5 to 7 magnitude bits run as an MSB and an LSB phase (3 + 2, 3 + 3, 4 + 3: ``phase_bits``).
 Cells: the cell energy ``V_read^2 G t_read`` per unit pulse on both cells of every weight, at CiMLoop's mean cell
 conductance.
 
@@ -39,11 +40,10 @@ ROWS, COLS = 256, 256
 INPUTS, OUTPUTS = ROWS // 2, COLS  # differential rows
 # (input bits, output bits) -> published TOPS/W; phases: NeuRRAM splits inputs of more than 4 bits in two
 PUBLISHED: dict[tuple[int, int], float] = {(1, 3): 43.08, (2, 4): 40.33, (3, 5): 23.09, (4, 6): 15.95,
-                                           (5, 7): 11.18, (7, 9): 7.75}
+                                           (5, 7): 11.18, (6, 8): 8.69, (7, 9): 7.75, (8, 10): 6.44}
 NOTES = {(5, 7): "CiMLoop gives 11.33 and 11.03 for its two variants of this point; their mean",
+         (6, 8): "CiMLoop gives 9.12 and 8.26 for its two variants of this point; their mean",
          (1, 3): "a 1-bit input is modelled as one magnitude bit, as a 2-bit signed (ternary) input"}
-# the points whose magnitude bits split into equal phases (reram's dac.phases must divide dac.bits): 6 and 8 bits
-# (magnitudes 5 and 7 bits: 3 + 2 and 4 + 3) would need uneven phases and are left out
 OPERATING_POINT = (4, 6)  # Fig. 3h: 4-bit inputs, 6-bit outputs
 TOLERANCE_PCT = 30.0
 
@@ -51,9 +51,10 @@ TOLERANCE_PCT = 30.0
 def core_arch(in_bits: int, out_bits: int) -> ArchParams:
     """The architecture parameters of one NeuRRAM core at a precision: magnitude bits as integrating inputs."""
     mag = max(in_bits - 1, 1)
-    phases = 1 if mag <= 3 else 2
-    return ArchParams(rows=ROWS, cols=COLS, dac_bits=mag, dac_mode="integrating", dac_phases=phases,
-                      adc_bits=out_bits, v_read=0.5, differential="rows")
+    # more than 3 magnitude bits: an MSB and an LSB phase, the MSB phase the larger (4 + 3 for 7 bits)
+    phase_bits = (mag,) if mag <= 3 else (-(-mag // 2), mag // 2)
+    return ArchParams(rows=ROWS, cols=COLS, dac_bits=mag, dac_mode="integrating", dac_phases=len(phase_bits),
+                      phase_bits=phase_bits, adc_bits=out_bits, v_read=0.5, differential="rows")
 
 
 def mvm_energy(p: EnergyPreset, in_bits: int, out_bits: int, samples: int = 64, seed: int = 0) -> dict:
@@ -63,11 +64,12 @@ def mvm_energy(p: EnergyPreset, in_bits: int, out_bits: int, samples: int = 64, 
     layer = LayerIR(name="core", in_features=INPUTS, out_features=OUTPUTS, relu=False,
                     weight=np.zeros((OUTPUTS, INPUTS), np.float32), bias=np.zeros(OUTPUTS, np.float32))
     cm = CompiledModel(arch=a, layers=[layer])
-    x = np.random.default_rng(seed).integers(0, a.x_max + 1, size=(samples, INPUTS), dtype=np.int64)
+    # signed inputs, sign-magnitude: magnitudes 0 .. 2^m - 1, either sign
+    x = np.random.default_rng(seed).integers(-a.x_max, a.x_max + 1, size=(samples, INPUTS), dtype=np.int64)
     ev: dict[str, int] = {}
     slices = input_slices(x, a)
     count_events(cm, 0, slices, ev)
-    pulses = float(sum(s.sum() for s in slices))  # unit pulses per input, summed
+    pulses = float(sum(np.abs(s).sum() for s in slices))  # unit pulses (either polarity), summed
     cell_j = pulses * 2 * OUTPUTS * a.v_read**2 * CELL_G_MEAN_S * p.value("t_read_s")  # both cells of a weight
     e = macro_energy(ev, p, a, samples, cell_j)
     total = sum(e.values())
@@ -94,5 +96,5 @@ def validate(p: EnergyPreset) -> dict:
             "points": rows, "operating_point": list(OPERATING_POINT), "operating_point_error_pct": op["error_pct"],
             "max_abs_error_pct": max(abs(r["error_pct"]) for r in rows), "tolerance_pct": TOLERANCE_PCT,
             "passed": abs(op["error_pct"]) <= TOLERANCE_PCT,
-            "left_out": "6- and 8-bit inputs (magnitudes of 5 and 7 bits split 3 + 2 and 4 + 3): reram's phases "
-                        "split an input's bits evenly"}
+            "inputs": "signed, sign-magnitude: uniformly random magnitudes of either sign; a negative input drives "
+                  "its magnitude's pulses at the opposite polarity, counted alike"}

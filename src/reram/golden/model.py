@@ -53,9 +53,9 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
     n_slices = len(slices)
     active = 0
     pulses = 0
-    for xs in slices:
+    for xs in slices:  # signed inputs (sign-magnitude): a negative code's pulses are its magnitude's
         active += int((xs != 0).sum())
-        pulses += int(xs.sum())
+        pulses += int(np.abs(xs).sum())
     integrating = a.dac_mode == "integrating"
 
     def add(key: str, v: int) -> None:
@@ -69,15 +69,16 @@ def count_events(cm: CompiledModel, li: int, slices: list[np.ndarray], ev: dict[
     # activation otherwise
     add("dac_pulses", (pulses if integrating else active) * U * rpi)
     add("array_reads", N * n_slices * T * U)
-    # input bits per array read: every bit of an integrating phase has its own wordline pulse and column sample
-    bits_per_read = a.slice_bits if integrating else 1
+    # input bits read per input (every bit of an integrating phase has its own wordline pulse and column sample;
+    # one read per slice otherwise)
+    bits_read = a.dac_bits if integrating else n_slices
     # every used row's wordline switches once per input bit read, in every column tile's array
-    add("wordline_pulses", N * n_slices * bits_per_read * layer.in_features * rpi * U)
-    conv = N * n_slices * T * layer.out_features * a.slices
-    add("adc_conversions", conv)
-    add("bit_samples", conv * bits_per_read)
-    add("shift_adds", conv)
-    add("integrator_steps", conv * a.integration_steps)
+    add("wordline_pulses", N * bits_read * layer.in_features * rpi * U)
+    per_slice = N * T * layer.out_features * a.slices  # conversions of one input slice
+    add("adc_conversions", per_slice * n_slices)
+    add("bit_samples", per_slice * bits_read)
+    add("shift_adds", per_slice * n_slices)
+    add("integrator_steps", per_slice * sum(a.slice_steps))
     add("input_buffer_reads", N * layer.in_features)
     add("output_buffer_writes", N * layer.out_features)
     # feature-map buffer bytes: the gathered row vectors read, the (pooled) outputs of a hidden layer written, and

@@ -75,6 +75,14 @@ class ArchParams:
     adc_bits: int = 8
     v_read: float = 0.2
     differential: str = "columns"  # a weight's two cells in adjacent "columns" or adjacent "rows"
+    # integrating inputs: the bits of each phase, most significant first (empty: dac_phases even phases), and each
+    # phase's ADC resolution, most significant first (empty: adc_bits for every phase)
+    phase_bits: tuple[int, ...] = ()
+    adc_phase_bits: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.phase_bits = tuple(int(b) for b in self.phase_bits)
+        self.adc_phase_bits = tuple(int(b) for b in self.adc_phase_bits)
 
     @property
     def levels(self) -> int:
@@ -119,29 +127,66 @@ class ArchParams:
         return 2**self.dac_bits - 1
 
     @property
+    def slice_widths(self) -> tuple[int, ...]:
+        """Input bits of each input slice, least significant first: all of them for a multi-level DAC, one per
+        bit-serial read, each integrating phase's (``phase_bits`` reversed, or ``dac_bits / dac_phases`` each)."""
+        if self.dac_mode == "bit_serial":
+            return (1,) * self.dac_bits
+        if self.dac_mode == "integrating":
+            if self.phase_bits:
+                return tuple(reversed(self.phase_bits))
+            k = -(-self.dac_bits // self.dac_phases)
+            return (k,) * -(-self.dac_bits // k)
+        return (self.dac_bits,)
+
+    @property
+    def slice_offsets(self) -> tuple[int, ...]:
+        """The bit position of each input slice's least significant bit."""
+        w = self.slice_widths
+        return tuple(sum(w[:b]) for b in range(len(w)))
+
+    @property
+    def slice_adc_bits(self) -> tuple[int, ...]:
+        """The ADC resolution of each input slice, least significant first."""
+        if self.adc_phase_bits:
+            return tuple(reversed(self.adc_phase_bits))
+        return (self.adc_bits,) * self.input_slices
+
+    @property
+    def uniform_slices(self) -> bool:
+        """Every input slice has the same bits and ADC resolution (what the RTL implements)."""
+        return len(set(self.slice_widths)) == 1 and len(set(self.slice_adc_bits)) == 1 \
+            and self.slice_adc_bits[0] == self.adc_bits
+
+    @property
     def slice_bits(self) -> int:
         """Input bits per array read sequence ending in one conversion (an input slice): all of them for a
-        multi-level DAC, one for bit-serial reads, ``dac_bits / dac_phases`` for integrating inputs."""
-        if self.dac_mode == "bit_serial":
-            return 1
-        if self.dac_mode == "integrating":
-            return -(-self.dac_bits // self.dac_phases)
-        return self.dac_bits
+        multi-level DAC, one for bit-serial reads, ``dac_bits / dac_phases`` for integrating inputs (the widest
+        phase with ``phase_bits``)."""
+        return max(self.slice_widths)
 
     @property
     def input_slices(self) -> int:
         """Input slices per input code: each is read and converted separately, then shift-added."""
-        return -(-self.dac_bits // self.slice_bits)
+        return len(self.slice_widths)
 
     @property
     def slice_input_max(self) -> int:
         return 2**self.slice_bits - 1
 
     @property
+    def slice_steps(self) -> tuple[int, ...]:
+        """Integrating inputs: unit pulses integrated in each input slice (2^bits - 1: bit b drives 2^b of them);
+        zeros for the other modes."""
+        if self.dac_mode != "integrating":
+            return (0,) * self.input_slices
+        return tuple(2**w - 1 for w in self.slice_widths)
+
+    @property
     def integration_steps(self) -> int:
-        """Integrating inputs: unit pulses integrated per input slice (2^bits - 1: bit b drives 2^b of them);
-        0 for the other modes."""
-        return 2**self.slice_bits - 1 if self.dac_mode == "integrating" else 0
+        """Integrating inputs: unit pulses of the longest input slice (the array read it takes); 0 for the other
+        modes."""
+        return max(self.slice_steps)
 
 
 @dataclass

@@ -74,13 +74,18 @@ def layer_forward(cm: CompiledModel, li: int, x: np.ndarray, chip=None, skip: np
     below = above = None
     if saturation is not None:
         below, above = np.zeros(acc.shape, bool), np.zeros(acc.shape, bool)
+    uniform = a.uniform_slices
     for b, t, rs, s in rules.mvm_blocks(layer, a):
         S = np.rint(xf[b][:, rs] @ dG[s, rs]).astype(np.int64)
-        acc += rules.adc_convert(S, mults[t], layer.adc_shift, lo, hi) * np.int64(weights[b][s])
+        shift, lo_b, hi_b = layer.adc_shift, lo, hi
+        if not uniform:  # this phase's ADC resolution
+            shift += rules.slice_adc_drop(a, b)
+            lo_b, hi_b = rules.slice_adc_limits(a, b, layer.adc_signed)
+        acc += rules.adc_convert(S, mults[t], shift, lo_b, hi_b) * np.int64(weights[b][s])
         if below is not None:
-            v = rules.adc_convert(S, mults[t], layer.adc_shift, lo - 1, hi + 1)  # one code past each limit
-            below |= v < lo
-            above |= v > hi
+            v = rules.adc_convert(S, mults[t], shift, lo_b - 1, hi_b + 1)  # one code past each limit
+            below |= v < lo_b
+            above |= v > hi_b
     if saturation is not None:
         saturation.append(tuple(m.reshape(n_samples, -1, layer.out_features).any(1) for m in (below, above)))
     if li == len(cm.layers) - 1:

@@ -99,9 +99,11 @@ def input_codes(x: Any, scale: float, x_max: int) -> Any:
 
 
 def input_slices(x: Any, arch: ArchParams, dtype: Any = None) -> list[Any]:
-    """The input slices of codes ``x``: slice ``b`` holds bits ``b*k .. b*k+k-1`` (``k = arch.slice_bits``); one
-    slice, the whole code, for multi-level inputs. numpy: int64 in, int64 out; torch: any dtype in, ``dtype`` out
-    (default float64)."""
+    """The input slices of codes ``x``, least significant first: slice ``b`` holds the ``arch.slice_widths[b]``
+    bits from ``arch.slice_offsets[b]``; one slice, the whole code, for multi-level inputs. Signed inputs are
+    sign-magnitude: a negative code's slices are its magnitude's, negated (the same pulses at the opposite
+    polarity). numpy: int64 in, int64 out; torch: any dtype in, ``dtype`` out (default float64)."""
+    parts = list(zip(arch.slice_offsets, arch.slice_widths, strict=True))
     if _is_torch(x):
         import torch
 
@@ -109,18 +111,34 @@ def input_slices(x: Any, arch: ArchParams, dtype: Any = None) -> list[Any]:
         if arch.input_slices == 1:
             return [x.to(dtype)]
         xi = x.to(torch.int64)
-        k = arch.slice_bits
-        return [((xi >> (b * k)) & arch.slice_input_max).to(dtype) for b in range(arch.input_slices)]
+        if bool((xi < 0).any()):
+            sign, mag = xi.sign(), xi.abs()
+            return [(sign * ((mag >> off) & (2**w - 1))).to(dtype) for off, w in parts]
+        return [((xi >> off) & (2**w - 1)).to(dtype) for off, w in parts]
     if arch.input_slices == 1:
         return [x]
-    k, mask = arch.slice_bits, np.int64(arch.slice_input_max)
-    return [(x >> np.int64(b * k)) & mask for b in range(arch.input_slices)]
+    if (x < 0).any():
+        sign, mag = np.sign(x), np.abs(x)
+        return [sign * ((mag >> np.int64(off)) & np.int64(2**w - 1)) for off, w in parts]
+    return [(x >> np.int64(off)) & np.int64(2**w - 1) for off, w in parts]
+
+
+def slice_adc_drop(arch: ArchParams, b: int) -> int:
+    """Bits that input slice ``b``'s ADC has fewer than ``adc_bits``: it converts at the same full scale with a
+    step ``2^drop`` times coarser (its code's shift grows by ``drop``; its shift-add weight by ``2^drop``)."""
+    return arch.adc_bits - arch.slice_adc_bits[b]
+
+
+def slice_adc_limits(arch: ArchParams, b: int, signed: bool) -> tuple[int, int]:
+    """The code range of input slice ``b``'s ADC."""
+    return adc_limits(arch.slice_adc_bits[b], signed)
 
 
 def shift_add_weights(arch: ArchParams) -> list[list[int]]:
-    """The shift-add weight of input slice ``b`` and weight slice ``s``: ``2^(b * slice_bits) * levels^s``."""
-    return [[2 ** (b * arch.slice_bits) * arch.levels**s for s in range(arch.slices)]
-            for b in range(arch.input_slices)]
+    """The shift-add weight of input slice ``b`` and weight slice ``s``: ``2^offset_b * 2^drop_b * levels^s``
+    (``offset_b`` the slice's bit position, ``drop_b`` its ADC's missing bits: :func:`slice_adc_drop`)."""
+    return [[2 ** (off + slice_adc_drop(arch, b)) * arch.levels**s for s in range(arch.slices)]
+            for b, off in enumerate(arch.slice_offsets)]
 
 
 # --------------------------------------------------------------------------- weights: codes, digits, conductances

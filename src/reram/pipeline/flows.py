@@ -75,7 +75,8 @@ def arch_from_config(cfg: ReramConfig, dev: DeviceParams) -> ArchParams:
     array, DAC and ADC sections'."""
     return ArchParams(rows=cfg.array.rows, cols=cfg.array.cols, dac_bits=cfg.dac.bits, dac_mode=cfg.dac.mode,
                       dac_phases=cfg.dac.phases, adc_bits=cfg.adc.bits, v_read=cfg.dac.v_read,
-                      differential=cfg.array.differential, **arch_values(dev))
+                      differential=cfg.array.differential, phase_bits=tuple(cfg.dac.phase_bits or ()),
+                      adc_phase_bits=tuple(cfg.adc.phase_bits or ()), **arch_values(dev))
 
 
 def device_for(spec: FlowSpec, dev: DeviceParams) -> DeviceParams:

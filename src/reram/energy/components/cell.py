@@ -28,7 +28,7 @@ def cell_read_energy(cm: CompiledModel, chip, layer_inputs: list[np.ndarray], t_
         if a.dac_mode != "multilevel":  # unit pulses at full read voltage: one per set bit, or 2^b for bit b
             from reram.ir.rules import input_slices
 
-            v2 = sum(s.astype(np.float64) for s in input_slices(x.astype(np.int64), a)) * a.v_read**2
+            v2 = sum(np.abs(s).astype(np.float64) for s in input_slices(x.astype(np.int64), a)) * a.v_read**2
         else:
             v2 = (x / a.x_max * a.v_read) ** 2
         out.append(float((v2 @ g_row).sum() * t_read))
