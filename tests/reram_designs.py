@@ -10,9 +10,9 @@ import torch
 
 
 def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0, n_samples: int = 6,
-                graph: bool = False, widths: tuple[int, int] = (12, 6)):
+                graph: bool = False, widths: tuple[int, int] = (12, 6), depth: int = 8):
     """(cm, chip, x_codes, cfg): a random n_in-12-6-5 MLP (hidden ``widths``), or a 1x8x8
-    conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net, or (``graph``) a 1x8x8 ResNet-8 of widths 3/4/5 (identity and
+    conv(3,k3,p1)-pool-conv(4,k3)-dense(5) net, or (``graph``) a 1x8x8 ResNet-``depth`` of widths 3/4/5 (identity and
     projection shortcuts, global average pooling; ``pool`` "max" or "avg" also pools its stem 2x2, so a pooled map
     feeds a residual add), compiled on small arrays (16 x 8 unless ``sets`` say otherwise) and programmed with 5 %
     variation."""
@@ -28,7 +28,7 @@ def tiny_design(*sets: str, conv: bool = False, pool: str = "max", seed: int = 0
     if graph:
         from reram.models.nets import resnet_layers
 
-        layers = resnet_layers(8, widths=(3, 4, 5))
+        layers = resnet_layers(depth, widths=(3, 4, 5))
         if pool in ("max", "avg"):
             layers.insert(3, {"op": "maxpool2d" if pool == "max" else "avgpool2d", "kernel": 2, "name": "stem"})
             del layers[2]["name"]

@@ -52,6 +52,21 @@ def test_graph_rtl_matches_golden_on_every_node(case):
     assert len(signed) == 2 and min(g.layer_outputs[i].min() for i in signed) < 0
 
 
+def test_resnet20_graph_in_rtl_on_every_node():
+    """A ResNet-20 (22 layers: more than the 16 controller states of two STATES words) matches the golden model on
+    every node, with the analytic schedule and every event counter."""
+    cm, chip, x, cfg = tiny_design("rtl.act_lanes=2", graph=True, pool="none", depth=20, n_samples=4)
+    assert len(cm.layers) == 22 and sum(ly.add_src is not None for ly in cm.layers) == 9
+    res = run_cosim(cm, chip, x, np.zeros(len(x), np.int64), cfg.rtl, progress=False, batch=4)
+    hidden = sum(ly.out_size for ly in cm.layers[:-1])
+    assert res.compared_codes == len(x) * (hidden + cm.layers[-1].out_features)
+    assert res.mismatched_codes == 0 and res.mismatched_predictions == 0, res.mismatches
+    assert res.cycles_match, res.first_cycle_mismatch
+    assert (res.latency_cycles, res.ii_cycles) == (res.analytic_latency_cycles, res.analytic_ii_cycles)
+    for k, v in res.golden_events.items():
+        assert res.events[k] == v, k
+
+
 def test_graph_header_wires_every_reader(graph_design):
     cm, _, _, cfg = graph_design
     m = rtl_params(cm, cfg.rtl)

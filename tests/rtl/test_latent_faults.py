@@ -11,7 +11,7 @@ import pytest
 
 from reram.errors import CosimError
 from reram.golden import golden_forward
-from reram.ir.addrmap import REG, addr
+from reram.ir.addrmap import REG, STATE_WORDS, addr
 from reram.rtl.bridge import RtlSim, layer_states
 from reram.rtl.build import HDL_FILES, build_library, hdl_dir, write_headers
 from reram.rtl.cosim import run_cosim
@@ -81,7 +81,7 @@ def test_64_activation_lanes_count_every_output_write(toolchain):
     _check_cosim(res, cm, len(x))
 
 
-N_DEEP = 10  # layers: more than the 8 4-bit states of one 32-bit register
+N_DEEP = 18  # layers: more than the 16 4-bit states of two 32-bit words of the STATES window
 
 
 def _deep_design():
@@ -89,12 +89,12 @@ def _deep_design():
                       n_samples=4)
 
 
-@pytest.mark.parametrize("design", ["10-layers", "64-lanes"])
+@pytest.mark.parametrize("design", ["18-layers", "64-lanes"])
 def test_edge_designs_lint_clean(tmp_path, toolchain, design):
-    """verilator --lint-only -Wall of the whole design at the edges. 10 layers: the controller-state word was
+    """verilator --lint-only -Wall of the whole design at the edges. 18 layers: the controller-state word was
     {(32 - 4 * N_LAYERS) zeros, the states}, a negative replication above 8 layers (the RTL allows MAX_LAYERS)."""
     assert N_DEEP <= MAX_LAYERS
-    cm, _, _, cfg = _deep_design() if design == "10-layers" else _wide_design()
+    cm, _, _, cfg = _deep_design() if design == "18-layers" else _wide_design()
     write_headers(tmp_path, rtl_params(cm, cfg.rtl))
     srcs = [str(hdl_dir() / f) for f in HDL_FILES]
     res = subprocess.run([str(toolchain.verilator), "--lint-only", "-Wall", "-I" + str(tmp_path),
@@ -103,9 +103,9 @@ def test_edge_designs_lint_clean(tmp_path, toolchain, design):
 
 
 def test_more_than_8_layers_cosim_and_states(toolchain):
-    """A 10-layer MLP builds, matches the golden model bit for bit (and the schedule and the event counters), and the
-    host reads every layer's controller state: layers 0-7 in STATES, layers 8+ in STATES_HI; the watchdog names
-    all of them."""
+    """An 18-layer MLP builds, matches the golden model bit for bit (and the schedule and the event counters), and the
+    host reads every layer's controller state: layers 8k .. 8k + 7 in the word STATES + k; the watchdog names all of
+    them."""
     cm, chip, x, cfg = _deep_design()
     assert len(cm.layers) == N_DEEP
     res = run_cosim(cm, chip, x, np.zeros(len(x), np.int64), cfg.rtl, progress=False, batch=4)
@@ -117,7 +117,7 @@ def test_more_than_8_layers_cosim_and_states(toolchain):
     xs = np.ascontiguousarray(x[:1], np.uint16)
     with RtlSim(lib) as sim:
         sim.write_block(*build_image(cm, chip, m))
-        assert sim.read(addr("REG", REG["STATES"])) == 0 and sim.read(addr("REG", REG["STATES_HI"])) == 0
+        assert all(sim.read(addr("REG", REG["STATES"] + k)) == 0 for k in range(STATE_WORDS))
         # the watchdog stops the run while the last layers work on sample 0: they are not idle then
         stop = m.schedule(1)[0] - 2
         with pytest.raises(CosimError, match=r"hang: sample 0 ") as e:
@@ -128,9 +128,8 @@ def test_more_than_8_layers_cosim_and_states(toolchain):
         states = [n.split()[2] for n in names]
         assert "?" not in states and states[-1] != "IDLE", msg
         # the registers hold what the watchdog reported (the simulator stopped there)
-        lo = sim.read(addr("REG", REG["STATES"]))
-        hi = sim.read(addr("REG", REG["STATES_HI"]))
-        assert layer_states(lo | (hi << 32), N_DEEP) == states
+        word = sum(sim.read(addr("REG", REG["STATES"] + k)) << (32 * k) for k in range(STATE_WORDS))
+        assert layer_states(word, N_DEEP) == states
         sim.reset()
         sim.write_block(*build_image(cm, chip, m))
         logits, _, cycles, _ = sim.run_batch(xs, 5, 10**6)

@@ -58,9 +58,10 @@ BITS = {
     "DEBUG": (Bit(0, "STALL", "stalls every layer controller (exercises the watchdog)"),),
 }
 
-# the layer controllers' states (reram_layer_ctrl.v), STATE_BITS bits each in the STATES / STATES_HI registers
+# the layer controllers' states (reram_layer_ctrl.v), STATE_BITS bits each, 8 layers per word of the STATES window
 CTRL_STATES = ("IDLE", "LATCH", "READ", "CONV", "DRAIN", "ACT", "FIN")
 STATE_BITS = 4
+STATE_WORDS = 8  # STATES + k, k < STATE_WORDS: layers 8k .. 8k + 7 (so at most 64 layers)
 
 
 def _bits_doc(reg: str, access: str) -> str:
@@ -82,11 +83,9 @@ REGISTERS = (
     Register(1, "STATUS", _bits_doc("STATUS", "read")),
     Register(2, "CYCLES", "read: cycles since the last counter clear"),
     Register(3, "PRED", "read: argmax of the bank the host reads"),
-    Register(4, "STATES", f"read: layer l's controller state in bits [{STATE_BITS}l +: {STATE_BITS}], layers 0-7 "
-             f"({_STATES_DOC})"),
-    Register(5, "STATES_HI", f"read: layer 8 + l's controller state in bits [{STATE_BITS}l +: {STATE_BITS}], layers "
-             "8-15 (0 where there is no such layer)"),
     Register(6, "DEBUG", _bits_doc("DEBUG", "write")),
+    Register(8, "STATES", f"read: STATES + k (k < {STATE_WORDS}) holds layer 8k + l's controller state in bits "
+             f"[{STATE_BITS}l +: {STATE_BITS}] ({_STATES_DOC}; 0 where there is no such layer)"),
     Register(16, "COUNT", "read: event counter k (COUNTERS order, index C_<name>) at COUNT + 2k (low word) and "
              "COUNT + 2k + 1 (high word)"),
 )

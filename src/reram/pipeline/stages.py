@@ -434,8 +434,7 @@ def stage_synth(ctx: RunContext) -> None:
 
 def rtl_not_applicable(ctx: RunContext) -> str | None:
     """Why the RTL stages (co-simulation, synthesis) do not apply to this model, or None: the RTL holds at most
-    MAX_LAYERS layer controllers (ResNet-20 has 22 layers), and reads every input phase with the same bits and
-    ADC resolution."""
+    MAX_LAYERS layer controllers, and reads every input phase with the same bits and ADC resolution."""
     from reram.rtl.params import MAX_LAYERS
 
     n = len(ctx.compiled.layers)
@@ -444,7 +443,7 @@ def rtl_not_applicable(ctx: RunContext) -> str | None:
                 "adc.phase_bits run in the engine, the golden model and energy, not in RTL")
     if n <= MAX_LAYERS:
         return None
-    return (f"the RTL holds at most {MAX_LAYERS} layer controllers (its STATES registers), this model has {n} "
+    return (f"the RTL holds at most {MAX_LAYERS} layer controllers (its STATES window), this model has {n} "
             "layers: its integer datapath is checked by the golden model and the engine, not in RTL")
 
 

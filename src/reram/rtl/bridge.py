@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from reram.errors import CosimError, ToolchainError
-from reram.ir.addrmap import ADDR_MASK, COUNTERS, CTRL_STATES, REG, STATE_BITS, STATUS, addr, bit
+from reram.ir.addrmap import ADDR_MASK, COUNTERS, CTRL_STATES, REG, STATE_BITS, STATE_WORDS, STATUS, addr, bit
 
 STATE_NAMES = dict(enumerate(CTRL_STATES))
-ABI = 6  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
+ABI = 7  # rs_abi_version() of the C++ bridge (written into reram_params.h as RERAM_ABI)
 
 
 def layer_states(word: int, n_layers: int) -> list[str]:
-    """The controller state of each layer from ``word``: the STATES register (layers 0-7) in bits 0-31 and the
-    STATES_HI register (layers 8-15) in bits 32-63."""
+    """The controller state of each layer from ``word``: the word STATES + k (layers 8k .. 8k + 7) in bits 32k to
+    32k + 31."""
     mask = (1 << STATE_BITS) - 1
     return [STATE_NAMES.get((word >> (STATE_BITS * li)) & mask, "?") for li in range(n_layers)]
 
@@ -121,7 +121,7 @@ class RtlSim:
         logits = np.zeros((n, n_out), np.int64)
         preds = np.zeros(n, np.int32)
         cycles = np.zeros(n, np.uint32)
-        hang = np.zeros(3, np.uint32)  # cycle, STATES, STATES_HI
+        hang = np.zeros(1 + STATE_WORDS, np.uint32)  # cycle, the STATES words
         sizes = list(capture_sizes or [])
         stride = max(1, sum(sizes))
         offs = np.ascontiguousarray(np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else [0], np.int64)
@@ -133,7 +133,7 @@ class RtlSim:
         if done < 0:
             raise CosimError("run_batch: the bridge rejected its arguments (input width or capture layout)")
         if done < n:
-            word = int(hang[1]) | int(hang[2]) << 32
+            word = sum(int(w) << (32 * k) for k, w in enumerate(hang[1:]))
             states = ", ".join(f"layer {i} {s}" for i, s in enumerate(layer_states(word, n_layers or 8)))
             raise CosimError(f"RTL hang: sample {done} of the batch had no logits after {int(hang[0])} cycles "
                              f"(watchdog); controllers: {states}")

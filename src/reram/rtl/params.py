@@ -21,7 +21,7 @@ from .bridge import ABI
 
 # Practical limits of the generated RTL. Every one is checked by check_widths (one line each, at compile time).
 MAX_TILES = 255  # row / column tiles per layer (each is an array instance)
-MAX_LAYERS = 15  # (at most 16: the STATES and STATES_HI registers hold 16 4-bit controller states)
+MAX_LAYERS = 64  # the STATES window holds 64 4-bit controller states (reram.ir.addrmap.STATE_WORDS words)
 MAX_PAIRS = 255  # column pairs per array (the macro's 8-bit column count)
 MAX_ROWS = 256
 HOST_WORD_W = WORD_BITS  # word address inside a host-bus region (reram.ir.addrmap)

@@ -339,17 +339,21 @@ module reram_top (
     wire [31:0] logit_sel = waddr32 >> 1;
     wire [63:0] logit_word = logit_mem[{lrbank_reg, logit_sel[LOAW-1:0]}];
     /* verilator lint_on UNUSEDSIGNAL */
-    // the layer controllers' 4-bit states, 16 slots: STATES reads layers 0-7, STATES_HI layers 8-15 (unused slots
-    // read 0; padded only when there are fewer layers than slots, so any N_LAYERS up to 16 elaborates)
-    localparam NSLOT = 16;
-    wire [4*NSLOT-1:0] states64;
+    // the layer controllers' 4-bit states, 64 slots: STATES + k reads layers 8k .. 8k + 7 (unused slots read 0;
+    // padded only when there are fewer layers than slots, so any N_LAYERS up to 64 elaborates)
+    localparam NSLOT = 64;
+    wire [4*NSLOT-1:0] states_all;
     generate
         if (N_LAYERS < NSLOT) begin : g_states_pad
-            assign states64 = {{(4 * (NSLOT - N_LAYERS)){1'b0}}, l_state};
+            assign states_all = {{(4 * (NSLOT - N_LAYERS)){1'b0}}, l_state};
         end else begin : g_states_full
-            assign states64 = l_state[4*NSLOT-1:0];
+            assign states_all = l_state[4*NSLOT-1:0];
         end
     endgenerate
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] state_sel = waddr32 - {{REGION_W{1'b0}}, A_STATES};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [31:0] states_word = states_all[32*state_sel[2:0] +: 32];
     // the STATUS word: each flag at its bit of reram_addrmap.vh, the other bits 0
     reg [31:0] status_word;
     always @(*) begin
@@ -365,8 +369,7 @@ module reram_top (
             if (waddr == A_STATUS) host_rdata = status_word;
             else if (waddr == A_CYCLES) host_rdata = cycles_reg;
             else if (waddr == A_PRED) host_rdata = {{(32-LOAW){1'b0}}, pred_reg[lrbank_reg]};
-            else if (waddr == A_STATES) host_rdata = states64[31:0];
-            else if (waddr == A_STATES_HI) host_rdata = states64[63:32];
+            else if (waddr >= A_STATES && waddr < A_STATES + 8) host_rdata = states_word;
             else if (waddr >= A_COUNT && waddr < A_COUNT + 2 * NCNT)
                 host_rdata = waddr[0] ? count_reg[cnt_sel[CSW-1:0]][63:32] : count_reg[cnt_sel[CSW-1:0]][31:0];
         end else if (region == R_LOGIT && waddr32 < 2 * N_LOGITS) begin
