@@ -109,3 +109,18 @@ def test_phase_settings_are_checked(sets, message):
 
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         load_config(None, list(sets))
+
+
+@pytest.mark.parametrize("ir_drop", ["approx", "solve"])
+def test_differential_rows_under_ir_drop(build, mnist_small, ir_drop):
+    """The engine's IR-drop models on the physical layout of differential rows (a weight's two cells on adjacent
+    rows): the realistic device keeps the accuracy of the differential-column mapping within 2 points."""
+    from reram.analog import AnalogModel
+
+    acc = {}
+    for mapping in ("columns", "rows"):
+        _, dev, cm = build(f"array.differential={mapping}", f"array.ir_drop={ir_drop}", "array.rows=64",
+                           "array.cols=64", "array.wire_resistance=2.0")
+        model = AnalogModel(cm, dev, seed=0)
+        acc[mapping] = model.evaluate(mnist_small["test_x"][:300], mnist_small["test_y"][:300])
+    assert acc["rows"] > 0.8 and abs(acc["rows"] - acc["columns"]) < 0.02, acc

@@ -6,6 +6,10 @@ area all read it.
   output side by side). Logical column ``c`` sits in column tile ``u = c // pairs`` as pair ``k = c % pairs`` of
   that array: its G+ cell in physical column ``2k``, its G- cell in ``2k + 1``; the two currents are subtracted
   before the ADC. A last partial column tile has ``nc - u * pairs`` pairs; the physical columns after them are empty.
+* **Differential rows** (``array.differential = "rows"``, NeuRRAM's mapping): an array holds ``rows / 2`` inputs
+  and ``cols`` logical columns; input ``i``'s G+ cell sits in physical row ``2 i``, its G- cell in row ``2 i + 1``
+  of the same column, driven with the opposite polarity; every column is an output. ``rows`` and ``pairs`` below
+  are then the inputs and logical columns per array.
 * **Rows.** Input row ``i`` sits in row tile ``t = i // rows``, physical row ``i % rows``, except in a last partial
   row tile, whose ``n`` rows sit next to the sense amplifiers (physical rows ``rows - n .. rows - 1``; IR drop
   is least there). The RTL's memories address a partial tile's rows from 0 (its integer sums do not depend on
@@ -28,7 +32,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ArrayLayout:
-    """The arrays of one layer: ``row_tiles x col_tiles`` arrays of ``rows x 2 pairs`` cells."""
+    """The arrays of one layer: ``row_tiles x col_tiles`` arrays of ``rows x 2 pairs`` cells (``2 rows x pairs``
+    with differential rows)."""
 
     rows: int  # inputs per array (the physical rows, or half of them with differential rows)
     pairs: int  # signed weight columns per array
