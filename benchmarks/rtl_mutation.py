@@ -1,8 +1,10 @@
 """Mutation score of the RTL's fast verification suite: mutants made automatically from the Verilog, each run
 against the fault-finding harness of tests/reram_mutation.py (the suite of tests/rtl/test_mutations.py).
 
-Mutation operators, applied one site at a time to the synthesizable Verilog (the behavioural models of the analog
-crossbar and the feature buffers are left alone; comments, parameter and port declarations are skipped):
+Mutation operators, applied one site at a time to the synthesizable Verilog (the behavioural models -- the analog
+macro with its crossbar and converters, and the feature buffers -- are left alone; the hand-written faults of
+tests/rtl/test_mutations.py still patch the converter model; comments, parameter and port declarations are
+skipped):
 
 * ``relational``: ``<`` <-> ``<=``, ``>`` <-> ``>=`` (comparisons, not non-blocking assignments);
 * ``shift``: ``>>>`` <-> ``>>``;
