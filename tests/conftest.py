@@ -93,15 +93,17 @@ def compiled_default(build):
 
 @pytest.fixture(scope="session")
 def small_full_run(tmp_path_factory, small_cfg_overrides):
-    """A whole small run: every stage, few chips, short fine-tuning."""
+    """A whole small run: every stage but synthesis (Yosys on this MLP takes minutes; tests/rtl/test_synth.py and
+    the LeNet-5 run of tests/pipeline/test_conv_runs.py synthesize), few chips, short fine-tuning."""
     from reram.config import load_config
     from reram.pipeline import execute
+    from reram.pipeline.stages import STAGES
 
     runs = tmp_path_factory.mktemp("runs_full")
     cfg = load_config(None, [*small_cfg_overrides, "analog.chips=2", "calibration.ablation_chips=2",
                              "calibration.finetune_iters=20",
                              "analog.sensitivity_chips=1"])
-    return execute(cfg, runs, name="full", progress=False)
+    return execute(cfg, runs, name="full", stages=[s.name for s in STAGES if s.name != "synth"], progress=False)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -271,7 +271,7 @@ class AnalogLayer(nn.Module):
             v = conv(xs, k_sig).view(n, T, S * out, Ho, Wo)  # the tiles, and the weight slices side by side
             var = None
             if r > 0:
-                var = conv(xs if integrating else xs.square(), k_var).view(n, T, S * out, Ho, Wo)
+                var = conv(xs.abs() if integrating else xs.square(), k_var).view(n, T, S * out, Ho, Wo)
             acc = self._adc_accumulate(v, var, b, acc, noise_gen, tile_dim=1)
         assert acc is not None
         return acc
@@ -325,7 +325,7 @@ class AnalogLayer(nn.Module):
             xs, nr = slices[b][:, rs], rs.stop - rs.start
             # integrated unit pulses with independent noise per pulse: amplitude sqrt(x)
             v = read_noise_cell(xs, self.Gp[s, t, :nr], self.Gn[s, t, :nr], self.dev.read_noise, noise_gen,
-                                x_noise=xs.sqrt() if integrating else None)
+                                x_noise=xs.abs().sqrt() if integrating else None)
             v.mul_(self._lsb_mult[t])
             scale, lo, hi = self._slice_adc(b)
             if scale != 1.0:
@@ -395,7 +395,7 @@ class AnalogLayer(nn.Module):
             var = None
             if r > 0:  # read-noise variance weight per row: x^2 for one read at amplitude x; for x integrated unit
                 # pulses (independent noise per pulse) the pulse count x
-                var = tiled_matmul(xs if integrating else xs.square(), var_w)
+                var = tiled_matmul(xs.abs() if integrating else xs.square(), var_w)
             acc = self._adc_accumulate(tiled_matmul(xs, w), var, b, acc, noise_gen)
         assert acc is not None
         return acc
