@@ -141,7 +141,8 @@ def _constants() -> list[tuple[str, str, int, str]]:
     out += [("int", f"B_{reg}_{b.name}", b.pos, f"{reg} bit: {b.doc}") for reg, bits in BITS.items() for b in bits]
     out += [("int", f"SET_{s}", i, f"LAYER region: word SET_STRIDE * l + SET_{s}") for i, s in enumerate(SETTINGS)]
     out += [("int", "SET_STRIDE", SET_STRIDE, "LAYER region words per layer"),
-            ("plain", "NCNT", len(COUNTERS), f"event counters: {', '.join(COUNTERS)}")]
+            ("plain", "NCNT", len(COUNTERS), f"event counters: {', '.join(COUNTERS)}"),
+            ("int", "STATE_WORDS", STATE_WORDS, "words of the STATES window (8 controller states each)")]
     out += [("int", f"C_{c.upper()}", i, "event counter index (COUNT + 2 * index)") for i, c in enumerate(COUNTERS)]
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from reram.config.schema import RtlConfig
 from reram.errors import CompileError
 from reram.ir import rules
-from reram.ir.addrmap import WORD_BITS
+from reram.ir.addrmap import STATE_WORDS, WORD_BITS
 from reram.ir.core import CompiledModel
 from reram.ir.machine import POOL_CODES, Machine, check_rtl_support, machine
 from reram.ir.ops import OPS
@@ -21,7 +21,7 @@ from .bridge import ABI
 
 # Practical limits of the generated RTL. Every one is checked by check_widths (one line each, at compile time).
 MAX_TILES = 255  # row / column tiles per layer (each is an array instance)
-MAX_LAYERS = 64  # the STATES window holds 64 4-bit controller states (reram.ir.addrmap.STATE_WORDS words)
+MAX_LAYERS = 8 * STATE_WORDS  # the STATES window: 8 4-bit controller states per word (64 layers)
 MAX_PAIRS = 255  # column pairs per array (the macro's 8-bit column count)
 MAX_ROWS = 256
 HOST_WORD_W = WORD_BITS  # word address inside a host-bus region (reram.ir.addrmap)

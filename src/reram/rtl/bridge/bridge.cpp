@@ -169,7 +169,8 @@ int64_t rs_write_block(void* h, const uint32_t* addrs, const uint32_t* data, int
 // stall_seed != 0: the host also stalls every layer controller (the DEBUG register's STALL bit) at pseudo-random
 // cycles, mid-inference, for 1-6 cycles at a time (about one cycle in eight stalled); released before it returns.
 // Returns the number of samples finished; on a watchdog timeout it stops there and stores the cycle and the
-// layer controllers' states in hang[0] and hang[1 + k] (the word STATES + k: layers 8k .. 8k + 7, k < 8).
+// layer controllers' states in hang[0] and hang[1 + k] (the word STATES + k: layers 8k .. 8k + 7,
+// k < RERAM_STATE_WORDS).
 int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, int64_t* logits, int32_t* preds,
                      uint32_t* done_cycle, uint64_t max_cycles, uint32_t* hang, int64_t* capture,
                      int64_t capture_stride, const int64_t* capture_off, uint64_t jitter_seed,
@@ -200,7 +201,8 @@ int64_t rs_run_batch(void* h, const uint16_t* inputs, int64_t n, int32_t n_in, i
     for (uint64_t t = 0; next_out < n; t++) {
         if (t >= max_cycles) {
             hang[0] = (uint32_t)t;
-            for (uint32_t k = 0; k < 8; k++) hang[1 + k] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES + k));
+            for (uint32_t k = 0; k < RERAM_STATE_WORDS; k++)
+                hang[1 + k] = read_word(s, reram_addr(RERAM_R_REG, RERAM_A_STATES + k));
             return next_out;
         }
         const bool send = next_in < n && top->in_ready && in_wait == 0;

@@ -339,9 +339,11 @@ module reram_top (
     wire [31:0] logit_sel = waddr32 >> 1;
     wire [63:0] logit_word = logit_mem[{lrbank_reg, logit_sel[LOAW-1:0]}];
     /* verilator lint_on UNUSEDSIGNAL */
-    // the layer controllers' 4-bit states, 64 slots: STATES + k reads layers 8k .. 8k + 7 (unused slots read 0;
-    // padded only when there are fewer layers than slots, so any N_LAYERS up to 64 elaborates)
-    localparam NSLOT = 64;
+    // the layer controllers' 4-bit states, 8 per word of the STATES window: STATES + k reads layers 8k .. 8k + 7
+    // (unused slots read 0; padded only when there are fewer layers than slots, so any N_LAYERS up to NSLOT
+    // elaborates)
+    localparam NSLOT = 8 * STATE_WORDS;
+    localparam SWW = $clog2(STATE_WORDS);
     wire [4*NSLOT-1:0] states_all;
     generate
         if (N_LAYERS < NSLOT) begin : g_states_pad
@@ -353,7 +355,7 @@ module reram_top (
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] state_sel = waddr32 - {{REGION_W{1'b0}}, A_STATES};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [31:0] states_word = states_all[32*state_sel[2:0] +: 32];
+    wire [31:0] states_word = states_all[32*state_sel[SWW-1:0] +: 32];
     // the STATUS word: each flag at its bit of reram_addrmap.vh, the other bits 0
     reg [31:0] status_word;
     always @(*) begin
@@ -369,7 +371,7 @@ module reram_top (
             if (waddr == A_STATUS) host_rdata = status_word;
             else if (waddr == A_CYCLES) host_rdata = cycles_reg;
             else if (waddr == A_PRED) host_rdata = {{(32-LOAW){1'b0}}, pred_reg[lrbank_reg]};
-            else if (waddr >= A_STATES && waddr < A_STATES + 8) host_rdata = states_word;
+            else if (state_sel < STATE_WORDS) host_rdata = states_word;  // STATES .. STATES + STATE_WORDS - 1
             else if (waddr >= A_COUNT && waddr < A_COUNT + 2 * NCNT)
                 host_rdata = waddr[0] ? count_reg[cnt_sel[CSW-1:0]][63:32] : count_reg[cnt_sel[CSW-1:0]][31:0];
         end else if (region == R_LOGIT && waddr32 < 2 * N_LOGITS) begin
