@@ -12,6 +12,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers module r
 
 from reram_testing import missing
 
+if os.environ.get("PYTEST_XDIST_WORKER"):  # parallel workers (pytest -n) share the cores: one torch thread each
+    import torch
+
+    torch.set_num_threads(1)
+
 
 def _mnist_dir() -> Path | None:
     env = os.environ.get("RERAM_DATA_DIR")  # the data-directory setting; .ci/run exports it

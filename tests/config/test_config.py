@@ -60,3 +60,29 @@ def test_bad_toml_and_missing_file(tmp_path):
     p.write_text("[train]\nepochs = 'many'\n")
     with pytest.raises(ConfigError, match=r"bad.toml.*train.epochs"):
         load_config(p)
+
+
+def test_residual_profile_fills_only_unset_keys(tmp_path):
+    """model.arch = resnet8 brings its profile's values for the keys left unset; a set key wins; a key the rest of
+    the configuration makes inert keeps its default rather than being an error; other networks get none."""
+    from reram.config.loader import config_to_toml, explain_config
+    from reram.config.profiles import profile_of
+
+    prof = profile_of("resnet8")
+    cfg = load_config(None, ["model.arch=resnet8"])
+    for key, value in prof.items():
+        section, name = key.split(".")
+        assert getattr(getattr(cfg, section), name) == value, key
+    cfg = load_config(None, ["model.arch=resnet8", "train.epochs=3", "analog.sensitivity_samples=50"])
+    assert cfg.train.epochs == 3 and cfg.analog.sensitivity_samples == 50 and cfg.train.threads == 0
+    cfg = load_config(None, ["model.arch=resnet20", "calibration.ablation=false", "analog.sensitivity_chips=0"])
+    assert cfg.calibration.ablation_samples is None and cfg.analog.sensitivity_samples is None
+    assert cfg.train.label_smoothing == prof["train.label_smoothing"]
+    plain = load_config(None, ["model.arch=lenet5"])
+    assert plain.train.threads == 1 and plain.train.label_smoothing == 0.0 and plain.calibration.ablation_second_network
+    # the written configuration holds the values: read back, it is the same configuration
+    path = tmp_path / "c.toml"
+    path.write_text(config_to_toml(load_config(None, ["model.arch=resnet8"])))
+    assert load_config(path) == load_config(None, ["model.arch=resnet8"])
+    shown = explain_config(None, ["model.arch=resnet8", "train.epochs=3"])
+    assert "epochs = 3  # --set" in shown and "threads = 0  # model.arch 'resnet8' profile" in shown

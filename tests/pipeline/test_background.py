@@ -94,3 +94,38 @@ def test_results_do_not_depend_on_workers(tmp_path, small_cfg_overrides, caplog)
     for section in ("software", "analog", "calibration"):
         assert a[section] == b[section], section
     assert b["timing"]["sensitivity_seconds"] > 0 and b["timing"]["ablation_second_network_train_seconds"] > 0
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie (exited, not yet reaped)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_a_worker_exits_when_its_main_process_is_killed():
+    """A main process killed without a pool shutdown (SIGKILL) leaves no worker computing on."""
+    import signal
+    import subprocess
+    import sys
+
+    worker = ("import os, time; from reram.pipeline.background import _exit_with_parent; "
+              "_exit_with_parent(os.getppid()); print(os.getpid(), flush=True); time.sleep(60)")
+    main = (f"import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', {worker!r}], "
+            "stdout=sys.stdout); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", main], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(proc.stdout.readline())
+        assert not _gone(pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _gone(pid), "the worker outlived its main process"
+    finally:
+        proc.kill()

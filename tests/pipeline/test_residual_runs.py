@@ -43,6 +43,11 @@ def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
     # the ablation on fewer test images than the headline: said in metrics and the report
     assert m["analog"]["test_images"] == 40 and {r["test_images"] for r in m["calibration"]["ablation"]} == {20}
     assert "each ablation step evaluates 20 test images on 1 chips" in html
+    # the residual profile leaves out the ablation's second network, and the report says so
+    assert m["calibration"]["ablation_second_network"] is False
+    assert not any(r["step"].startswith("8") for r in m["calibration"]["ablation"])
+    assert "calibration.ablation_second_network = false" in html
+    assert m["meta"]["threads"]["train"] >= 1  # the profile's train.threads = 0: every core, the count recorded
 
 
 def test_rtl_stages_skip_networks_beyond_the_rtl_controllers():

@@ -63,6 +63,8 @@ def inert_keys(cfg: ReramConfig, dev: DeviceParams | None = None) -> list[tuple[
     default_flow = cal.flow == "default"
     rules.append(("calibration.ablation_chips", not ablation, "calibration.ablation = false (no ablation is run)"))
     rules.append(("calibration.ablation_samples", not ablation, "calibration.ablation = false (no ablation is run)"))
+    rules.append(("calibration.ablation_second_network", not ablation,
+                  "calibration.ablation = false (no ablation is run)"))
     rules.append(("analog.sensitivity_samples", not sens, "analog.sensitivity_chips = 0 (no sensitivity sweeps)"))
     rules.append(("calibration.fit", not (default_flow or ablation or sens),
                   f"calibration.flow = '{cal.flow}' has no bias re-calibration, and the ablation and the sensitivity "

@@ -101,11 +101,47 @@ def load_config(
     from .effective import check_effective
 
     check_effective(cfg, origin)
+    cfg = _apply_profile(cfg, data)
     if cfg.energy.preset_file:  # read and check it now, not after the stages before the energy stage
         from reram.chip.energy_preset import load_preset_file
 
         load_preset_file(cfg.energy.preset_file)
     return cfg
+
+
+def _apply_profile(cfg: ReramConfig, data: dict[str, Any]) -> ReramConfig:
+    """``cfg`` with the architecture profile's values for the keys ``data`` leaves unset, except those the rest of
+    the configuration makes inert (:mod:`reram.config.profiles`)."""
+    from .effective import inert_keys
+    from .profiles import profile_of, user_set
+
+    extra = {k: v for k, v in profile_of(cfg.model.arch).items() if not user_set(data, k)}
+    if not extra:
+        return cfg
+    merged = _deep_copy(data)
+    for key, value in extra.items():
+        section, name = key.split(".")
+        merged.setdefault(section, {})[name] = value
+    out = ReramConfig.model_validate(merged)
+    for key, _ in inert_keys(out):
+        if key in extra:
+            section, name = key.split(".")
+            setattr(getattr(out, section), name, getattr(getattr(cfg, section), name))
+    return out
+
+
+def profile_keys(path: str | Path | None = None, overrides: Iterable[str] = ()) -> dict[str, Any]:
+    """The keys whose value the architecture profile supplies under this file and these overrides."""
+    from .profiles import profile_of, user_set
+
+    cfg = load_config(path, overrides)
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    for o in overrides:
+        apply_override(data, o)
+    return {k: v for k, v in profile_of(cfg.model.arch).items()
+            if not user_set(data, k) and getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1]) == v}
 
 
 def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> str:
@@ -126,6 +162,7 @@ def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()
     dev = resolve_device(cfg).to_dict()
     from_preset = {} if PRESETS[cfg.device.preset] is None else \
         {(s.section, s.key or n): n for n, _, s in device_fields() if s.config_default is None}
+    from_profile = profile_keys(path, overrides)
     dumped = config_to_dict(cfg)
     lines = [f"# effective configuration; device preset '{cfg.device.preset}'", ""]
     for section_name in ReramConfig.model_fields:
@@ -135,6 +172,8 @@ def explain_config(path: str | Path | None = None, overrides: Iterable[str] = ()
                 origin = "--set"
             elif key in from_file.get(section_name, {}):
                 origin = str(path)
+            elif f"{section_name}.{key}" in from_profile:
+                origin = f"model.arch '{cfg.model.arch}' profile"
             elif value is None and (section_name, key) in from_preset:
                 value, origin = dev[from_preset[section_name, key]], f"preset {cfg.device.preset}"
             else:

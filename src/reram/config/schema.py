@@ -83,14 +83,17 @@ class TrainConfig(Section):
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
     lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate (Adam, one-cycle schedule).")
     weight_decay: float = Field(1e-4, ge=0, le=1, description="AdamW weight decay.")
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="Label smoothing of the training loss (the "
+                                   "residual networks' profile: 0.1).")
     hwa: bool = Field(False, description="Hardware-aware training: weight noise matched to the device's programming "
                       "error, output noise matched to its read noise, and DAC/ADC quantization in every training "
                       "forward pass (aihwkit's HWA training; Joshi et al. 2020, Rasch et al. 2023).")
     hwa_noise_scale: float = Field(1.0, gt=0, le=10, description="Hardware-aware training: the injected noise in "
                                    "units of the device's (1 = matched).")
-    augment: Literal["auto", "on", "off"] = Field(
-        "auto", description="Random-crop (zero padding of 1/8 of the side) and horizontal-flip augmentation of image "
-        "batches; 'auto': on for the residual networks and for colour images."
+    augment: Literal["auto", "on", "flip", "off"] = Field(
+        "auto", description="Augmentation of image batches: 'on', random crops (zero padding of 1/8 of the side) and "
+        "horizontal flips; 'flip', flips only; 'auto': 'on' for colour images, 'flip' for the residual networks on "
+        "one-channel images (whose short training underfits under crops), 'off' otherwise."
     )
     threads: int = Field(
         1, ge=0, le=256, description="torch CPU threads for training (0: all cores). 1 keeps training reproducible "
@@ -223,6 +226,10 @@ class CalibrationConfig(Section):
     ablation: bool = Field(True, description="Measure the calibration ablation (accuracy after each flow step) in "
                            "'reram run'.")
     ablation_chips: int = Field(5, ge=1, le=100, description="Chips per ablation step.")
+    ablation_second_network: bool = Field(
+        True, description="The ablation's last step: a second network trained the other way with respect to "
+        "train.hwa, a whole second training (the residual networks' profile leaves it out: false)."
+    )
     ablation_samples: int | None = Field(
         None, ge=10, description="Test images per ablation step: the first N of the test split (default: all). Fewer "
         "than the headline accuracy's are stated in metrics (each row's test_images) and the report."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -30,14 +31,21 @@ class TrainResult:
 
 @contextmanager
 def torch_threads(threads: int) -> Iterator[None]:
-    """Run the block with ``threads`` torch CPU threads (0: leave the setting alone), then restore it."""
+    """Run the block with ``threads`` torch CPU threads (0: every core this process may use), then restore it."""
     before = torch.get_num_threads()
-    if threads > 0:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads if threads > 0 else available_cores())
     try:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def host_tensor(a: np.ndarray) -> torch.Tensor:
@@ -60,20 +68,25 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     return float((logits.argmax(1) == y).float().mean())
 
 
-def augments(spec: dict, train_cfg: TrainConfig) -> bool:
-    """Whether training augments image batches (``train.augment``; 'auto': residual networks and colour images)."""
+def augments(spec: dict, train_cfg: TrainConfig) -> str:
+    """How training augments image batches (``train.augment``): 'on' (crops and flips), 'flip' or 'off'; 'auto' is
+    'on' for colour images, 'flip' for the residual networks on one-channel images, 'off' otherwise."""
     if train_cfg.augment != "auto":
-        return train_cfg.augment == "on"
+        return train_cfg.augment
     in_shape = spec["in_shape"]
-    return len(in_shape) == 3 and (in_shape[0] > 1 or str(spec.get("arch", "")).startswith("resnet"))
+    if len(in_shape) != 3:
+        return "off"
+    if in_shape[0] > 1:
+        return "on"
+    return "flip" if str(spec.get("arch", "")).startswith("resnet") else "off"
 
 
-def augment_batch(xb: torch.Tensor, in_shape: list[int], gen: torch.Generator) -> torch.Tensor:
-    """Random crop of the zero-padded images (padding 1/8 of the side) and a horizontal flip of half of them, on a
-    flat batch (B, C * H * W); the same draws for the same generator state."""
+def augment_batch(xb: torch.Tensor, in_shape: list[int], gen: torch.Generator, crop: bool = True) -> torch.Tensor:
+    """Random crop of the zero-padded images (padding 1/8 of the side; none with ``crop`` false) and a horizontal
+    flip of half of them, on a flat batch (B, C * H * W); the same draws for the same generator state."""
     C, H, W = in_shape
     B = xb.shape[0]
-    p = max(1, H // 8)
+    p = max(1, H // 8) if crop else 0
     maps = torch.nn.functional.pad(xb.reshape(B, C, H, W), (p, p, p, p))
     oy = torch.randint(0, 2 * p + 1, (B,), generator=gen)
     ox = torch.randint(0, 2 * p + 1, (B,), generator=gen)
@@ -119,7 +132,7 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
     total = steps_per_epoch * train_cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=train_cfg.lr, total_steps=total)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=train_cfg.label_smoothing)
     history: list[dict[str, float]] = []
     t0 = time.perf_counter()
     label = "train (epochs, hardware-aware)" if hwa else "train (epochs)"
@@ -137,8 +150,8 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
                 if len(idx) < 2:  # BatchNorm needs two samples
                     continue
                 xb, yb = x[idx].to(torch.float32).div_(255.0), y[idx]
-                if augment:
-                    xb = augment_batch(xb, spec["in_shape"], aug_gen)
+                if augment != "off":
+                    xb = augment_batch(xb, spec["in_shape"], aug_gen, crop=augment == "on")
                 out = model(xb)
                 loss = loss_fn(out, yb)
                 opt.zero_grad(set_to_none=True)

@@ -49,6 +49,22 @@ def _init_worker(threads: int, claims, records) -> None:
     logger.setLevel(logging.WARNING)
     logger.handlers[:] = [logging.handlers.QueueHandler(records)]  # to the main process's handlers
     logger.propagate = False
+    _exit_with_parent(os.getppid())
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose main process is gone (killed with SIGTERM or SIGKILL, no pool shutdown) exits within a second
+    instead of computing on for nobody."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="reram-parent-watch", daemon=True).start()
 
 
 class OnceFilter(logging.Filter):

@@ -28,12 +28,12 @@ def threads_used(cfg: ReramConfig) -> dict[str, int]:
     depend on it, tests/hardening/test_threads.py), torch's intra-op threads they use, and the CPU count."""
     import os
 
-    import torch
+    from reram.models.train import available_cores
 
     from .background import resolved_workers
 
-    return {"train": cfg.train.threads, "run": cfg.run.threads,
-            "torch_intra_op": cfg.run.threads or torch.get_num_threads(), "cpu_count": os.cpu_count() or 1,
+    return {"train": cfg.train.threads or available_cores(), "run": cfg.run.threads,
+            "torch_intra_op": cfg.run.threads or available_cores(), "cpu_count": os.cpu_count() or 1,
             "workers": resolved_workers(cfg.run.workers)}
 
 

@@ -246,7 +246,8 @@ def stage_calibrate(ctx: RunContext) -> None:
         return ctx.background.take("second_network") if ctx.background is not None else None
 
     rows = run_ablation(ctx.model, cfg, ctx.splits, ctx.compiled if reuse else None, reuse, progress=ctx.progress,
-                        model_spec=None if ctx.model_file else model_spec(ctx),
+                        model_spec=None if ctx.model_file or not cfg.calibration.ablation_second_network
+                        else model_spec(ctx),
                         tuned_cm=ctx.cache.get("tuned_compiled") if cfg.calibration.flow == "default" else None,
                         second_row=second_row)
     ctx.metrics["timing"]["ablation_seconds"] = time.perf_counter() - t0
@@ -254,6 +255,7 @@ def stage_calibrate(ctx: RunContext) -> None:
         if "train_seconds" in row:
             ctx.metrics["timing"]["ablation_second_network_train_seconds"] = row.pop("train_seconds")
     ctx.metrics["calibration"]["ablation"] = rows
+    ctx.metrics["calibration"]["ablation_second_network"] = cfg.calibration.ablation_second_network
 
 
 def stage_sensitivity(ctx: RunContext) -> None:
@@ -295,7 +297,7 @@ def start_background(ctx: RunContext, remaining: list[str]) -> None:
 
     cfg = ctx.cfg
     if "calibrate" in remaining and "data" not in remaining and cfg.calibration.ablation and not ctx.model_file \
-            and not bg.submitted("second_network"):
+            and cfg.calibration.ablation_second_network and not bg.submitted("second_network"):
         bg.submit("second_network", second_network_job, cfg, ctx.data_dir, model_spec(ctx))
     if "sensitivity" in remaining and cfg.analog.sensitivity_chips > 0 and "train" not in remaining and \
             ctx.path("model.safetensors").exists():

@@ -7,6 +7,7 @@ match its manifest (a corrupted or half-written cache entry) is rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -239,6 +241,30 @@ def build_library(params: Machine, trace: str | None = None, progress: bool = Tr
     if trace == "fst" and not any(Path(d, "lz4.h").exists() for d in ("/usr/include", "/usr/local/include")):
         raise ToolchainError("FST waveforms need the lz4 headers: apt-get install liblz4-dev (or write a .vcd file)")
     key = build_key(params, tc, trace, coverage)
+    with cache_lock(cache_root() / f"{key}.lock"):  # another process building the same key: wait for its library
+        return _load_or_build(params, tc, key, trace, progress, force, background, coverage)
+
+
+@contextlib.contextmanager
+def cache_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (created) for the block: processes sharing a cache (parallel test
+    workers, two runs) build one key once and never read a half-moved folder. No-op where ``fcntl`` is missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _load_or_build(params: Machine, tc: Toolchain, key: str, trace: str | None, progress: bool, force: bool,
+                   background: bool, coverage: bool) -> tuple[Path, dict]:
     folder = cache_root() / key
     lib = folder / f"libreram_{key}.so"
     manifest_path = folder / "manifest.json"

@@ -1,0 +1,40 @@
+"""Defaults that depend on the network. Where a configuration leaves a key unset, the profile of its ``model.arch``
+supplies the value; the run's resolved configuration records it like any other, and ``reram config explain`` names
+the profile as its origin. A key set anywhere (a file, ``--set``, a sweep's base) is never replaced.
+
+The residual networks' profile makes a whole run fit a 2-core machine (issue 27: a ResNet-8 run on Fashion-MNIST
+within 30 minutes): training on every core (its weights are then reproducible on machines with the same core count,
+not across all machines), and the ablation and sensitivity sweeps on the first images of the test split (stated in
+metrics and the report). The headline analog accuracy stays on the whole test split over ``analog.chips`` chips.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_RESIDUAL: dict[str, Any] = {
+    "train.threads": 0,
+    "train.label_smoothing": 0.1,
+    "calibration.finetune_iters": 100,
+    "calibration.ablation_chips": 3,
+    "calibration.ablation_samples": 1000,
+    "calibration.ablation_second_network": False,
+    "analog.sensitivity_chips": 2,
+    "analog.sensitivity_samples": 1000,
+}
+
+ARCH_PROFILES: dict[str, dict[str, Any]] = {
+    "resnet8": {**_RESIDUAL, "train.epochs": 10},
+    "resnet20": {**_RESIDUAL, "train.epochs": 10},
+}
+
+
+def profile_of(arch: str) -> dict[str, Any]:
+    """The ``section.key -> value`` defaults of ``arch`` (empty for the MLP, LeNet-5 and layer lists)."""
+    return dict(ARCH_PROFILES.get(arch, {}))
+
+
+def user_set(data: dict[str, Any], key: str) -> bool:
+    section, name = key.split(".")
+    node = data.get(section)
+    return isinstance(node, dict) and name in node
