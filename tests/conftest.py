@@ -111,13 +111,21 @@ def small_full_run(tmp_path_factory, small_cfg_overrides):
     return execute(cfg, runs, name="full", stages=[s.name for s in STAGES if s.name != "synth"], progress=False)
 
 
+# The longest tests (minutes each on 2 cores), started first so that parallel workers (pytest -n) finish together
+# rather than one of them running these at the end alone.
+LONGEST = ("test_lenet5_runs_every_stage", "test_every_injected_rtl_fault_is_caught",
+           "test_synthesis_statistics_and_no_latches", "test_every_key_changes_an_output_or_is_refused")
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests of the shared whole run (``small_full_run``, about 20 s to build) are ``slow`` as well as the ones
     marked so; ``pytest -m "not slow"`` is the fast set, CI runs everything. Tests that use the canonical MNIST
-    files (the ``mnist_dir`` fixture) are marked ``mnist``."""
+    files (the ``mnist_dir`` fixture) are marked ``mnist``. The longest tests run first, then the other slow ones."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "small_full_run" in names:
             item.add_marker(pytest.mark.slow)
         if "mnist_dir" in names:  # needs the canonical files: pytest -m mnist runs just these
             item.add_marker(pytest.mark.mnist)
+    items.sort(key=lambda it: (getattr(it, "originalname", it.name) not in LONGEST,
+                               it.get_closest_marker("slow") is None))

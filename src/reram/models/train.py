@@ -17,7 +17,7 @@ from reram.config.schema import ModelConfig, TrainConfig
 
 from .hwa import HwaNoise, hardware_aware
 from .mlp import predict
-from .nets import build_model, spec_from_config
+from .nets import build_model, is_graph, spec_from_config
 
 
 @dataclass
@@ -127,6 +127,10 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
     y = torch.tensor(np.asarray(train_y), dtype=torch.int64)
     tx = host_tensor(test_x)  # uint8 too: predict() scales it batch by batch
     model = build_model(spec)
+    channels_last = is_graph(spec["layers"])  # layer graphs (residual networks): see below
+    if channels_last:  # NHWC convolutions: a ResNet-8 training step 1.35x faster on 2 AVX2 cores
+        model = model.to(memory_format=torch.channels_last)  # (benchmarks/train_memory_format.py); chains keep the
+        # format of earlier releases (bit-identical weights)
     opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
                             **fused_adam())
     steps_per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
@@ -166,6 +170,8 @@ def _train(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
             history.append(rec)
             bar.update(task, advance=1,
                        info=f"loss {rec['loss']:.4f}  train {rec['train_accuracy']:.4f}  test {test_acc:.4f}")
+    if channels_last:  # contiguous again for saving and compiling
+        model = model.to(memory_format=torch.contiguous_format)
     model.eval()
     return TrainResult(model=model, spec=spec, test_accuracy=history[-1]["test_accuracy"],
                        train_seconds=time.perf_counter() - t0, history=history)
