@@ -10,11 +10,11 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
+from _common import cpu_name
 from reram.models.nets import build_model, resnet_layers
 from reram.models.train import available_cores, fused_adam
 
@@ -27,16 +27,6 @@ def _step_seconds(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor,
         loss.backward()
         opt.step()
     return (time.perf_counter() - t0) / steps
-
-
-def _cpu_name() -> str:
-    """The CPU's model name and whether it has AVX-512 (speed ratios depend on it)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    name = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "unknown")
-    return f"{name} ({'AVX-512' if 'avx512f' in text else 'AVX2' if 'avx2' in text else 'no AVX2'})"
 
 
 def main() -> None:
@@ -66,7 +56,7 @@ def main() -> None:
             times[fmt].append(_step_seconds(m, opt, x, y, a.steps))
     ratios = [n / c for n, c in zip(times["nchw"], times["channels_last"], strict=True)]
     print(json.dumps({
-        "arch": a.arch, "batch": a.batch, "threads": torch.get_num_threads(), "cpu": _cpu_name(),
+        "arch": a.arch, "batch": a.batch, "threads": torch.get_num_threads(), "cpu": cpu_name(),
         "step_ms_median": {k: 1e3 * statistics.median(v) for k, v in times.items()},
         "speedup_channels_last_median_of_ratios": statistics.median(ratios),
         "repeats": a.repeats, "steps_per_repeat": a.steps,
