@@ -52,6 +52,7 @@ VALUES: dict[str, object] = {
     "adc.phase_bits": [6],
     "adc.bits": 6, "adc.percentile": 99.0,
     "calibration.flow": "naive", "calibration.act_percentile": 99.0, "calibration.fit": "offset",
+    "calibration.weight_scale": "column",
     "calibration.finetune_iters": 2, "calibration.finetune_lr": 1e-2, "calibration.finetune_batch": 16,
     "calibration.ablation": False, "calibration.ablation_chips": 2, "calibration.ablation_samples": 20,
     "calibration.ablation_second_network": False,

@@ -34,6 +34,7 @@ def engine_logits_int(cm, model, codes):
         ("array.differential=rows", "array.rows=64", "array.cols=32", "dac.mode=integrating"),
         # an uneven phase split, each phase with its own ADC resolution (NeuRRAM's two-phase MVM)
         ("dac.mode=integrating", "dac.bits=5", "dac.phase_bits=[3, 2]", "adc.phase_bits=[8, 6]"),
+        ("calibration.weight_scale=column", "device.slices=2", "device.cell_bits=2"),
     ],
 )
 def test_engine_matches_golden_exactly_in_float64(build, mnist_small, sets):

@@ -26,7 +26,8 @@ def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
     take minutes; the graph RTL is co-simulated and synthesized on small ResNet-8s in tests/rtl, and the RTL stages
     apply to this model, which tests below check)."""
     make_cifar(tmp_path / "cifar", per_batch=40, n_test=40)
-    cfg = load_config(None, [*SMALL, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"',
+    own = [s for s in SMALL if not s.startswith("calibration.finetune")]  # the profile's: no fine-tuning
+    cfg = load_config(None, [*own, 'data.dataset="cifar10"', "data.verify=false", 'model.arch="resnet8"',
                              "calibration.ablation_samples=20"])
     ctx = execute(cfg, tmp_path / "runs", name="r8", progress=False, data_dir=str(tmp_path / "cifar"), stages=STAGES)
     m = ctx.metrics
@@ -48,6 +49,13 @@ def test_resnet8_on_cifar10_runs_every_stage(tmp_path):
     assert not any(r["step"].startswith("8") for r in m["calibration"]["ablation"])
     assert "calibration.ablation_second_network = false" in html
     assert m["meta"]["threads"]["train"] >= 1  # the profile's train.threads = 0: every core, the count recorded
+    # the profile's per-column weight scales and no fine-tuning: the ablation leaves out step 5, and says so
+    assert m["calibration"]["finetune_iters"] == 0 and "hw_aware_finetune" not in m["calibration"]["passes"]
+    assert ctx.compiled.meta["weight_scale"] == "column"
+    assert any(float(ly.col_scale.max()) > 1 for ly in ctx.compiled.layers)
+    steps = [r["step"][:1] for r in m["calibration"]["ablation"]]
+    assert steps == ["1", "2", "3", "4", "6", "7", "7"], steps  # the second 7: the other IR-drop model
+    assert "Step 5 (hardware-aware fine-tuning) was left out: calibration.finetune_iters = 0" in html
 
 
 def test_rtl_stages_skip_networks_beyond_the_rtl_controllers():

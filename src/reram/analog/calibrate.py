@@ -12,7 +12,7 @@ from reram.chip.device import DeviceParams
 from reram.chip.program import Chip
 from reram.ir import CompiledModel
 from reram.ir.ops import OPS, float_forward
-from reram.ir.rules import requant_ints
+from reram.ir.rules import acc_scales, requant_ints
 
 log = logging.getLogger("reram")
 
@@ -23,10 +23,10 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
                        soft: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, float]:
     """Per output column, fit ``target ~ gain * hw + offset`` (or the offset alone) by least squares.
 
-    ``hw`` is the chip's output ``out_scale * acc`` (read noise on) and ``target`` the software
-    pre-activation of the same calibration images. Layers are fitted in order, each seeing the already
-    calibrated earlier layers. ``target='post_relu'`` fits against ReLU'd targets instead (kept for the
-    ablation: the clipped zeros bias the fit). The results are stored on the chip (its activation-unit
+    ``hw`` is the chip's accumulator in float units (``acc`` times :func:`~reram.ir.rules.acc_scales`, read noise
+    on) and ``target`` the software pre-activation of the same calibration images. Layers are fitted in order, each
+    seeing the already calibrated earlier layers. ``target='post_relu'`` fits against ReLU'd targets instead (kept
+    for the ablation: the clipped zeros bias the fit). The results are stored on the chip (its activation-unit
     memory), not in the IR. Returns the RMS residual per layer, relative to the target's RMS.
 
     ``engine``: an :class:`~reram.analog.engine.AnalogModel` of this chip to run the calibration images on (its read
@@ -46,27 +46,33 @@ def bias_recalibration(cm: CompiledModel, chip: Chip, dev: DeviceParams, calib_x
     def step(li: int, h: torch.Tensor, skip: torch.Tensor | None) -> torch.Tensor:
         layer, al = cm.layers[li], engine.layers[li]
         n_samples = h.shape[0]
-        acc = al.forward_acc(al.patches(h), engine.noise_gen).to(torch.float64).numpy()  # (N * positions, out)
-        hw = acc * layer.out_scale
-        z = soft[li][1].astype(np.float64)  # the software pre-activation, before any residual add
+        acc_t = al.forward_acc(al.patches(h), engine.noise_gen)  # (N * positions, out)
+        # float64 from here, in place where it can be: these are the largest arrays of a calibration
+        hw = acc_t.to(torch.float64, copy=True).mul_(torch.from_numpy(acc_scales(layer)))
+        # the software pre-activation, before any residual add
+        z = torch.from_numpy(soft[li][1]).to(torch.float64, copy=True)
         if target == "post_relu" and layer.relu and layer.add_src is None:
-            z = np.maximum(z, 0)
+            z.clamp_(min=0)
+        z_ms = float(torch.einsum("ij,ij->", z, z)) / z.numel()
+        mh, mz = hw.mean(0), z.mean(0)
+        hc, zc = hw.sub_(mh), z.sub_(mz)  # centred, in place
+        gain_t = torch.from_numpy(layer.gain.astype(np.float64))
         if fit == "gain_offset":
-            n = hw.shape[0]
-            mh, mz = hw.mean(0), z.mean(0)
-            cov = ((hw - mh) * (z - mz)).sum(0) / n
-            var = ((hw - mh) ** 2).sum(0) / n
-            gain = np.where(var > 1e-30, cov / np.maximum(var, 1e-30), layer.gain.astype(np.float64))
-            offset = mz - gain * mh
-        else:
-            gain = layer.gain.astype(np.float64)
-            offset = (z - gain * hw).mean(0)
-        resid = z - (gain * hw + offset)
-        residuals[layer.name] = float(np.sqrt((resid**2).mean() / max((z**2).mean(), 1e-30)))
+            n = hc.shape[0]
+            cov = torch.einsum("ij,ij->j", hc, zc) / n
+            var = torch.einsum("ij,ij->j", hc, hc) / n
+            gain_t = torch.where(var > 1e-30, cov / var.clamp(min=1e-30), gain_t)
+        offset_t = mz - gain_t * mh
+        resid = zc.addcmul_(hc, gain_t, value=-1)  # z - (gain * hw + offset)
+        residuals[layer.name] = float(np.sqrt(float(torch.einsum("ij,ij->", resid, resid)) / resid.numel()
+                                              / max(z_ms, 1e-30)))
+        gain, offset = gain_t.numpy(), offset_t.numpy()
+        del hw, z, hc, zc, resid
+        acc = acc_t.to(torch.float64)
         M, B = requant_ints(layer, gain, offset)
         chip.layers[li].req_mult, chip.layers[li].req_bias = M, B
         al.set_chip(chip.layers[li])
-        y = al.digital(torch.from_numpy(acc), None if skip is None else OPS[layer.kind].skip_rows(layer, skip))
+        y = al.digital(acc, None if skip is None else OPS[layer.kind].skip_rows(layer, skip))
         return y if al.is_last else al.finish(y, n_samples)
 
     cm.walk(h, step)

@@ -511,7 +511,8 @@ class AnalogLayer(nn.Module):
         independent draw of a cell programmed to its level (program-and-verify and stuck-at faults included)."""
         arch, dev = self.arch, self.dev
         qmax = arch.q_max
-        qf = (self.weight / self.ir.w_max * qmax).clamp(-qmax, qmax)
+        c = torch.as_tensor(self.ir.col_scales, dtype=self.weight.dtype)[:, None]
+        qf = (self.weight * c / self.ir.w_max * qmax).clamp(-qmax, qmax)
         q = ste_round(qf)  # (out, in) differentiable
         step = float(2**arch.grid_sub_bits)
         from reram.chip.program import programmed_pool, sample_programmed

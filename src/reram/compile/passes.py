@@ -58,15 +58,25 @@ def naive_scaling(cm: CompiledModel) -> None:
 
 
 # --------------------------------------------------------------------------- map_conductances
-def map_conductances(cm: CompiledModel, w_max: list[float] | None = None) -> None:
-    """Signed weights -> integer weight codes in [-(L**S - 1), L**S - 1] (differential pairs, S slices)."""
+def map_conductances(cm: CompiledModel, w_max: list[float] | None = None, per_column: bool | None = None) -> None:
+    """Signed weights -> integer weight codes in [-(L**S - 1), L**S - 1] (differential pairs, S slices).
+
+    ``per_column``: each output column gets its own weight scale (:func:`reram.ir.rules.column_scales`: its largest
+    weight maps to the largest code, and the activation unit's multiplier divides it out again), instead of one per
+    layer; None keeps what the model was mapped with before (per layer at first). The scales are recomputed from
+    the current weights (after fine-tuning, say)."""
     q = cm.arch.q_max
+    if per_column is None:
+        per_column = bool(cm.meta.get("weight_scale") == "column")
+    cm.meta["weight_scale"] = "column" if per_column else "layer"
     for i, layer in enumerate(cm.layers):
         if w_max is not None:
             layer.w_max = w_max[i]
         elif layer.w_max <= 0:
             layer.w_max = float(np.abs(layer.weight).max()) or 1.0
-        layer.weight_codes = rules.weight_codes(layer.weight, layer.w_max, q)
+        layer.col_scale = (rules.column_scales(layer.weight, layer.w_max) if per_column
+                           else np.ones(layer.out_features, np.float64))
+        layer.weight_codes = rules.weight_codes(layer.weight, layer.w_max, q, layer.col_scale)
     if "map_conductances" not in cm.passes:
         cm.passes.append("map_conductances")
 
@@ -122,7 +132,7 @@ def update_requant(cm: CompiledModel) -> None:
             layer.next_scale = layer.out_scale
         elif readers:
             layer.next_scale = cm.layers[readers[0]].in_scale
-        ratio = float(np.max(np.abs(layer.gain))) * layer.out_scale / layer.next_scale
+        ratio = float(np.max(np.abs(layer.gain) * rules.acc_scales(layer))) / layer.next_scale
         # headroom for per-chip calibration gains up to 4x the nominal one
         layer.req_shift = rules.requant_shift(ratio)
         if layer.add_src is not None:  # the residual add's operand, aligned to this layer's output codes

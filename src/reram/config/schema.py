@@ -220,6 +220,9 @@ class CalibrationConfig(Section):
         99.99, gt=50, le=100, description="Percentile of calibration activations mapped to the DAC full scale."
     )
     fit: Literal["gain_offset", "offset"] = Field("gain_offset", description="Bias re-calibration fit.")
+    weight_scale: Literal["layer", "column"] = Field(
+        "layer", description="Weight-to-conductance scale: one per layer, or one per output column (its largest weight "
+        "maps to the largest level; the activation unit's multiplier divides it out).")
     finetune_iters: int = Field(400, ge=0, le=100000, description="Hardware-aware fine-tuning iterations.")
     finetune_lr: float = Field(1e-3, gt=0, le=1, description="Fine-tuning learning rate (Adam).")
     finetune_batch: int = Field(256, ge=8, le=8192, description="Fine-tuning batch size.")

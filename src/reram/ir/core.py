@@ -200,6 +200,10 @@ class LayerIR:
     weight: np.ndarray  # float32 (out, in): folded float weights
     bias: np.ndarray  # float32 (out,): folded float bias, applied digitally
     w_max: float = 0.0  # weight magnitude mapped to the largest code
+    # per-column weight scale c >= 1 (out,): column o's weights are mapped as ``weight * c`` (so that its largest
+    # reaches w_max) and the activation unit divides by c again (:func:`reram.ir.rules.requant_ints`); all ones:
+    # one scale per layer
+    col_scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     in_scale: float = 1.0  # float value of one input code
     out_scale: float = 1.0  # float value of one unit of acc (before gain)
     adc_range: float = 1.0  # pre-ADC |S| mapped to full scale
@@ -223,7 +227,15 @@ class LayerIR:
     add_mult: int = 0  # the add's integer multiplier (units of 2^-req_shift of this layer's output code)
     out_signed: bool = False  # signed output codes (a projection shortcut's, read only by adds)
 
-    ARRAYS = ("weight", "bias", "gain", "offset", "req_mult", "req_bias", "weight_codes")
+    ARRAYS = ("weight", "bias", "gain", "offset", "req_mult", "req_bias", "weight_codes", "col_scale")
+    OPTIONAL = ("col_scale",)  # absent in files written before it: one weight scale per layer (all ones)
+
+    @property
+    def col_scales(self) -> np.ndarray:
+        """The per-column weight scale (all ones when the layer has one scale, or none was set)."""
+        if self.col_scale.size == self.out_features:
+            return self.col_scale
+        return np.ones(self.out_features, np.float64)
 
     @property
     def positions(self) -> int:
@@ -364,9 +376,10 @@ class CompiledModel:
                 kw = dict(d)
                 for name in LayerIR.ARRAYS:
                     key = f"l{i}.{name}"
-                    if key not in arrays:
+                    if key in arrays:
+                        kw[name] = arrays[key]
+                    elif name not in LayerIR.OPTIONAL:
                         raise IRError(f"{npath}: array {key} is missing")
-                    kw[name] = arrays[key]
                 layer = LayerIR(**kw)
                 _check_layer(layer, npath)
                 layers.append(layer)
@@ -434,6 +447,8 @@ def _check_layer(layer: LayerIR, where: Path) -> None:
         "weight": (o, i), "bias": (o,), "gain": (o,), "offset": (o,), "req_mult": (o,), "req_bias": (o,),
         "weight_codes": (o, i),
     }
+    if layer.col_scale.size:  # an empty one is the per-layer scale
+        expect["col_scale"] = (o,)
     for name, shape in expect.items():
         arr = getattr(layer, name)
         if not isinstance(arr, np.ndarray) or arr.shape != shape:
@@ -443,6 +458,8 @@ def _check_layer(layer: LayerIR, where: Path) -> None:
             raise IRError(f"{where}: layer {layer.name} array '{name}' has dtype {arr.dtype}")
         if not np.all(np.isfinite(arr)):
             raise IRError(f"{where}: layer {layer.name} array '{name}' holds NaN or infinity")
+    if layer.col_scale.size and float(layer.col_scale.min()) < 1.0:
+        raise IRError(f"{where}: layer {layer.name} has a column weight scale below 1")
     limits = {"adc_mult": (1, 2**20 - 1), "adc_shift": (0, 62), "req_shift": (0, 62)}
     for name, (lo, hi) in limits.items():
         v = getattr(layer, name)

@@ -142,9 +142,21 @@ def shift_add_weights(arch: ArchParams) -> list[list[int]]:
 
 
 # --------------------------------------------------------------------------- weights: codes, digits, conductances
-def weight_codes(weight: np.ndarray, w_max: float, q_max: int) -> np.ndarray:
-    """Signed float weights -> integer weight codes in [-q_max, q_max] (``w_max`` maps to ``q_max``)."""
-    return np.clip(round_half_up(weight / w_max * q_max), -q_max, q_max).astype(np.int32)
+def weight_codes(weight: np.ndarray, w_max: float, q_max: int, col_scale: np.ndarray | None = None) -> np.ndarray:
+    """Signed float weights (out, in) -> integer weight codes in [-q_max, q_max] (``w_max`` maps to ``q_max``);
+    with ``col_scale`` (out,), column ``o``'s weights are scaled by ``col_scale[o]`` first."""
+    w = weight if col_scale is None else weight * np.asarray(col_scale, np.float64)[:, None]
+    return np.clip(round_half_up(w / w_max * q_max), -q_max, q_max).astype(np.int32)
+
+
+COL_SCALE_MAX = 256.0  # the largest per-column weight scale (a column of near-zero weights is not blown up further)
+
+
+def column_scales(weight: np.ndarray, w_max: float) -> np.ndarray:
+    """Per-column weight scales ``c_o = w_max / max|w_o|`` (>= 1, at most ``COL_SCALE_MAX``): each column's largest
+    weight maps to the largest code."""
+    col = np.abs(np.asarray(weight, np.float64)).max(axis=1)
+    return np.clip(w_max / np.maximum(col, w_max / COL_SCALE_MAX), 1.0, COL_SCALE_MAX)
 
 
 def weight_digits(codes: Any, arch: ArchParams):
@@ -242,18 +254,27 @@ def requant_shift(ratio: float, headroom: float = 4.0) -> int:
 
 def requant_ints(layer: LayerIR, gain: Any, offset: Any) -> tuple[Any, Any]:
     """Per-column integer multiplier ``M`` and bias ``B`` of the activation unit for float ``gain`` and ``offset``:
-    ``M = clip(round(gain * out_scale / next_scale * 2^k), +-REQ_MULT_MAX)``, ``B = clip(round(offset / next_scale *
-    2^k), +-REQ_BIAS_MAX)``. numpy: int64 arrays; torch: float tensors of integers with a straight-through gradient
-    (fine-tuning)."""
+    ``M = clip(round(gain * out_scale / (col_scale * next_scale) * 2^k), +-REQ_MULT_MAX)`` (:func:`acc_scales`),
+    ``B = clip(round(offset / next_scale * 2^k), +-REQ_BIAS_MAX)``. numpy: int64 arrays; torch: float tensors of
+    integers with a straight-through gradient (fine-tuning)."""
     sh = 2.0**layer.req_shift
+    unit = acc_scales(layer) / layer.next_scale * sh  # float64 (out,)
     if _is_torch(gain):
-        M = ste_round(gain * (layer.out_scale / layer.next_scale * sh)).clamp(-REQ_MULT_MAX, REQ_MULT_MAX)
+        import torch
+
+        M = ste_round(gain * torch.as_tensor(unit, dtype=gain.dtype, device=gain.device)).clamp(-REQ_MULT_MAX,
+                                                                                               REQ_MULT_MAX)
         B = ste_round(offset / layer.next_scale * sh).clamp(-REQ_BIAS_MAX, REQ_BIAS_MAX)
         return M, B
-    M = np.clip(round_half_up(np.asarray(gain, np.float64) * layer.out_scale / layer.next_scale * sh),
-                -REQ_MULT_MAX, REQ_MULT_MAX)
+    M = np.clip(round_half_up(np.asarray(gain, np.float64) * unit), -REQ_MULT_MAX, REQ_MULT_MAX)
     B = np.clip(round_half_up(np.asarray(offset, np.float64) / layer.next_scale * sh), -REQ_BIAS_MAX, REQ_BIAS_MAX)
     return M.astype(np.int64), B.astype(np.int64)
+
+
+def acc_scales(layer: LayerIR) -> np.ndarray:
+    """The float value of one unit of each column's accumulator (before the calibration gain): ``out_scale /
+    col_scale`` (float64, (out,))."""
+    return layer.out_scale / layer.col_scales.astype(np.float64)
 
 
 def requant(acc: Any, M: Any, B: Any, shift: int, x_max: int, skip: Any = None, add_mult: int = 0,

@@ -1,6 +1,7 @@
 """What each compiler/calibration step is worth: test accuracy after each step, over programmed chips.
 
-Steps 1-7 add the default flow's passes in the order it applies them, on the run's trained network. Where the
+Steps 1-7 add the default flow's passes in the order it applies them, on the run's trained network; step 5 (fine-tuning)
+is left out when ``calibration.finetune_iters`` is 0. Where the
 arrays have wire resistance, a row after step 7 simulates its chips with the engine's other IR-drop model (the exact
 transfer matrices against the static first-order model). Step 8 is the
 same flow on a second network trained the other way: with hardware-aware training when the run trained without it,
@@ -57,7 +58,12 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
         return _evaluate(cfg, splits, cm, spec, label, progress)
 
     kept_ft = default_cm is not None and "hw_aware_finetune" in default_cm.passes
+    no_ft = cfg.calibration.finetune_iters == 0  # step 5 is left out; steps 6 and 7 have nothing to fine-tune
+    if no_ft and default_cm is not None:
+        tuned[True] = default_cm  # step 7 is the run's own compiled model
     for label, spec in ABLATION_STEPS:
+        if no_ft and spec.finetune and not spec.bias_recal:
+            continue
         if spec.name == "default" and default_summary is not None and default_cm is not None and kept_ft and \
                 default_summary.get("chips") == cfg.calibration.ablation_chips and \
                 cfg.calibration.ablation_samples is None:

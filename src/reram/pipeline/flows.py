@@ -102,7 +102,7 @@ def compile_flow(model: nn.Module, cfg: ReramConfig, dev: DeviceParams, spec: Fl
             activation_scaling(cm, calib_x, cal.act_percentile)
         else:
             naive_scaling(cm)
-        map_conductances(cm)
+        map_conductances(cm, per_column=cal.weight_scale == "column")
         tile(cm)
         if spec.adc_target is None:
             adc_naive(cm)

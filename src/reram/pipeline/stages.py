@@ -167,6 +167,7 @@ def stage_compile(ctx: RunContext) -> None:
     cal["passes"] = list(cm.passes)
     cal["arrays"] = cm.meta.get("arrays")
     cal["adc_bits"] = cm.arch.adc_bits
+    cal["weight_scale"] = cm.meta.get("weight_scale", "layer")
     cal["tiles"] = cm.meta.get("tiles")
     cal["layers"] = [{"layer": ly.name, "in_scale": ly.in_scale, "w_max": ly.w_max, "adc_range": ly.adc_range,
                       "adc_signed": ly.adc_signed, "adc_mult": ly.adc_mult, "adc_shift": ly.adc_shift}
@@ -256,6 +257,7 @@ def stage_calibrate(ctx: RunContext) -> None:
             ctx.metrics["timing"]["ablation_second_network_train_seconds"] = row.pop("train_seconds")
     ctx.metrics["calibration"]["ablation"] = rows
     ctx.metrics["calibration"]["ablation_second_network"] = cfg.calibration.ablation_second_network
+    ctx.metrics["calibration"]["finetune_iters"] = cfg.calibration.finetune_iters
 
 
 def stage_sensitivity(ctx: RunContext) -> None:
