@@ -39,6 +39,16 @@ def test_noisy_layer_injects_the_weight_noise_in_training_only():
     # gradients reach the wrapped layer's own parameters
     layer(x).sum().backward()
     assert lin.weight.grad is not None and lin.bias.grad is not None
+    # per column: each output channel's noise scales with its own largest weight
+    with torch.no_grad():
+        lin.weight[:16] *= 0.1
+    col = NoisyLayer(lin, HwaNoise(weight=0.05, output=0.0, dac_bits=0, adc_bits=0, per_column=True)).train()
+    with torch.no_grad():
+        d = torch.stack([col(x[:1]) - lin(x[:1]) for _ in range(2000)])[:, 0]
+        expected = 0.05 * lin.weight.abs().amax(1) * x[0].norm()
+    ratio = d.std(0) / expected
+    assert float(ratio[:16].mean()) == pytest.approx(1.0, abs=0.05)
+    assert float(ratio[16:].mean()) == pytest.approx(1.0, abs=0.05)
 
 
 def test_quantization_and_output_noise():

@@ -705,8 +705,11 @@ def interrupt_message() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from reram.memory import tune_allocator
+
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    tune_allocator()  # large buffers reused rather than mapped and zeroed afresh (reram.memory)
     try:
         rc = app(args=args, standalone_mode=False, prog_name="reram")
         if rc == 130:  # typer turns KeyboardInterrupt into exit code 130

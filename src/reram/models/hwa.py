@@ -4,10 +4,11 @@ software network while it trains, so that it learns weights that tolerate them.
 As in IBM aihwkit's hardware-aware training (Joshi et al., Nat. Commun. 11, 2473 (2020); Rasch et al., Nat.
 Electron. 6, 680 (2023)), every Linear and Conv2d layer, in training mode only, computes with
 
-* **weight noise** matched to the device's programming error: a weight maps ``w_max = max|w|`` of its layer onto the
-  conductance window, so a differential pair's error sigma(G) becomes ``sqrt(2) * sigma(G) / (G_max - G_min) *
-  w_max`` in weight units (sigma(G) of the preset: constant, or the state-dependent curve's mean over the window);
-  a fresh draw per mini-batch;
+* **weight noise** matched to the device's programming error: a weight maps ``w_max = max|w|`` of its layer (of its
+  output channel with ``calibration.weight_scale = "column"``: BatchNorm, folded later, scales a channel's weights
+  and its noise alike) onto the conductance window, so a differential pair's error sigma(G) becomes
+  ``sqrt(2) * sigma(G) / (G_max - G_min) * w_max`` in weight units (sigma(G) of the preset: constant, or the
+  state-dependent curve's mean over the window); a fresh draw per mini-batch;
 * **output noise** matched to the read noise: a column sum with relative read noise r per cell has variance
   ``r^2 sum_i x_i^2 w_i^2``;
 * **DAC quantization** of the layer inputs to ``2^dac_bits - 1`` levels over [0, max] of the batch, and **ADC
@@ -33,14 +34,15 @@ from reram.ir.rules import round_half_up
 
 @dataclass(frozen=True)
 class HwaNoise:
-    weight: float  # std of the weight noise relative to max|w| of the layer
+    weight: float  # std of the weight noise relative to max|w| of the layer (of the output channel: per_column)
     output: float  # relative read noise r
     dac_bits: int  # 0: no input quantization
     adc_bits: int  # 0: no output quantization
+    per_column: bool = False  # calibration.weight_scale = "column": each output channel maps its own max|w|
 
     def to_dict(self) -> dict[str, float]:
         return {"weight_noise_rel_wmax": self.weight, "output_noise_r": self.output, "dac_bits": self.dac_bits,
-                "adc_bits": self.adc_bits}
+                "adc_bits": self.adc_bits, "per_column": self.per_column}
 
 
 def matched_noise(cfg, scale: float = 1.0) -> HwaNoise:
@@ -59,7 +61,8 @@ def matched_noise(cfg, scale: float = 1.0) -> HwaNoise:
     else:
         sigma = dev.program_sigma * window
     return HwaNoise(weight=scale * math.sqrt(2) * sigma / window, output=scale * dev.read_noise,
-                    dac_bits=cfg.dac.bits, adc_bits=cfg.adc.bits)
+                    dac_bits=cfg.dac.bits, adc_bits=cfg.adc.bits,
+                    per_column=cfg.calibration.weight_scale == "column")
 
 
 def _ste(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -103,7 +106,9 @@ class NoisyLayer(nn.Module):
         w = self.layer.weight
         x = _quant_in(x, n.dac_bits)
         if n.weight > 0:
-            w = w + torch.randn_like(w) * (n.weight * w.detach().abs().amax())
+            top = w.detach().abs()
+            top = top.amax(dim=tuple(range(1, w.dim())), keepdim=True) if n.per_column else top.amax()
+            w = w + torch.randn_like(w) * (n.weight * top)
         y = self._op(x, w, None)
         if n.output > 0:
             sd = self._op(x.detach().square(), w.detach().square(), None).clamp_min(0).sqrt()

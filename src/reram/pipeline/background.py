@@ -43,6 +43,10 @@ def _init_worker(threads: int, claims, records) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the main process, which terminates the pool
     import torch
 
+    from reram.memory import tune_allocator
+
+    tune_allocator()  # as the command line's process does
+
     if threads > 0:
         torch.set_num_threads(threads)
     logger = logging.getLogger("reram")

@@ -50,13 +50,39 @@ module reram_row_reg #(
         end
     endgenerate
 
-    integer j;
-    always @(*) begin
-        active_rows = {CNTW{1'b0}};
-        for (j = 0; j < ROWS; j = j + 1) begin
-            active_rows = active_rows + {{(CNTW-1){1'b0}}, (drive[j*XW +: XW] != {XW{1'b0}})};
+    generate
+        if (SLICE_BITS < XW) begin : g_cnt_slice
+            // the count depends on the slice presented: counted from the drive levels
+            integer j;
+            always @(*) begin
+                active_rows = {CNTW{1'b0}};
+                for (j = 0; j < ROWS; j = j + 1) begin
+                    active_rows = active_rows + {{(CNTW-1){1'b0}}, (drive[j*XW +: XW] != {XW{1'b0}})};
+                end
+            end
+        end else begin : g_cnt_level
+            // multi-level inputs: the drive levels are the latched codes, so the count is taken when they are
+            // latched (a register: the same value, without a count over every row on every cycle)
+            reg [CNTW-1:0] level_rows;
+            reg [CNTW-1:0] cnt;
+            integer q;
+            /* verilator lint_off BLKSEQ */
+            always @(posedge clk) begin
+                if (rst) begin
+                    level_rows <= {CNTW{1'b0}};
+                end else if (latch) begin
+                    cnt = {CNTW{1'b0}};
+                    for (q = 0; q < ROWS; q = q + 1) begin
+                        cnt = cnt + {{(CNTW-1){1'b0}},
+                                     ((q < used_rows) && (codes_in[q*XW +: XW] != {XW{1'b0}}))};
+                    end
+                    level_rows <= cnt;
+                end
+            end
+            /* verilator lint_on BLKSEQ */
+            always @(*) active_rows = level_rows;
         end
-    end
+    endgenerate
 
 endmodule
 
