@@ -41,8 +41,9 @@ def tune_allocator() -> bool:
     """Serve large buffers from glibc's heap instead of fresh ``mmap`` regions, and keep freed ones for reuse.
 
     glibc maps every allocation above 32 MB (its largest mmap threshold) afresh and unmaps it when freed, so the
-    kernel zeroes each new page again: the engine's and the calibration's large temporaries made page clearing a
-    quarter of a ResNet-8 run's CPU time (system time 876 s of 3,422 s). With ``mmap`` off (``M_MMAP_MAX = 0``)
+    kernel zeroes each new page again: page clearing took a quarter of the CPU samples of one chip's ResNet-8
+    evaluation (perf), and a whole ResNet-8 run spent 876 of its 3,422 CPU seconds in the kernel, most of it on the
+    engine's and the calibration's large temporaries. With ``mmap`` off (``M_MMAP_MAX = 0``)
     and a 1 GiB trim threshold, freed buffers are reused; :func:`release_free_memory` still hands free pages back
     between steps. Measured on one chip's evaluation of ResNet-8 (``benchmarks/allocator.py``). Called once per
     process by the command line and the run's worker processes, not on import (a library user's process keeps its

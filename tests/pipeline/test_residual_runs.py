@@ -92,9 +92,15 @@ def test_toml_layer_graph_with_a_skip_connection_runs(tmp_path):
                                  {"op": "batchnorm"}, {"op": "add", "from": "a"}, {"op": "relu"}, {"op": "gap"},
                                  {"op": "linear", "out": "classes"}]))
     cfg = load_config(conf, ['data.dataset="mnist-5k"', "train.epochs=3", "analog.chips=1",
-                             "calibration.finetune_iters=0", "data.test_subset=200"])
-    ctx = execute(cfg, tmp_path, name="graph", stages=["data", "train", "compile", "analog"], progress=False)
+                             "calibration.finetune_iters=0", "data.test_subset=200", "calibration.ablation_chips=1",
+                             "calibration.ablation_second_network=false"])
+    ctx = execute(cfg, tmp_path, name="graph", stages=["data", "train", "compile", "analog", "calibrate"],
+                  progress=False)
     m = ctx.metrics
+    # without fine-tuning, the ablation's step 7 is the run's own compiled model on the same chips: the analog figure
+    steps = m["calibration"]["ablation"]
+    assert [r["step"][:1] for r in steps] == ["1", "2", "3", "4", "6", "7", "7"]
+    assert steps[5]["test_accuracy_mean"] == m["analog"]["test_accuracy_mean"]
     assert m["software"]["test_accuracy"] > 0.3
     assert m["analog"]["test_accuracy_mean"] > m["software"]["test_accuracy"] - 0.1
     assert [ly["src"] for ly in m["calibration"]["architecture"]] == [-1, 0, 1]

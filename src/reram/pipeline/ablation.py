@@ -64,8 +64,8 @@ def run_ablation(model: nn.Module, cfg: ReramConfig, splits, default_cm: Compile
     for label, spec in ABLATION_STEPS:
         if no_ft and spec.finetune and not spec.bias_recal:
             continue
-        if spec.name == "default" and default_summary is not None and default_cm is not None and kept_ft and \
-                default_summary.get("chips") == cfg.calibration.ablation_chips and \
+        if spec.name == "default" and default_summary is not None and default_cm is not None and \
+                (kept_ft or no_ft) and default_summary.get("chips") == cfg.calibration.ablation_chips and \
                 cfg.calibration.ablation_samples is None:
             s = default_summary | {"passes": list(default_cm.passes)}
             made[spec.name] = default_cm
