@@ -14,11 +14,11 @@ def peak_rss_mb() -> float:
 
 
 @cache
-def _malloc_trim():  # -> the C function, or None where the C library has none (not glibc)
+def _glibc(name: str):  # -> the C library's function ``name``, or None where it has none (not glibc)
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
+        return getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):
         return None
 
@@ -27,7 +27,7 @@ def release_free_memory() -> None:
     """Return the heap's free pages to the system (glibc ``malloc_trim``). Large buffers that a finished step freed
     otherwise stay resident in the heap, and the next step's buffers land beside them: the resident set grows step by
     step although what is live does not. A few milliseconds; a no-op where the C library is not glibc."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -48,10 +48,7 @@ def tune_allocator() -> bool:
     between steps. Measured on one chip's evaluation of ResNet-8 (``benchmarks/allocator.py``). Called once per
     process by the command line and the run's worker processes, not on import (a library user's process keeps its
     allocator); a no-op where the C library is not glibc. Returns whether the settings were applied."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_TRIM_BYTES))
