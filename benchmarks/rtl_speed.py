@@ -8,6 +8,7 @@ co-simulation <= 30 s with a cached build, build <= 60 s on 2 cores.
 
     python benchmarks/rtl_speed.py [--mlp runs/MLP] [--lenet runs/LENET] [--resnet8 runs/R8] [--resnet20 runs/R20]
                                    [--cases mlp,lenet5,resnet8,resnet20] [--samples 1000] [--fresh-build]
+                                   [--workers N]
 
 A run folder gives its trained, compiled model and chip 0 (``reram run --set model.arch=lenet5`` for LeNet);
 without one a case compiles a briefly initialised model (its accuracy is then meaningless, its timing is not).
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import workload
+from _common import cpu_name, workload
 from reram.chip.program import load_chip, program_chip
 from reram.config import load_config
 from reram.config.presets import resolve_device
@@ -32,11 +33,11 @@ from reram.golden import pixel_codes
 from reram.ir import CompiledModel
 from reram.pipeline.flows import FLOW_SPECS, compile_flow
 from reram.rtl import build as rtl_build
-from reram.rtl.cosim import run_cosim
+from reram.rtl.cosim import cosim_workers, run_cosim
 from reram.rtl.params import rtl_params
 
 
-def _case(name: str, run_dir: Path | None, samples: int, fresh: bool, tmp: Path) -> dict:
+def _case(name: str, run_dir: Path | None, samples: int, fresh: bool, tmp: Path, workers: int) -> dict:
     model, x_pix, calib, source = workload(samples)
     y = None
     if run_dir:
@@ -61,6 +62,7 @@ def _case(name: str, run_dir: Path | None, samples: int, fresh: bool, tmp: Path)
         dev = resolve_device(cfg)
         cm = compile_flow(model, cfg, dev, FLOW_SPECS["ideal"], calib, progress=False)
         chip = program_chip(cm, dev, seed=0)
+    cfg.rtl.sim_workers = workers
     m = rtl_params(cm, cfg.rtl)
     if fresh:
         rtl_build.cache_root = lambda: tmp / name  # a cold cache: time the build
@@ -85,6 +87,7 @@ def _case(name: str, run_dir: Path | None, samples: int, fresh: bool, tmp: Path)
         "rtl_accuracy": res.hw_accuracy if y is not None else None,
         "golden_accuracy": res.golden_accuracy if y is not None else None,
         "cosim_wall_s": wall, "of_which_rtl_simulation_s": res.sim_seconds,
+        "simulators": cosim_workers(workers), "cpu": cpu_name(),
         "build_s": manifest.get("build_seconds"), "build_was_cached": manifest.get("cached"),
         "build_call_s": build_call, "generated_cpp_bytes": manifest.get("generated_cpp_bytes"),
     }
@@ -101,13 +104,15 @@ def main() -> None:
     ap.add_argument("--cases", default="mlp,lenet5", help="which of mlp, lenet5, resnet8, resnet20")
     ap.add_argument("--samples", type=int, default=1000)
     ap.add_argument("--fresh-build", action="store_true", help="build into an empty cache to time the build")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="simulators side by side (rtl.sim_workers; 0: one per available core)")
     args = ap.parse_args()
     out = {"single_array_design_cycles_per_inference": 702}
     runs = {"mlp": args.mlp, "lenet5": args.lenet, "resnet8": args.resnet8, "resnet20": args.resnet20}
     cases = args.cases.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         for name in cases:
-            out[name] = _case(name, runs[name], args.samples, args.fresh_build, Path(tmp))
+            out[name] = _case(name, runs[name], args.samples, args.fresh_build, Path(tmp), args.workers)
             print(f"{name}: co-simulation {out[name]['cosim_wall_s']:.1f} s for {out[name]['samples']} samples",
                   file=sys.stderr)
     targets = {}

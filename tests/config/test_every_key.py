@@ -60,7 +60,7 @@ VALUES: dict[str, object] = {
     "analog.sensitivity_samples": 20,
     "rtl.adcs_per_array": 4, "rtl.adc_latency": 2, "rtl.array_latency": 2, "rtl.clock_hz": 200e6, "rtl.samples": 10,
     "rtl.act_lanes": 3, "rtl.array_group": 2, "rtl.input_codes_per_cycle": 16, "rtl.watchdog_factor": 8.0,
-    "rtl.stress": False,
+    "rtl.stress": False, "rtl.sim_workers": 2, "train.optimizer": "sgd",
     "energy.preset": "isaac-22nm-scaled", "energy.samples": 10, "energy.sensitivity": True,
     "energy.preset_file": "<preset>",
     "run.seed": 3, "run.stages": ["data", "train"], "run.threads": 2, "run.workers": 2,
@@ -75,6 +75,8 @@ OPERATIONAL = {
     "run.threads": "torch threads of the later stages: the figures must be identical, the count recorded",
     "run.workers": "processes for the ablation's second network and the sensitivity points: the figures must be "
                    "identical, the count recorded",
+    "rtl.sim_workers": "simulators of the cosim stage (not run here): the same codes, cycles and event counts, "
+                       "tests/rtl/test_cosim.py::test_side_by_side_simulators_give_one_simulators_results",
 }
 
 

@@ -236,3 +236,19 @@ def test_event_counters_decide():
     with pytest.raises(CosimMismatch, match=r"event counters differ .* adc_conversions RTL 99, golden 100"):
         raise_on_mismatch(res)
     assert res.to_metrics()["events_match_golden"] is False
+
+
+def test_side_by_side_simulators_give_one_simulators_results():
+    """``rtl.sim_workers``: batches shared among simulator instances (threads, one library copy each) give the codes,
+    cycles and summed event counters of one simulator running every batch."""
+    cm, chip, x, cfg = tiny_design(conv=True, pool="max", n_samples=9)
+    runs = []
+    for workers in (1, 3):
+        rcfg = cfg.rtl.model_copy(update={"sim_workers": workers})
+        res = run_cosim(cm, chip, x, np.zeros(len(x), np.int64), rcfg, progress=False, batch=2)
+        _check(res, cm, len(x))
+        runs.append(res)
+    one, three = runs
+    assert three.events == one.events and three.events["busy_cycles"] > 0
+    assert (three.latency_cycles, three.ii_cycles, three.compared_codes) == \
+        (one.latency_cycles, one.ii_cycles, one.compared_codes)

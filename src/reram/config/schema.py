@@ -81,8 +81,13 @@ class TrainConfig(Section):
 
     epochs: int = Field(12, ge=1, le=500, description="Training epochs.")
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
-    lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate (Adam, one-cycle schedule).")
-    weight_decay: float = Field(1e-4, ge=0, le=1, description="AdamW weight decay.")
+    optimizer: Literal["adamw", "sgd"] = Field(
+        "adamw", description="'adamw' (AdamW), or 'sgd' (SGD with Nesterov momentum 0.9, the usual optimizer of "
+        "CIFAR-style ResNets); either under a one-cycle schedule peaking at train.lr."
+    )
+    lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate of the one-cycle schedule (typical: 3e-3 "
+                      "for AdamW, 0.1 for SGD).")
+    weight_decay: float = Field(1e-4, ge=0, le=1, description="Weight decay (decoupled for AdamW, L2 for SGD).")
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Label smoothing of the training loss (the "
                                    "residual networks' profile: 0.1).")
     hwa: bool = Field(False, description="Hardware-aware training: weight noise matched to the device's programming "
@@ -274,6 +279,8 @@ class RtlConfig(Section):
                          "and all-maximum codes, random codes, every edge of a convolutional input map, and inputs "
                          "chosen to saturate ADCs at both ends (their count and what they reach are in metrics).")
     watchdog_factor: float = Field(4.0, ge=1.01, le=1000, description="Cycle budget: factor x analytic cycles.")
+    sim_workers: int = Field(0, ge=0, le=256, description="Simulator instances co-simulating batches side by side "
+                             "(0: one per available core); a waveform or coverage run uses one.")
 
 
 class EnergyConfig(Section):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,15 @@ from .stress import StressSet
 from .stress import coverage as input_coverage
 
 log = logging.getLogger("reram")
+
+
+def cosim_workers(setting: int) -> int:
+    """Simulator instances run side by side: ``rtl.sim_workers``, or one per core this process may use (0)."""
+    if setting > 0:
+        return setting
+    from reram.models.train import available_cores
+
+    return available_cores()
 
 
 RTL_MODEL_NOTE = (
@@ -60,6 +71,7 @@ class CosimResult:
     stress_samples: int = 0  # stress inputs co-simulated after the samples (:mod:`reram.rtl.stress`), compared alike
     stress_kinds: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, dict] = field(default_factory=dict)  # "samples" / "with_stress": :func:`stress.coverage`
+    simulators: int = 1  # simulator instances that shared the batches (rtl.sim_workers)
 
     @property
     def mismatched_codes(self) -> int:
@@ -86,6 +98,7 @@ class CosimResult:
             "events_match_golden": all(self.events[k] == self.golden_events[k] for k in self.golden_events),
             "layers_compared": self.layers_compared, "conductance_load": self.conductance_load,
             "stress_samples": self.stress_samples, "stress_kinds": self.stress_kinds, "coverage": self.coverage,
+            "simulators": self.simulators,
             "build": {k: v for k, v in self.build.items() if k in ("key", "verilator", "generated_cpp_bytes")},
         }
 
@@ -167,51 +180,78 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     first: list[str] = []
     cycle_note = ""
     latency = ii = 0
-    t0 = time.perf_counter()
     addrs, data = build_image(cm, chip, m) if image is None else image
-    with tempfile.TemporaryDirectory(prefix="reram-gmem-") as gdir:
-        if preload:  # written before the simulator starts: its initial blocks read them
-            addrs, data = write_preload(Path(gdir), addrs, data, m)
-        sim = RtlSim(lib, plusargs=[f"+gmem={gdir}"] if preload else [])
-    with sim:
-        sim.write_block(addrs, data)
-        load_s = time.perf_counter() - t0
-        sim.clear_counters()
-        if waves is not None:
-            sim.trace_open(waves)
+    step = plan["batch"]
+    bounds = list(range(0, n, step))
+    if waves is not None and n > 4:  # trace only the first few samples
+        bounds = [0, *range(4, n, step)]
+    batches = [slice(i, bounds[k + 1] if k + 1 < len(bounds) else n) for k, i in enumerate(bounds)]
+    single = waves is not None or coverage_file is not None  # one simulator writes the waves or the coverage
+    n_workers = 1 if single else max(1, min(len(batches), cosim_workers(rcfg.sim_workers)))
+    # worker w simulates a contiguous share of the batches on its own simulator (its own copy of the library, so the
+    # instances share nothing; ctypes releases the GIL for the whole batch); each batch starts on an idle pipeline,
+    # so codes, cycles and summed event counts are those of one simulator running every batch
+    shares = [list(part) for part in np.array_split(np.arange(len(batches)), n_workers)]
+    got_cycles: list[np.ndarray | None] = [None] * len(batches)
+    counters: list[dict[str, int]] = []
+    sim_starts: list[float] = []  # when each simulator, loaded, began its first batch
+    lock = threading.Lock()
+
+    with tempfile.TemporaryDirectory(prefix="reram-gmem-") as gdir, \
+            progress_bar("co-simulation", progress, transient=True) as bar:
         t0 = time.perf_counter()
-        step = plan["batch"]
-        bounds = list(range(0, n, step))
-        if waves is not None and n > 4:  # trace only the first few samples
-            bounds = [0, *range(4, n, step)]
-        with progress_bar("co-simulation", progress, transient=True) as bar:
-            task = bar.add_task("cosim", total=n)
-            for k, i in enumerate(bounds):
-                sl = slice(i, bounds[k + 1] if k + 1 < len(bounds) else n)
-                nb = sl.stop - sl.start
-                want = m.schedule(nb)
-                logits[sl], preds[sl], got, cap = sim.run_batch(x_codes[sl], logits.shape[1],
-                                                                int(want[-1] * rcfg.watchdog_factor) + 16, sizes,
-                                                                n_layers)
-                for c, arr in zip(caps, cap, strict=True):
-                    c[sl] = arr
-                bad = np.nonzero(got.astype(np.int64) != np.asarray(want, np.int64))[0]
-                if len(bad) and not cycle_note:
-                    j = int(bad[0])
-                    cycle_note = (f"sample {sl.start + j} of a batch of {nb} finished at cycle {int(got[j])}, the "
-                                  f"analytic schedule says {want[j]}")
-                if k == 0:
-                    latency = int(got[0])
-                if nb >= 2 and (ii == 0 or nb >= step):
-                    ii = int(got[-1]) - int(got[-2])
-                bar.advance(task, nb)
-                if waves is not None and sl.stop >= min(4, n):
-                    sim.trace_close()
-                    waves = None
-        sim_s = time.perf_counter() - t0
-        events = sim.counters()
-        if coverage_file is not None:
-            sim.coverage_write(coverage_file)
+        if preload:  # written before the simulators start: their initial blocks read them
+            addrs, data = write_preload(Path(gdir), addrs, data, m)
+        task = bar.add_task("cosim", total=n)
+
+        def simulate(share: list[int]) -> None:
+            nonlocal waves
+            with RtlSim(lib, plusargs=[f"+gmem={gdir}"] if preload else []) as sim:
+                sim.write_block(addrs, data)
+                sim.clear_counters()
+                with lock:
+                    sim_starts.append(time.perf_counter())
+                if waves is not None:
+                    sim.trace_open(waves)
+                for k in share:
+                    sl = batches[k]
+                    want = m.schedule(sl.stop - sl.start)
+                    logits[sl], preds[sl], got, cap = sim.run_batch(
+                        x_codes[sl], logits.shape[1], int(want[-1] * rcfg.watchdog_factor) + 16, sizes, n_layers)
+                    for c, arr in zip(caps, cap, strict=True):
+                        c[sl] = arr
+                    got_cycles[k] = got
+                    bar.advance(task, sl.stop - sl.start)
+                    if waves is not None and sl.stop >= min(4, n):
+                        sim.trace_close()
+                        waves = None
+                with lock:
+                    counters.append(sim.counters())
+                if coverage_file is not None:
+                    sim.coverage_write(coverage_file)
+
+        if n_workers == 1:
+            simulate(shares[0])
+        else:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                for fut in [pool.submit(simulate, share) for share in shares]:
+                    fut.result()  # a worker's error (a hang caught by the watchdog) is raised here
+        sim_s = time.perf_counter() - min(sim_starts)  # the batches' wall time, the loading before them left out
+    load_s = min(sim_starts) - t0
+    events = {key: sum(c[key] for c in counters) for key in counters[0]}
+    for k, (sl, got) in enumerate(zip(batches, got_cycles, strict=True)):
+        assert got is not None
+        nb = sl.stop - sl.start
+        want = m.schedule(nb)
+        bad = np.nonzero(got.astype(np.int64) != np.asarray(want, np.int64))[0]
+        if len(bad) and not cycle_note:
+            j = int(bad[0])
+            cycle_note = (f"sample {sl.start + j} of a batch of {nb} finished at cycle {int(got[j])}, the "
+                          f"analytic schedule says {want[j]}")
+        if k == 0:
+            latency = int(got[0])
+        if nb >= 2 and (ii == 0 or nb >= step):
+            ii = int(got[-1]) - int(got[-2])
     compared = mismatched = 0
     per_layer: dict[str, int] = {}
     for li in range(n_layers - 1):
@@ -239,5 +279,5 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         golden_events={k: golden.events.get(k, 0) for k in EVENT_KEYS}, build=manifest, sim_seconds=sim_s,
         load_seconds=load_s, layers_compared=[ly.name for ly in cm.layers], codes_per_layer=per_layer,
         conductance_load="preload" if preload else "host_bus", stress_samples=n - n_data,
-        stress_kinds=dict(stress.kinds) if stress is not None else {}, coverage=cover,
+        stress_kinds=dict(stress.kinds) if stress is not None else {}, coverage=cover, simulators=n_workers,
     )
