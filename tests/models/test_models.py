@@ -59,3 +59,17 @@ def test_weights_roundtrip_without_pickle(tmp_path):
     p.write_bytes(st_save(state, metadata={"arch": json.dumps({"hidden": [16], "batchnorm": True})}))
     x = torch.rand(3, 784)
     assert torch.equal(old(x), load_weights(p)(x))
+
+
+def test_sgd_optimizer_learns_and_is_nesterov():
+    from reram.models.train import make_optimizer
+
+    x, y = _tiny_data()
+    mc = ModelConfig(hidden=[32])
+    tc = TrainConfig(epochs=3, batch_size=64, threads=1, optimizer="sgd", lr=0.1, weight_decay=5e-4)
+    a = train_mlp(x, y, x[:200], y[:200], mc, tc, seed=5, progress=False)
+    assert a.test_accuracy > 0.9
+    opt = make_optimizer(a.model, tc)
+    assert isinstance(opt, torch.optim.SGD) and opt.defaults["nesterov"] and opt.defaults["momentum"] == 0.9
+    assert opt.defaults["weight_decay"] == 5e-4
+    assert isinstance(make_optimizer(a.model, TrainConfig()), torch.optim.AdamW)  # the default

@@ -4,6 +4,8 @@ completion cycle, the event counters."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -252,3 +254,26 @@ def test_side_by_side_simulators_give_one_simulators_results():
     assert three.events == one.events and three.events["busy_cycles"] > 0
     assert (three.latency_cycles, three.ii_cycles, three.compared_codes) == \
         (one.latency_cycles, one.ii_cycles, one.compared_codes)
+
+
+def test_a_failing_simulator_stops_the_others(monkeypatch):
+    """One simulator's error (a hang that the watchdog reports) reaches the caller, and the other simulators stop
+    after their current batch instead of finishing their share."""
+    from reram.rtl import cosim
+
+    cm, chip, x, cfg = tiny_design(conv=True, pool="max", n_samples=12)
+    real = cosim.RtlSim.run_batch
+    started: list[int] = []
+
+    def run_batch(self, inputs, *args, **kwargs):
+        started.append(len(inputs))
+        if len(started) == 2:
+            raise CosimError("watchdog: simulated hang")
+        time.sleep(0.05)  # a batch takes a while, as on a real network
+        return real(self, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(cosim.RtlSim, "run_batch", run_batch)
+    rcfg = cfg.rtl.model_copy(update={"sim_workers": 2})
+    with pytest.raises(CosimError, match="simulated hang"):
+        run_cosim(cm, chip, x, np.zeros(len(x), np.int64), rcfg, progress=False, batch=1)
+    assert len(started) < len(x)  # 12 batches of one sample: the rest were never started

@@ -196,6 +196,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     counters: list[dict[str, int]] = []
     sim_starts: list[float] = []  # when each simulator, loaded, began its first batch
     lock = threading.Lock()
+    stop = threading.Event()
 
     with tempfile.TemporaryDirectory(prefix="reram-gmem-") as gdir, \
             progress_bar("co-simulation", progress, transient=True) as bar:
@@ -205,6 +206,13 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         task = bar.add_task("cosim", total=n)
 
         def simulate(share: list[int]) -> None:
+            try:
+                _simulate(share)
+            except BaseException:
+                stop.set()  # the other simulators stop after their current batch
+                raise
+
+        def _simulate(share: list[int]) -> None:
             nonlocal waves
             with RtlSim(lib, plusargs=[f"+gmem={gdir}"] if preload else []) as sim:
                 sim.write_block(addrs, data)
@@ -214,6 +222,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
                 if waves is not None:
                     sim.trace_open(waves)
                 for k in share:
+                    if stop.is_set():
+                        return
                     sl = batches[k]
                     want = m.schedule(sl.stop - sl.start)
                     logits[sl], preds[sl], got, cap = sim.run_batch(
@@ -234,8 +244,13 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
             simulate(shares[0])
         else:
             with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                for fut in [pool.submit(simulate, share) for share in shares]:
-                    fut.result()  # a worker's error (a hang caught by the watchdog) is raised here
+                futures = [pool.submit(simulate, share) for share in shares]
+                try:
+                    for fut in futures:
+                        fut.result()  # a simulator's error (a hang caught by the watchdog) is raised here
+                except BaseException:  # an error or Ctrl-C: the simulators stop after their current batch
+                    stop.set()
+                    raise
         sim_s = time.perf_counter() - min(sim_starts)  # the batches' wall time, the loading before them left out
     load_s = min(sim_starts) - t0
     events = {key: sum(c[key] for c in counters) for key in counters[0]}
