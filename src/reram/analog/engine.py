@@ -252,7 +252,8 @@ class AnalogLayer(nn.Module):
         :meth:`~reram.ir.ops.Conv2d.map_kernels`), every weight slice in it, the read-noise variance likewise on x^2
         (x for integrating inputs). The ADC and the tile and slice sums are those of
         :meth:`_acc_tiles_batched`, on the maps, tile by tile: one tile's (N, S * out, Ho, Wo) sums at a time, not a
-        temporary of every tile (ResNet-20 at batch 256: about 1.5x faster on 2 cores, ``benchmarks/analog_speed.py``).
+        temporary of every tile (ResNet-20 at batch 256, one thread, AVX-512: 1.15 -> 1.01 s per forward with the
+        command line's allocator, ``benchmarks/analog_speed.py --allocator tuned``).
         ``kernels``: other than the chip's (fine-tuning's fresh draws)."""
         arch, op = self.arch, OPS[self.ir.kind]
         if kernels is None and self._conv_cache is None:
