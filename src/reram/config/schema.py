@@ -82,8 +82,9 @@ class TrainConfig(Section):
     epochs: int = Field(12, ge=1, le=500, description="Training epochs.")
     batch_size: int = Field(128, ge=1, le=65536, description="Mini-batch size.")
     optimizer: Literal["adamw", "sgd"] = Field(
-        "adamw", description="'adamw' (AdamW), or 'sgd' (SGD with Nesterov momentum 0.9, the usual optimizer of "
-        "CIFAR-style ResNets); either under a one-cycle schedule peaking at train.lr."
+        "adamw", description="'adamw' (AdamW), or 'sgd' (SGD with Nesterov momentum, the usual optimizer of "
+        "CIFAR-style ResNets); either under a one-cycle schedule peaking at train.lr, which also cycles the momentum "
+        "(SGD's, AdamW's beta1) between 0.95 and 0.85."
     )
     lr: float = Field(3e-3, gt=0, le=10, description="Peak learning rate of the one-cycle schedule (typical: 3e-3 "
                       "for AdamW, 0.1 for SGD).")
