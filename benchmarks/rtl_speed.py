@@ -33,7 +33,7 @@ from reram.golden import pixel_codes
 from reram.ir import CompiledModel
 from reram.pipeline.flows import FLOW_SPECS, compile_flow
 from reram.rtl import build as rtl_build
-from reram.rtl.cosim import cosim_workers, run_cosim
+from reram.rtl.cosim import run_cosim
 from reram.rtl.params import rtl_params
 
 
@@ -87,7 +87,7 @@ def _case(name: str, run_dir: Path | None, samples: int, fresh: bool, tmp: Path,
         "rtl_accuracy": res.hw_accuracy if y is not None else None,
         "golden_accuracy": res.golden_accuracy if y is not None else None,
         "cosim_wall_s": wall, "of_which_rtl_simulation_s": res.sim_seconds,
-        "simulators": cosim_workers(workers), "cpu": cpu_name(),
+        "simulators": res.simulators, "cpu": cpu_name(),
         "build_s": manifest.get("build_seconds"), "build_was_cached": manifest.get("cached"),
         "build_call_s": build_call, "generated_cpp_bytes": manifest.get("generated_cpp_bytes"),
     }

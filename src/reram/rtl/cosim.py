@@ -186,6 +186,7 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
     if waves is not None and n > 4:  # trace only the first few samples
         bounds = [0, *range(4, n, step)]
     batches = [slice(i, bounds[k + 1] if k + 1 < len(bounds) else n) for k, i in enumerate(bounds)]
+    wants = [m.schedule(sl.stop - sl.start) for sl in batches]  # each sample's completion cycle, analytic
     single = waves is not None or coverage_file is not None  # one simulator writes the waves or the coverage
     n_workers = 1 if single else max(1, min(len(batches), cosim_workers(rcfg.sim_workers)))
     # worker w simulates a contiguous share of the batches on its own simulator (its own copy of the library, so the
@@ -225,9 +226,8 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
                     if stop.is_set():
                         return
                     sl = batches[k]
-                    want = m.schedule(sl.stop - sl.start)
                     logits[sl], preds[sl], got, cap = sim.run_batch(
-                        x_codes[sl], logits.shape[1], int(want[-1] * rcfg.watchdog_factor) + 16, sizes, n_layers)
+                        x_codes[sl], logits.shape[1], int(wants[k][-1] * rcfg.watchdog_factor) + 16, sizes, n_layers)
                     for c, arr in zip(caps, cap, strict=True):
                         c[sl] = arr
                     got_cycles[k] = got
@@ -254,10 +254,9 @@ def run_cosim(cm: CompiledModel, chip: Chip, x_codes: np.ndarray, labels: np.nda
         sim_s = time.perf_counter() - min(sim_starts)  # the batches' wall time, the loading before them left out
     load_s = min(sim_starts) - t0
     events = {key: sum(c[key] for c in counters) for key in counters[0]}
-    for k, (sl, got) in enumerate(zip(batches, got_cycles, strict=True)):
+    for k, (sl, want, got) in enumerate(zip(batches, wants, got_cycles, strict=True)):
         assert got is not None
         nb = sl.stop - sl.start
-        want = m.schedule(nb)
         bad = np.nonzero(got.astype(np.int64) != np.asarray(want, np.int64))[0]
         if len(bad) and not cycle_note:
             j = int(bad[0])
