@@ -19,8 +19,7 @@ pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 # name: (file, original text, faulty text, design of reram_mutation.harness_designs)
 MUTANTS = {
     "adc rounding removed": (
-        "reram_adc.v", "wire signed [PW-1:0] scaled = (product + rnd) >>> shift;",
-        "wire signed [PW-1:0] scaled = (product + {PW{1'b0}}) >>> shift;", "dense"),
+        "reram_adc.v", "scaled = (product + rnd) >>> sh;", "scaled = product >>> sh;", "dense"),
     "last row tile's partial sum dropped": (
         "reram_layer.v", "for (i = 0; i < T; i = i + 1) begin\n                        if (adc_valid",
         "for (i = 0; i < T - 1; i = i + 1) begin\n                        if (adc_valid", "dense"),

@@ -3,7 +3,8 @@
 // with [lo, hi] the signed or the unipolar code range, parameters that reram_layer takes from reram_params.vh
 // (written from reram/ir/rules.py's adc_limits; the defaults are an 8-bit ADC's). The widths of mult and shift come
 // from reram_rules.vh (ADC_MULT_MAX, ADC_SHIFT_MAX); the ports are declared after it.
-// The conversion takes LAT cycles (a register pipeline). Synthesizable.
+// The conversion takes LAT cycles (a register pipeline); the code and tag are loaded on in_valid only, so an idle
+// lane neither toggles its registers nor costs simulation time. Synthesizable.
 `default_nettype none
 
 module reram_adc #(
@@ -44,16 +45,31 @@ module reram_adc #(
     localparam signed [PW-1:0] HI_U = CODE_MAX_U;
     /* verilator lint_on WIDTHEXPAND */
 
-    wire signed [PW-1:0] product = in_value * $signed({1'b0, mult});
-    wire signed [PW-1:0] rnd = (shift == {ADC_SHIFT_W{1'b0}}) ? {PW{1'b0}}
-                                                              : ({{(PW-1){1'b0}}, 1'b1} <<< (shift - SH1));
-    wire signed [PW-1:0] scaled = (product + rnd) >>> shift;
-
-    wire signed [PW-1:0] lo = is_signed ? LO_S : LO_U;
-    wire signed [PW-1:0] hi = is_signed ? HI_S : HI_U;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [PW-1:0] clamped = (scaled < lo) ? lo : ((scaled > hi) ? hi : scaled);  // fits ADC_BITS+1 bits
-    /* verilator lint_on UNUSEDSIGNAL */
+    // The conversion, a function so that the simulator evaluates it only in the cycles the lane converts (a
+    // continuous assignment would be evaluated every cycle); synthesis builds the same logic either way.
+    function [ADC_BITS:0] convert;
+        input signed [SW-1:0]   value;
+        input [ADC_MULT_W-1:0]  m;
+        input [ADC_SHIFT_W-1:0] sh;
+        input                   sgn;
+        reg signed [PW-1:0] product;
+        reg signed [PW-1:0] rnd;
+        reg signed [PW-1:0] scaled;
+        reg signed [PW-1:0] lo;
+        reg signed [PW-1:0] hi;
+        /* verilator lint_off UNUSEDSIGNAL */
+        reg signed [PW-1:0] clamped;  // fits ADC_BITS+1 bits
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            product = value * $signed({1'b0, m});
+            rnd = (sh == {ADC_SHIFT_W{1'b0}}) ? {PW{1'b0}} : ({{(PW-1){1'b0}}, 1'b1} <<< (sh - SH1));
+            scaled = (product + rnd) >>> sh;
+            lo = sgn ? LO_S : LO_U;
+            hi = sgn ? HI_S : HI_U;
+            clamped = (scaled < lo) ? lo : ((scaled > hi) ? hi : scaled);
+            convert = clamped[ADC_BITS:0];
+        end
+    endfunction
 
     reg [LAT-1:0]              valid_reg;
     reg [(ADC_BITS+1)*LAT-1:0] code_reg;
@@ -67,8 +83,10 @@ module reram_adc #(
             tag_reg <= {TAGW*LAT{1'b0}};
         end else begin
             valid_reg[0] <= in_valid;
-            code_reg[ADC_BITS:0] <= clamped[ADC_BITS:0];
-            tag_reg[TAGW-1:0] <= in_tag;
+            if (in_valid) begin  // the first stage loads only when it converts (it holds otherwise)
+                code_reg[ADC_BITS:0] <= convert(in_value, mult, shift, is_signed);
+                tag_reg[TAGW-1:0] <= in_tag;
+            end
             for (i = 1; i < LAT; i = i + 1) begin
                 valid_reg[i] <= valid_reg[i-1];
                 code_reg[i*(ADC_BITS+1) +: ADC_BITS+1] <= code_reg[(i-1)*(ADC_BITS+1) +: ADC_BITS+1];

@@ -33,6 +33,7 @@ module reram_row_reg #(
         if (rst) begin
             codes_reg <= {ROWS*XW{1'b0}};
         end else if (latch) begin
+            /*verilator unroll_full*/  // constant row indices: the simulator copies only the used rows
             for (r = 0; r < ROWS; r = r + 1) begin
                 codes_reg[r*XW +: XW] <= (r < used_rows) ? codes_in[r*XW +: XW] : {XW{1'b0}};
             end
@@ -72,6 +73,7 @@ module reram_row_reg #(
                     level_rows <= {CNTW{1'b0}};
                 end else if (latch) begin
                     cnt = {CNTW{1'b0}};
+                    /*verilator unroll_full*/  // constant row indices: the simulator counts only the used rows
                     for (q = 0; q < ROWS; q = q + 1) begin
                         cnt = cnt + {{(CNTW-1){1'b0}},
                                      ((q < used_rows) && (codes_in[q*XW +: XW] != {XW{1'b0}}))};

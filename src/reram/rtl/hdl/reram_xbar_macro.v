@@ -65,12 +65,20 @@ module reram_xbar_macro #(
     end
 
     // Behavioural model: blocking temporaries inside the clocked block are intended here.
+    // A read first lists the rows driven at a non-zero level (a row at zero adds nothing to any column: the unused
+    // rows of a tile, zero padding and the activations that ReLU zeroed), then sums each column over those rows
+    // only: the same sums, in time proportional to the non-zero inputs.
     /* verilator lint_off BLKSEQ */
     integer c;
     integer r;
     integer i;
+    integer n_nz;
     reg signed [SW-1:0] acc;
     reg [GAW-1:0] addr;
+    reg [GAW-1:0] col_base;
+    reg [XW-1:0] level;
+    reg [XW-1:0] nz_level [0:ROWS-1];
+    reg [GAW-1:0] nz_row [0:ROWS-1];
     reg [PAIRS*SW-1:0] sums_next;
     always @(posedge clk) begin
         if (rst) begin
@@ -80,13 +88,24 @@ module reram_xbar_macro #(
             valid_reg[0] <= start;
             for (i = 1; i < LAT; i = i + 1) valid_reg[i] <= valid_reg[i-1];
             if (start) begin
-                // loops bounded by the run-time column count: compact simulator code for many instances
+                n_nz = 0;
+                /*verilator unroll_full*/  // constant drive indices
+                for (r = 0; r < ROWS; r = r + 1) begin
+                    level = drive[r*XW +: XW];
+                    if (level != {XW{1'b0}}) begin
+                        nz_level[n_nz] = level;
+                        nz_row[n_nz] = r[GAW-1:0];
+                        n_nz = n_nz + 1;
+                    end
+                end
+                // loops bounded by the run-time column and row counts: compact simulator code for many instances
                 sums_next = {PAIRS*SW{1'b0}};
                 for (c = 0; c < {24'd0, ncols}; c = c + 1) begin
                     acc = {SW{1'b0}};
-                    for (r = 0; r < ROWS; r = r + 1) begin
-                        addr = base + c[GAW-1:0] * ROWS[GAW-1:0] + r[GAW-1:0];
-                        acc = acc + $signed({{(SW-XW){1'b0}}, drive[r*XW +: XW]})
+                    col_base = base + c[GAW-1:0] * ROWS[GAW-1:0];
+                    for (i = 0; i < n_nz; i = i + 1) begin
+                        addr = col_base + nz_row[i];
+                        acc = acc + $signed({{(SW-XW){1'b0}}, nz_level[i]})
                             * ($signed({{(SW-GW){1'b0}}, gpos_mem[addr]}) - $signed({{(SW-GW){1'b0}}, gneg_mem[addr]}));
                     end
                     sums_next[c*SW +: SW] = acc;
