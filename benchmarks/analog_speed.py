@@ -10,6 +10,12 @@ every repetition), 1 torch thread; each case reports the median of the per-repet
 ``--allocator tuned`` runs both sides with glibc's allocator as the command line tunes it
 (``reram.memory.tune_allocator``); it speeds the float forward more than the engine (ResNet-20 at batch 256 on 2 AVX2
 cores: float 0.31 -> 0.21 s, analog 1.08 s either way). Prints JSON.
+
+With read noise on (CPU), a third side times the engine's normal draws alone in the same window: as many standard
+normal draws as the forward makes ADC conversions (one each, ``normal_draws_per_forward``), from torch's CPU
+generator into one reused 16 MB buffer (``draws_over_float``): a lower bound of any engine that draws the noise of each
+conversion with that generator. ``--breakdown`` adds one profiled engine forward per case, its self CPU seconds in
+the convolutions and matrix products, the draws and the rest (``engine_self_cpu_s``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,23 +47,71 @@ def _time(fn, calls: int) -> tuple[float, float]:
     return (time.perf_counter() - w0) / calls, (time.process_time() - c0) / calls
 
 
-def paired(f_float, f_analog, repeats: int, calls: int) -> dict:
-    """Interleaved timing of ``calls`` forwards per side and repetition; medians of per-repetition ratios."""
-    f_float(), f_analog()  # warm-up
-    wall, cpu, tf, ta = [], [], [], []
+def paired(f_float, f_analog, repeats: int, calls: int, f_draws=None) -> dict:
+    """Interleaved timing of ``calls`` forwards per side and repetition; medians of per-repetition ratios.
+    ``f_draws``: a third side timed in the same window (the engine's random draws alone), reported against the
+    float forward too."""
+    sides = {"float": f_float, "analog": f_analog} | ({"draws": f_draws} if f_draws is not None else {})
+    for f in sides.values():  # warm-up
+        f()
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
     for r in range(repeats):
-        order = ("float", "analog") if r % 2 == 0 else ("analog", "float")
-        t = {}
+        order = list(sides) if r % 2 == 0 else list(reversed(sides))
         for side in order:
-            t[side] = _time(f_float if side == "float" else f_analog, calls)
-        tf.append(t["float"][0])
-        ta.append(t["analog"][0])
-        wall.append(t["analog"][0] / t["float"][0])
-        cpu.append(t["analog"][1] / max(t["float"][1], 1e-9))
-    return {"float_wall_s": statistics.median(tf), "analog_wall_s": statistics.median(ta),
-            "analog_over_float": statistics.median(wall), "analog_over_float_range": [min(wall), max(wall)],
-            "analog_over_float_cpu": statistics.median(cpu), "analog_over_float_cpu_range": [min(cpu), max(cpu)],
-            "repeats": repeats, "calls_per_repeat": calls}
+            times[side].append(_time(sides[side], calls))
+    wall = [a[0] / f[0] for a, f in zip(times["analog"], times["float"], strict=True)]
+    cpu = [a[1] / max(f[1], 1e-9) for a, f in zip(times["analog"], times["float"], strict=True)]
+    res = {"float_wall_s": statistics.median(t[0] for t in times["float"]),
+           "analog_wall_s": statistics.median(t[0] for t in times["analog"]),
+           "analog_over_float": statistics.median(wall), "analog_over_float_range": [min(wall), max(wall)],
+           "analog_over_float_cpu": statistics.median(cpu), "analog_over_float_cpu_range": [min(cpu), max(cpu)],
+           "repeats": repeats, "calls_per_repeat": calls}
+    if f_draws is not None:
+        res["draws_wall_s"] = statistics.median(t[0] for t in times["draws"])
+        res["draws_over_float"] = statistics.median(
+            d[0] / f[0] for d, f in zip(times["draws"], times["float"], strict=True))
+    return res
+
+
+DRAW_PIECE = 2**22  # draws per call of the draws-alone side: one buffer (16 MB) refilled, as large as the
+# engine's own temporaries, not one buffer of the whole count (hundreds of MB that would change the heap both
+# sides allocate from)
+
+
+def normal_draws(n: int, buf: torch.Tensor, gen: torch.Generator) -> None:
+    """``n`` standard normal draws from ``gen`` into ``buf``, refilled piece by piece."""
+    for i in range(0, n, buf.numel()):
+        buf[: min(buf.numel(), n - i)].normal_(generator=gen)
+
+
+def conversions_per_forward(analog, x) -> int:
+    """ADC conversions of one forward of ``x``: with output-referred read noise, one normal draw each."""
+    analog.collect_stats(True)
+    analog(x)
+    n = sum(layer.stats.conversions for layer in analog.layers)
+    analog.collect_stats(False)
+    return n
+
+
+def breakdown(analog, x) -> dict[str, float]:
+    """Self CPU seconds of one engine forward by kind of operator (torch profiler): the convolutions and matrix
+    products (signal and read-noise variance), the normal draws, and the rest (elementwise: noise, ADC, tile sums,
+    activation unit)."""
+    from torch.profiler import profile
+
+    with profile() as prof:
+        analog(x)
+    out = {"convolutions_and_matmuls_s": 0.0, "normal_draws_s": 0.0, "other_s": 0.0}
+    for ev in prof.key_averages():
+        s = ev.self_cpu_time_total / 1e6
+        if ev.key in ("aten::mkldnn_convolution", "aten::bmm", "aten::mm", "aten::addmm", "aten::_convolution",
+                      "aten::thnn_conv2d", "aten::_slow_conv2d_forward"):
+            out["convolutions_and_matmuls_s"] += s
+        elif ev.key == "aten::normal_":
+            out["normal_draws_s"] += s
+        else:
+            out["other_s"] += s
+    return {k: round(v, 4) for k, v in out.items()}
 
 
 def lenet(seed: int = 0):
@@ -89,6 +144,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="torch device of both sides (cuda: the card is named)")
     ap.add_argument("--allocator", choices=("tuned", "default"), default="default",
                     help="glibc's allocator as the command line sets it (reram.memory.tune_allocator), or as it comes")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="profile one engine forward per case: seconds in convolutions, normal draws and the rest")
     args = ap.parse_args()
     torch.set_num_threads(1)
     tuned = args.allocator == "tuned" and tune_allocator()
@@ -124,10 +181,20 @@ def main() -> None:
                     torch.cuda.synchronize()
 
             with torch.no_grad():
-                res = paired(lambda m=model: run(m), lambda a=analog: run(a), args.repeats, calls)
+                draws = None
+                if dev.read_noise > 0 and device.type == "cpu":  # the engine's normal draws alone, same generator
+                    n_draws = conversions_per_forward(analog, xs)
+                    draws = partial(normal_draws, n_draws, torch.empty(min(n_draws, DRAW_PIECE)),
+                                    torch.Generator().manual_seed(1))
+                res = paired(lambda m=model: run(m), lambda a=analog: run(a), args.repeats, calls, draws)
+                if draws is not None:
+                    res["normal_draws_per_forward"] = n_draws
+                    if args.breakdown:
+                        res["engine_self_cpu_s"] = breakdown(analog, xs)
             results["cases"][f"{name} batch {batch}"] = res
+            draw_note = f", the normal draws alone {res['draws_over_float']:.2f}x" if "draws_over_float" in res else ""
             print(f"{name} batch {batch}: analog/float wall {res['analog_over_float']:.2f}x, cpu "
-                  f"{res['analog_over_float_cpu']:.2f}x", file=sys.stderr)
+                  f"{res['analog_over_float_cpu']:.2f}x{draw_note}", file=sys.stderr)
     print(json.dumps(results, indent=2))
 
 

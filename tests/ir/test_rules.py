@@ -78,6 +78,54 @@ def test_requant_scaled_equals_the_integer_activation_unit():
         np.testing.assert_array_equal(got, rules.requant(acc, M, B, shift, 255))
 
 
+def _requant_float32(acc, M, B, shift, skip, add_mult):
+    """The engine's float32 form of the activation unit (engine.requantize, then the add and the floor)."""
+    m, b = rules.requant_scaled(torch.tensor(M, dtype=torch.float64), torch.tensor(B, dtype=torch.float64), shift,
+                                last=False)
+    y = torch.tensor(acc, dtype=torch.float32).mul(m.float()).add_(b.float())
+    y.add_(torch.tensor(skip, dtype=torch.float32), alpha=rules.add_scaled(add_mult, shift))
+    return y.floor_().clamp_(-255, 255).numpy()
+
+
+@pytest.mark.parametrize("mode, bits, phases", [("multilevel", 8, 1), ("bit_serial", 4, 1), ("integrating", 8, 2)])
+def test_acc_abs_max_is_the_extreme_codes_shift_added(mode, bits, phases):
+    arch = ArchParams(dac_bits=bits, dac_mode=mode, dac_phases=phases)
+    lo, hi = rules.adc_limits(arch.adc_bits, True)
+    # brute force: every tile's every slice's ADC at its most negative code (the larger magnitude), shift-added
+    want = 0
+    for b, weights in enumerate(rules.shift_add_weights(arch)):
+        lo_b = lo if arch.uniform_slices else rules.slice_adc_limits(arch, b, True)[0]
+        want += sum(weights) * 3 * -lo_b
+    assert rules.acc_abs_max(arch, 3, lo, hi) == want
+    assert rules.acc_abs_max(arch, 1, 0, hi) < rules.acc_abs_max(arch, 1, lo, hi)
+
+
+def test_float32_requantization_is_exact_where_the_guard_says_so():
+    rng = np.random.default_rng(5)
+    checked = refused = 0
+    for _ in range(300):
+        shift = int(rng.integers(0, 24))
+        acc_max = int(rng.integers(1, 2**12))
+        m_top = 2 ** int(rng.integers(4, 16))
+        M = rng.integers(-m_top + 1, m_top, 3)
+        B = rng.integers(-(2**int(rng.integers(1, 30))), 2**20, 3)
+        add_mult = int(rng.integers(0, 2**15))
+        if not rules.requant_exact_float32(acc_max, M, B, shift, add_mult, 255):
+            refused += 1
+            continue
+        checked += 1
+        acc = np.concatenate([[-acc_max, acc_max], rng.integers(-acc_max, acc_max + 1, 200)])[:, None]
+        skip = rng.integers(-255, 256, (acc.shape[0], 3))
+        want = np.clip(rules.rshift_round(acc * M + B + skip * add_mult, shift), -255, 255)
+        np.testing.assert_array_equal(_requant_float32(acc, M, B, shift, skip, add_mult), want)
+    assert checked > 30 and refused > 30
+    # past the guard float32 is not exact: B' = 2^24 + 1 rounds to 2^24 and the code drops from 1 to 0
+    acc, M, B = np.array([[2**11]]), np.array([-(2**14)]), np.array([2**25 + 1])
+    assert not rules.requant_exact_float32(2**11, M, B, 1, 0, 255)
+    assert rules.requant(acc, M, B, 1, 255, signed=True)[0, 0] == 1
+    assert _requant_float32(acc, M, B, 1, np.zeros((1, 1)), 0)[0, 0] == 0
+
+
 @pytest.mark.parametrize("mode, bits, phases", [("multilevel", 8, 1), ("bit_serial", 6, 1), ("integrating", 8, 2)])
 def test_input_slices_agree_and_recompose(mode, bits, phases):
     arch = ArchParams(dac_bits=bits, dac_mode=mode, dac_phases=phases)

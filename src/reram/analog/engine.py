@@ -56,12 +56,13 @@ def add_output_noise(S: torch.Tensor, var: torch.Tensor, gen: torch.Generator | 
 
 
 def requantize(acc: torch.Tensor, m: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``acc * m + b`` in float64 (``m``, ``b``: float64, broadcast over ``acc``), as a new tensor. Every value is an
-    exact float64 (integer ``acc``, dyadic ``m`` and ``b``: :func:`reram.ir.rules.requant_scaled`), so the result
-    does not depend on the order of the operations. ``acc`` is converted first and the product and sum are taken in
-    place: ``torch.addcmul`` of a float32 ``acc`` with broadcast float64 operands took 5x as long (34 against 6 ms on
-    a (256, 16, 28, 28) map, one AVX-512 thread)."""
-    return acc.to(torch.float64, copy=True).mul_(m).add_(b)
+    """``acc * m + b`` in the dtype of ``m`` and ``b`` (broadcast over ``acc``), as a new tensor: float64, or float32
+    where :func:`reram.ir.rules.requant_exact_float32` holds. Every value is exact either way (integer ``acc``,
+    dyadic ``m`` and ``b``: :func:`reram.ir.rules.requant_scaled`), so the result does not depend on the order of
+    the operations. ``acc`` is converted first and the product and sum are taken in place: ``torch.addcmul`` of a
+    float32 ``acc`` with broadcast float64 operands took 5x as long (34 against 6 ms on a (256, 16, 28, 28) map, one
+    AVX-512 thread)."""
+    return acc.to(m.dtype, copy=True).mul_(m).add_(b)
 
 
 def tiled_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -172,7 +173,13 @@ class AnalogLayer(nn.Module):
         self.req_mult = torch.tensor(M, dtype=torch.float64)
         self.req_bias = torch.tensor(B, dtype=torch.float64)
         m, b = rules.requant_scaled(self.req_mult, self.req_bias, self.ir.req_shift, self.is_last)
-        self._req_scaled = (m.to(self.device_), b.to(self.device_))
+        # a hidden layer's activation unit runs in float32 where that is exact for every accumulator value the
+        # layer's ADCs can produce (a third of float64's memory traffic on a feature map), else in float64
+        acc_max = rules.acc_abs_max(self.arch, self.T, self.adc_lo, self.adc_hi)
+        exact32 = not self.is_last and rules.requant_exact_float32(
+            acc_max, M, B, self.ir.req_shift, self.ir.add_mult, self.arch.x_max)
+        req_dtype = torch.float32 if exact32 else torch.float64
+        self._req_scaled = (m.to(self.device_, req_dtype), b.to(self.device_, req_dtype))
         self._add_scaled = rules.add_scaled(self.ir.add_mult, self.ir.req_shift)
         self._req_monotone = bool((self.req_mult >= 0).all())  # floor(acc M' + B') is non-decreasing in acc
 
@@ -486,8 +493,8 @@ class AnalogLayer(nn.Module):
         return self._floor_clamp(y)
 
     def _floor_clamp(self, y: torch.Tensor) -> torch.Tensor:
-        """Output codes of a hidden layer from its float64 requantized values (in place): floor, clamp to the code
-        range, in the engine's dtype."""
+        """Output codes of a hidden layer from its requantized values (:func:`requantize`, in place): floor, clamp to
+        the code range, in the engine's dtype."""
         lo = rules.code_low(self.arch.x_max, self.ir.out_signed)
         return y.floor_().clamp_(lo, self.arch.x_max).to(self.dtype)  # B' holds the 1/2 (rules.requant_scaled)
 

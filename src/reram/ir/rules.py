@@ -312,6 +312,34 @@ def requant_scaled(M: Any, B: Any, shift: int, last: bool) -> tuple[Any, Any]:
     return M * k, B * k + (0.0 if last else 0.5)
 
 
+FLOAT32_INT_LIMIT = 2**24  # float32 holds every integer up to this magnitude exactly
+
+
+def acc_abs_max(arch: ArchParams, tiles: int, lo: int, hi: int) -> int:
+    """The largest ``|acc|`` a layer's column accumulator can reach: every row tile's ADC code at the extreme of its
+    range (``lo``..``hi``, or each input slice's own range: :func:`slice_adc_limits`) for every input and weight
+    slice, shift-added (:func:`shift_add_weights`)."""
+    total = 0
+    for b, weights in enumerate(shift_add_weights(arch)):
+        lo_b, hi_b = (lo, hi) if arch.uniform_slices else slice_adc_limits(arch, b, lo < 0)
+        total += sum(abs(w) for w in weights) * tiles * max(abs(lo_b), abs(hi_b))
+    return total
+
+
+def requant_exact_float32(acc_max: int, M: Any, B: Any, shift: int, add_mult: int, x_max: int) -> bool:
+    """Whether :func:`requant_scaled`'s multiply-add of a hidden layer, with its residual add (``add_mult``, operand
+    codes of magnitude up to ``x_max``), is exact in float32 for every integer ``|acc| <= acc_max``: every term
+    and partial sum is an integer multiple of ``2^-K`` (``K = max(shift, 1)``, which holds the 1/2 of the rounding)
+    of at most ``FLOAT32_INT_LIMIT`` such units, so each float32 product and sum is exact and the floor equals
+    :func:`requant`'s."""
+    K = max(shift, 1)
+    up = 2 ** (K - shift)
+    m_max = int(np.max(np.abs(np.asarray(M, dtype=np.float64)))) if np.size(M) else 0
+    b_units = np.asarray(B, dtype=np.float64) * up + 2 ** (K - 1)  # B' in units of 2^-K: integers (float64: exact
+    b_max = int(np.max(np.abs(b_units))) if np.size(B) else 0  # below 2^53, and |B| <= REQ_BIAS_MAX = 2^46)
+    return up * (acc_max * m_max + x_max * abs(int(add_mult))) + b_max <= FLOAT32_INT_LIMIT
+
+
 def add_scaled(add_mult: int, shift: int) -> float:
     """The residual add's multiplier in :func:`requant_scaled`'s float form: ``add_mult / 2^k`` (exact)."""
     return add_mult * 2.0**-shift
