@@ -80,9 +80,11 @@ def test_requant_scaled_equals_the_integer_activation_unit():
 
 def _requant_float32(acc, M, B, shift, skip, add_mult):
     """The engine's float32 form of the activation unit (engine.requantize, then the add and the floor)."""
+    from reram.analog.engine import requantize
+
     m, b = rules.requant_scaled(torch.tensor(M, dtype=torch.float64), torch.tensor(B, dtype=torch.float64), shift,
                                 last=False)
-    y = torch.tensor(acc, dtype=torch.float32).mul(m.float()).add_(b.float())
+    y = requantize(torch.tensor(acc, dtype=torch.float32), m.float(), b.float())
     y.add_(torch.tensor(skip, dtype=torch.float32), alpha=rules.add_scaled(add_mult, shift))
     return y.floor_().clamp_(-255, 255).numpy()
 
@@ -114,9 +116,10 @@ def test_float32_requantization_is_exact_where_the_guard_says_so():
             refused += 1
             continue
         checked += 1
-        acc = np.concatenate([[-acc_max, acc_max], rng.integers(-acc_max, acc_max + 1, 200)])[:, None]
+        acc = np.concatenate([np.full((1, 3), -acc_max), np.full((1, 3), acc_max),
+                              rng.integers(-acc_max, acc_max + 1, (200, 3))])
         skip = rng.integers(-255, 256, (acc.shape[0], 3))
-        want = np.clip(rules.rshift_round(acc * M + B + skip * add_mult, shift), -255, 255)
+        want = rules.requant(acc, M, B, shift, 255, skip=skip, add_mult=add_mult, signed=True)
         np.testing.assert_array_equal(_requant_float32(acc, M, B, shift, skip, add_mult), want)
     assert checked > 30 and refused > 30
     # past the guard float32 is not exact: B' = 2^24 + 1 rounds to 2^24 and the code drops from 1 to 0
